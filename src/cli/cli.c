@@ -1,0 +1,325 @@
+/* cli: dispatch of `one` subcommands, global options, help, and the helpers
+ * commands share (argument parsing, opening the database, printing). */
+#include "cli/cli.h"
+#include "util/jv.h"
+#include "util/mem.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct command {
+  const char *name;
+  int (*run)(struct cli *c);
+  const char *usage;
+  const char *summary;
+  const char *help;
+};
+
+static const struct command commands[] = {
+  {"db init", cmd_db_init, "one db init [--schema NAME]",
+   "create the database at the latest schema (or NAME)",
+   "Creates the database file if needed and puts a schema in force: the\n"
+   "latest built-in schema (one) unless --schema names another built-in\n"
+   "schema or a schema file. Does nothing on a database that already has a\n"
+   "schema. Then prints its status."},
+  {"db status", cmd_db_status, "one db status [--json]",
+   "show the database path, schema version and tables with document counts",
+   "Prints the database's path, the schema version in force, and each table\n"
+   "with its number and document count. Tables the schema no longer names\n"
+   "but that still hold documents are listed too, marked (not in schema)."},
+  {"schema show", cmd_schema_show, "one schema show NAME|PATH [--json]",
+   "print a schema canonically",
+   "Parses a built-in schema (agent-inbox, one), a schema file, or a folder\n"
+   "holding schema.ts, and prints it in canonical form: every name resolved,\n"
+   "one table after another, in the same TypeScript subset. With --json,\n"
+   "prints Convex's JSON form of the schema instead."},
+  {"schema check", cmd_schema_check, "one schema check PATH",
+   "parse a schema file and report errors at file:line:column",
+   "Parses PATH (a schema file, or a folder holding schema.ts, following\n"
+   "relative imports) and reports the first error as file:line:column:\n"
+   "message. Prints the tables and index counts when the schema is valid."},
+  {"data insert", cmd_data_insert, "one data insert TABLE JSON",
+   "insert a document (JSON, or - for standard input)",
+   "Inserts one document into TABLE and prints its id. JSON is Convex JSON:\n"
+   "plain numbers are float64, {\"$integer\":\"<base64>\"} is an int64,\n"
+   "{\"$bytes\":\"<base64>\"} bytes. The document is validated against the\n"
+   "schema in force; every problem is printed with its path."},
+  {"data get", cmd_data_get, "one data get ID [--pretty]", "print a document",
+   "Prints the document with this id in Convex JSON."},
+  {"data patch", cmd_data_patch, "one data patch ID JSON [--unset FIELD]...",
+   "merge fields into a document",
+   "Shallow-merges JSON into the document. A field given as\n"
+   "{\"$undefined\":true}, or named with --unset, is removed. The result is\n"
+   "validated against the schema in force before anything is written."},
+  {"data delete", cmd_data_delete, "one data delete ID", "delete a document",
+   "Deletes the document with this id."},
+  {"data list", cmd_data_list,
+   "one data list TABLE [--index NAME] [--eq V]... [--gt V|--gte V] [--lt V|--lte V]\n"
+   "                    [--order asc|desc] [--limit N] [--cursor C] [--json]",
+   "list documents through an index, a page at a time",
+   "Lists TABLE's documents in the order of an index (by_creation_time when\n"
+   "--index is not given). Each --eq fixes the next field of the index, in\n"
+   "order; --gt/--gte and --lt/--lte bound the field after them. Values are\n"
+   "JSON (Convex JSON); a value that is not JSON is taken as a string.\n"
+   "Prints one document per line; when more remain, prints the option that\n"
+   "fetches the next page on standard error. --limit defaults to 100 (1 to\n"
+   "1000). With --json prints {\"page\", \"continueCursor\", \"isDone\"}."},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_help(FILE *f)
+{
+  fprintf(f, "one %s: people and AI agents in the same conversations.\n\n"
+             "Usage: one [--db PATH] COMMAND [ARGS]\n\nCommands:\n", ONE_VERSION);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "  %-14s %s\n", "help [CMD]", "show help for a command");
+  fprintf(f, "\nGlobal options (before or after the command):\n"
+             "  --db PATH        the database (default ./one.db, or $ONE_DB)\n"
+             "  --sync MODE      full (default), normal or off (or $ONE_SYNC)\n"
+             "  --version        print the version\n"
+             "\nExit codes: 0 ok, 1 failure, 2 usage error.\n");
+}
+
+static const struct command *find_command(const char *a, const char *b, int *words)
+{
+  char name[128];
+  if (b) {
+    snprintf(name, sizeof name, "%s %s", a, b);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+      if (strcmp(commands[i].name, name) == 0) {
+        *words = 2;
+        return &commands[i];
+      }
+  }
+  return NULL;
+}
+
+static int help_for(const char *a, const char *b)
+{
+  int words = 0;
+  const struct command *cmd = find_command(a, b, &words);
+  if (cmd) {
+    printf("Usage: %s\n\n%s\n", cmd->usage, cmd->help);
+    return EXIT_OK;
+  }
+  int any = 0;
+  for (size_t i = 0; i < NCOMMANDS; i++) {
+    if (strncmp(commands[i].name, a, strlen(a)) == 0 && commands[i].name[strlen(a)] == ' ') {
+      if (!any)
+        printf("Commands of 'one %s':\n", a);
+      printf("  %-40s %s\n", commands[i].usage, commands[i].summary);
+      any = 1;
+    }
+  }
+  if (any)
+    return EXIT_OK;
+  fprintf(stderr, "one: no command '%s%s%s'; see 'one help'\n", a, b ? " " : "", b ? b : "");
+  return EXIT_USAGE;
+}
+
+int cli_usage(const struct cli *c, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "one %s: ", c->cmd);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, c->cmd) == 0)
+      fprintf(stderr, "usage: %s\n", commands[i].usage);
+  return EXIT_USAGE;
+}
+
+int cli_fail(const struct err *err)
+{
+  if (err->ndetails) {
+    fprintf(stderr, "one: %s (%zu problem%s):\n", err_message(err->code), err->ndetails,
+            err->ndetails > 1 ? "s" : "");
+    for (size_t i = 0; i < err->ndetails; i++)
+      fprintf(stderr, "  %s: %s\n", err->details[i].path, err->details[i].message);
+    return EXIT_FAIL;
+  }
+  if (err->where[0] && !strstr(err->msg, err->where))
+    fprintf(stderr, "one: %s: %s\n", err->where, err->msg);
+  else
+    fprintf(stderr, "one: %s\n", err->msg);
+  return EXIT_FAIL;
+}
+
+int cli_args(struct cli *c, const struct cli_opt *opts, int min, int max)
+{
+  int npos = 0;
+  for (int i = 0; i < c->argc; i++) {
+    char *a = c->argv[i];
+    if (strncmp(a, "--", 2) != 0 || strcmp(a, "--") == 0 || a[2] == '\0') {
+      c->argv[npos++] = a;
+      continue;
+    }
+    char name[64];
+    const char *eq = strchr(a + 2, '=');
+    size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    snprintf(name, sizeof name, "%.*s", (int)n, a + 2);
+    const struct cli_opt *o = NULL;
+    for (const struct cli_opt *p = opts; p && p->name; p++)
+      if (strcmp(p->name, name) == 0)
+        o = p;
+    if (!o)
+      return cli_usage(c, "unknown option --%s", name);
+    const char *value = NULL;
+    if (o->has_value) {
+      if (eq)
+        value = eq + 1;
+      else if (i + 1 < c->argc)
+        value = c->argv[++i];
+      else
+        return cli_usage(c, "--%s needs a value", name);
+    } else if (eq) {
+      return cli_usage(c, "--%s takes no value", name);
+    }
+    if (!o->repeat && cli_flag(c, o->name))
+      return cli_usage(c, "--%s given twice", name);
+    if (c->nopts == CLI_MAX_ARGS)
+      return cli_usage(c, "too many options");
+    c->opt_name[c->nopts] = o->name;
+    c->opt_value[c->nopts++] = value ? value : "";
+  }
+  c->argc = npos;
+  if (npos < min || (max >= 0 && npos > max))
+    return cli_usage(c, npos < min ? "missing argument" : "too many arguments");
+  return 0;
+}
+
+const char *cli_opt(const struct cli *c, const char *name)
+{
+  const char *v = NULL;
+  for (int i = 0; i < c->nopts; i++)
+    if (strcmp(c->opt_name[i], name) == 0)
+      v = c->opt_value[i];
+  return v;
+}
+
+int cli_flag(const struct cli *c, const char *name) { return cli_opt(c, name) != NULL; }
+
+int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *err)
+{
+  if (must_exist && access(c->db_path, F_OK) != 0)
+    return err_set(err, E_NOTFOUND, "no database at %s (create one with 'one db init', or "
+                   "name another with --db)", c->db_path);
+  struct store_options o = {c->db_path, c->sync, must_exist};
+  return store_open(&o, s, err);
+}
+
+int cli_print_value(const json_t *v, int pretty)
+{
+  json_t *w = jv_to_wire(v);
+  char *s = NULL;
+  if (w && pretty)
+    s = json_dumps(w, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+  else if (w)
+    s = jv_dumps(w);
+  json_decref(w);
+  if (!s)
+    return E_NOMEM;
+  puts(s);
+  one_free(s);
+  return 0;
+}
+
+/* Takes --db, --sync and --version out of argv wherever they stand. */
+static int global_options(struct cli *c, int *argc, char **argv)
+{
+  int n = 0;
+  for (int i = 0; i < *argc; i++) {
+    const char *a = argv[i];
+    const char *val = NULL;
+    int is_db = strcmp(a, "--db") == 0 || strncmp(a, "--db=", 5) == 0;
+    int is_sync = strcmp(a, "--sync") == 0 || strncmp(a, "--sync=", 7) == 0;
+    if (is_db || is_sync) {
+      const char *eq = strchr(a, '=');
+      if (eq)
+        val = eq + 1;
+      else if (i + 1 < *argc)
+        val = argv[++i];
+      else {
+        fprintf(stderr, "one: %s needs a value\n", a);
+        return EXIT_USAGE;
+      }
+      if (!*val) {
+        fprintf(stderr, "one: %s needs a non-empty value\n", is_db ? "--db" : "--sync");
+        return EXIT_USAGE;
+      }
+      if (is_db)
+        c->db_path = val;
+      else if (strcmp(val, "full") == 0)
+        c->sync = STORE_SYNC_FULL;
+      else if (strcmp(val, "normal") == 0)
+        c->sync = STORE_SYNC_NORMAL;
+      else if (strcmp(val, "off") == 0)
+        c->sync = STORE_SYNC_OFF;
+      else {
+        fprintf(stderr, "one: --sync takes full, normal or off, not '%s'\n", val);
+        return EXIT_USAGE;
+      }
+      continue;
+    }
+    argv[n++] = argv[i];
+  }
+  *argc = n;
+  return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+  mem_init();
+  if (sodium_init() < 0) {
+    fprintf(stderr, "one: cannot initialise libsodium\n");
+    return EXIT_FAIL;
+  }
+  struct cli c;
+  memset(&c, 0, sizeof c);
+  c.db_path = getenv("ONE_DB") && *getenv("ONE_DB") ? getenv("ONE_DB") : "./one.db";
+  const char *sync = getenv("ONE_SYNC");
+  c.sync = sync && strcmp(sync, "normal") == 0 ? STORE_SYNC_NORMAL
+           : sync && strcmp(sync, "off") == 0  ? STORE_SYNC_OFF
+                                               : STORE_SYNC_FULL;
+  argc--;
+  argv++;
+  int rc = global_options(&c, &argc, argv);
+  if (rc)
+    return rc;
+  if (argc == 0) {
+    print_help(stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp(argv[0], "--version") == 0 || strcmp(argv[0], "version") == 0) {
+    printf("one %s\n", ONE_VERSION);
+    return EXIT_OK;
+  }
+  if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+    if (argc == 1) {
+      print_help(stdout);
+      return EXIT_OK;
+    }
+    return help_for(argv[1], argc > 2 ? argv[2] : NULL);
+  }
+  int words = 0;
+  const struct command *cmd = find_command(argv[0], argc > 1 ? argv[1] : NULL, &words);
+  if (!cmd)
+    return help_for(argv[0], NULL) == EXIT_OK ? EXIT_USAGE : EXIT_USAGE;
+  for (int i = words; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf("Usage: %s\n\n%s\n", cmd->usage, cmd->help);
+      return EXIT_OK;
+    }
+  c.cmd = cmd->name;
+  c.argc = argc - words;
+  c.argv = argv + words;
+  return cmd->run(&c);
+}

@@ -1,0 +1,727 @@
+/* store: the backend-neutral store: connections, transactions, the schema
+ * in force, and the change feed. Documents and queries are in store_docs.c.
+ *
+ * Invariants:
+ * - a transaction holds one backend connection from begin to commit or
+ *   rollback, and a reference to the schema state it began under;
+ * - a write transaction holds store.write_lock from begin to its end, so
+ *   writes of this process are serialized and listeners see commits in
+ *   commit order; across processes the backend's own lock serializes;
+ * - the schema state is reloaded whenever the database's schema epoch
+ *   differs from the cached one (another process may have migrated);
+ * - a transaction with `failed` set never commits. */
+#include "store/keys.h"
+#include "store/store_int.h"
+#include "util/jv.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* --- schema state --- */
+
+static void state_unref(struct sstate *st)
+{
+  if (!st || --st->refs > 0)
+    return;
+  for (size_t i = 0; i < st->ntables; i++) {
+    for (size_t j = 0; j < st->tables[i].nix; j++)
+      one_free(st->tables[i].ix[j].name);
+    one_free(st->tables[i].ix);
+    one_free(st->tables[i].name);
+  }
+  one_free(st->tables);
+  schema_free(st->schema);
+  one_free(st->name);
+  one_free(st->epoch);
+  one_free(st);
+}
+
+const struct stable *state_table(const struct sstate *st, const char *name)
+{
+  for (size_t i = 0; i < st->ntables; i++)
+    if (strcmp(st->tables[i].name, name) == 0)
+      return &st->tables[i];
+  return NULL;
+}
+
+const struct stable *state_table_number(const struct sstate *st, uint32_t number)
+{
+  for (size_t i = 0; i < st->ntables; i++)
+    if (st->tables[i].number == number)
+      return &st->tables[i];
+  return NULL;
+}
+
+static int add_table_cb(void *arg, uint32_t number, const char *name)
+{
+  struct sstate *st = arg;
+  struct stable *t = one_realloc(st->tables, (st->ntables + 1) * sizeof *t);
+  if (!t)
+    return E_NOMEM;
+  st->tables = t;
+  t = &t[st->ntables];
+  memset(t, 0, sizeof *t);
+  if (!(t->name = one_strdup(name)))
+    return E_NOMEM;
+  t->number = number;
+  t->def = schema_table(st->schema, name);
+  st->ntables++;
+  return 0;
+}
+
+/* The fields of ix as the JSON text the catalog keeps. */
+static char *fields_text(const struct index_def *ix)
+{
+  json_t *a = json_array();
+  for (size_t i = 0; a && ix && i < ix->nfields; i++)
+    json_array_append_new(a, json_string(ix->fields[i]));
+  char *s = a ? jv_dumps(a) : NULL;
+  json_decref(a);
+  return s;
+}
+
+static int add_index_cb(void *arg, int64_t ix, uint32_t number, const char *name,
+                        const char *fields)
+{
+  struct sstate *st = arg;
+  struct stable *t = (struct stable *)state_table_number(st, number);
+  if (!t)
+    return 0;
+  if (strcmp(name, "by_creation_time") == 0) {
+    t->by_ct = ix;
+    return 0;
+  }
+  const struct index_def *def = table_index(t->def, name);
+  char *want = def ? fields_text(def) : NULL;
+  int same = want && strcmp(want, fields) == 0;
+  one_free(want);
+  if (!same)
+    return 0; /* an index the schema in force does not have (set_schema removes it) */
+  struct sindex *x = one_realloc(t->ix, (t->nix + 1) * sizeof *x);
+  if (!x)
+    return E_NOMEM;
+  t->ix = x;
+  x[t->nix].name = one_strdup(name);
+  x[t->nix].ix = ix;
+  x[t->nix].def = def;
+  if (!x[t->nix].name)
+    return E_NOMEM;
+  t->nix++;
+  return 0;
+}
+
+/* Builds the state the database holds now (inside a transaction on c). */
+static int load_state(struct store *s, void *c, const char *epoch, struct sstate **out,
+                      struct err *err)
+{
+  struct sstate *st = one_calloc(1, sizeof *st);
+  char *source = NULL;
+  int rc;
+  if (!st)
+    return err_set(err, E_NOMEM, "out of memory");
+  st->refs = 1;
+  if (!(st->epoch = one_strdup(epoch))) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+  rc = s->be->meta_get(c, "schema_name", &st->name, err);
+  if (rc == E_NOTFOUND) {
+    rc = 0;
+    st->name = one_strdup("");
+  } else if (!rc) {
+    if ((rc = s->be->meta_get(c, "schema_source", &source, err)))
+      goto out;
+    char file[128];
+    snprintf(file, sizeof file, "<schema %s in the database>", st->name);
+    if ((rc = schema_parse_text(source, strlen(source), file, &st->schema, err)))
+      goto out;
+  }
+  if (rc)
+    goto out;
+  if (!st->name) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+  if ((rc = s->be->tables(c, add_table_cb, st, err)) || (rc = s->be->indexes(c, add_index_cb, st, err))) {
+    if (rc == E_NOMEM)
+      err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+out:
+  one_free(source);
+  if (rc) {
+    state_unref(st);
+    return rc;
+  }
+  *out = st;
+  return 0;
+}
+
+/* Points tx at the current state, loading it if the epoch moved. With
+ * uncommitted set, the state comes from this transaction's own uncommitted
+ * schema change: it is always loaded and never shared with the cache. */
+static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
+{
+  struct store *s = tx->s;
+  char *epoch = NULL;
+  int rc = s->be->meta_get(tx->c, "schema_epoch", &epoch, err);
+  if (rc == E_NOTFOUND) {
+    epoch = one_strdup("0");
+    rc = epoch ? 0 : err_set(err, E_NOMEM, "out of memory");
+  }
+  if (rc)
+    return rc;
+  struct sstate *use = NULL;
+  pthread_mutex_lock(&s->lock);
+  if (!uncommitted && s->state && strcmp(s->state->epoch, epoch) == 0) {
+    use = s->state;
+    use->refs++;
+  }
+  pthread_mutex_unlock(&s->lock);
+  if (!use) {
+    rc = load_state(s, tx->c, epoch, &use, err);
+    if (rc) {
+      one_free(epoch);
+      return rc;
+    }
+    if (!uncommitted) {
+      pthread_mutex_lock(&s->lock);
+      struct sstate *old = s->state;
+      use->refs++;
+      s->state = use;
+      pthread_mutex_unlock(&s->lock);
+      state_unref(old);
+    }
+  }
+  one_free(epoch);
+  pthread_mutex_lock(&s->lock);
+  struct sstate *prev = tx->state;
+  tx->state = use;
+  pthread_mutex_unlock(&s->lock);
+  state_unref(prev);
+  return 0;
+}
+
+/* --- open, close, connections --- */
+
+int store_open(const struct store_options *opt, struct store **out, struct err *err)
+{
+  struct store *s = one_calloc(1, sizeof *s);
+  void *c = NULL;
+  if (!s)
+    return err_set(err, E_NOMEM, "out of memory");
+  s->be = &store_sqlite_backend;
+  s->opt = *opt;
+  s->next_handle = 1;
+  if (!(s->path = one_strdup(opt->path))) {
+    one_free(s);
+    return err_set(err, E_NOMEM, "out of memory");
+  }
+  s->opt.path = s->path;
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_mutex_init(&s->write_lock, NULL);
+  int rc = s->be->connect(&s->opt, 1, &c, err);
+  if (rc) {
+    store_close(s);
+    return rc;
+  }
+  s->idle = one_malloc(8 * sizeof *s->idle);
+  if (!s->idle) {
+    s->be->disconnect(c);
+    store_close(s);
+    return err_set(err, E_NOMEM, "out of memory");
+  }
+  s->capidle = 8;
+  s->idle[s->nidle++] = c;
+  *out = s;
+  return 0;
+}
+
+void store_close(struct store *s)
+{
+  if (!s)
+    return;
+  for (size_t i = 0; i < s->nidle; i++)
+    s->be->disconnect(s->idle[i]);
+  one_free(s->idle);
+  state_unref(s->state);
+  one_free(s->listeners);
+  pthread_mutex_destroy(&s->lock);
+  pthread_mutex_destroy(&s->write_lock);
+  one_free(s->path);
+  one_free(s);
+}
+
+static int conn_get(struct store *s, void **c, struct err *err)
+{
+  pthread_mutex_lock(&s->lock);
+  if (s->nidle) {
+    *c = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return s->be->connect(&s->opt, 0, c, err);
+}
+
+static void conn_put(struct store *s, void *c)
+{
+  pthread_mutex_lock(&s->lock);
+  if (s->nidle == s->capidle) {
+    void **grown = one_realloc(s->idle, s->capidle * 2 * sizeof *grown);
+    if (!grown) {
+      pthread_mutex_unlock(&s->lock);
+      s->be->disconnect(c);
+      return;
+    }
+    s->idle = grown;
+    s->capidle *= 2;
+  }
+  s->idle[s->nidle++] = c;
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* --- transactions --- */
+
+static void tx_free(struct store_tx *tx)
+{
+  if (tx->c)
+    conn_put(tx->s, tx->c);
+  if (tx->write)
+    pthread_mutex_unlock(&tx->s->write_lock);
+  pthread_mutex_lock(&tx->s->lock);
+  struct sstate *st = tx->state;
+  pthread_mutex_unlock(&tx->s->lock);
+  state_unref(st);
+  one_free(tx->changes);
+  one_free(tx);
+}
+
+int store_begin(struct store *s, enum store_mode mode, struct store_tx **out, struct err *err)
+{
+  struct store_tx *tx = one_calloc(1, sizeof *tx);
+  if (!tx)
+    return err_set(err, E_NOMEM, "out of memory");
+  tx->s = s;
+  int rc = conn_get(s, &tx->c, err);
+  if (rc) {
+    one_free(tx);
+    return rc;
+  }
+  if (mode == STORE_WRITE) {
+    pthread_mutex_lock(&s->write_lock);
+    tx->write = 1;
+  }
+  if ((rc = s->be->begin(tx->c, tx->write, err))) {
+    tx_free(tx);
+    return rc;
+  }
+  if ((rc = tx_sync_state(tx, 0, err))) {
+    s->be->rollback(tx->c);
+    tx_free(tx);
+    return rc;
+  }
+  *out = tx;
+  return 0;
+}
+
+void store_rollback(struct store_tx *tx)
+{
+  if (!tx)
+    return;
+  tx->s->be->rollback(tx->c);
+  tx_free(tx);
+}
+
+static void notify(struct store *s, const struct store_change *changes, size_t n)
+{
+  pthread_mutex_lock(&s->lock);
+  size_t nl = s->nlisteners;
+  struct listener copy[32];
+  if (nl > 32)
+    nl = 32;
+  memcpy(copy, s->listeners, nl * sizeof *copy);
+  pthread_mutex_unlock(&s->lock);
+  for (size_t i = 0; i < nl; i++)
+    copy[i].fn(copy[i].arg, changes, n);
+}
+
+int store_commit(struct store_tx *tx, struct err *err)
+{
+  int rc;
+  if (tx->failed) {
+    rc = err_set(err, E_STORE, "the transaction failed part-way and was rolled back");
+    store_rollback(tx);
+    return rc;
+  }
+  if ((rc = tx->s->be->commit(tx->c, err))) {
+    store_rollback(tx);
+    return rc;
+  }
+  if (tx->nchanges)
+    notify(tx->s, tx->changes, tx->nchanges); /* still under write_lock: commit order */
+  tx_free(tx);
+  return 0;
+}
+
+int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, struct err *err)
+{
+  struct store_tx *tx = NULL;
+  int rc = store_begin(s, mode, &tx, err);
+  if (rc)
+    return rc;
+  if ((rc = fn(tx, arg, err))) {
+    store_rollback(tx);
+    return rc;
+  }
+  return store_commit(tx, err);
+}
+
+int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id, int kind,
+                     struct err *err)
+{
+  int64_t seq = 0;
+  int rc = tx->s->be->change_add(tx->c, t->number, id, kind, &seq, err);
+  if (rc)
+    return rc;
+  if (tx->nchanges == tx->capchanges) {
+    size_t cap = tx->capchanges ? tx->capchanges * 2 : 8;
+    struct store_change *c = one_realloc(tx->changes, cap * sizeof *c);
+    if (!c)
+      return err_set(err, E_NOMEM, "out of memory");
+    tx->changes = c;
+    tx->capchanges = cap;
+  }
+  struct store_change *c = &tx->changes[tx->nchanges++];
+  c->seq = seq;
+  snprintf(c->table, sizeof c->table, "%s", t->name);
+  snprintf(c->id, sizeof c->id, "%s", id);
+  c->kind = kind;
+  return 0;
+}
+
+double store_next_creation_time(struct store *s)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  double now = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+  pthread_mutex_lock(&s->lock);
+  if (now <= s->last_ct)
+    now = s->last_ct + 0.001;
+  s->last_ct = now;
+  pthread_mutex_unlock(&s->lock);
+  return now;
+}
+
+/* --- schema in force --- */
+
+void store_schema_name(struct store_tx *tx, char *out, size_t n)
+{
+  snprintf(out, n, "%s", tx->state->name);
+}
+
+const struct schema *store_schema(struct store_tx *tx) { return tx->state->schema; }
+
+static const char *resolve_name(void *ctx, uint32_t number)
+{
+  const struct stable *t = state_table_number(ctx, number);
+  return t ? t->name : NULL;
+}
+
+struct id_resolver store_id_resolver(struct store_tx *tx)
+{
+  struct id_resolver r = {resolve_name, tx->state};
+  return r;
+}
+
+struct catalog_index {
+  int64_t ix;
+  uint32_t table;
+  char name[128];
+  char *fields;
+};
+
+struct catalog {
+  struct catalog_index *ix;
+  size_t n;
+};
+
+static int catalog_cb(void *arg, int64_t ix, uint32_t table, const char *name, const char *fields)
+{
+  struct catalog *cat = arg;
+  struct catalog_index *x = one_realloc(cat->ix, (cat->n + 1) * sizeof *x);
+  if (!x)
+    return E_NOMEM;
+  cat->ix = x;
+  x[cat->n].ix = ix;
+  x[cat->n].table = table;
+  snprintf(x[cat->n].name, sizeof x[cat->n].name, "%s", name);
+  if (!(x[cat->n].fields = one_strdup(fields)))
+    return E_NOMEM;
+  cat->n++;
+  return 0;
+}
+
+static void catalog_release(struct catalog *cat)
+{
+  for (size_t i = 0; i < cat->n; i++)
+    one_free(cat->ix[i].fields);
+  one_free(cat->ix);
+}
+
+struct backfill {
+  struct store_tx *tx;
+  const struct index_def *def;
+  int64_t ix;
+  struct buf key, last;
+  size_t rows;
+  struct err *err;
+};
+
+static int backfill_row(void *arg, const uint8_t *key, size_t klen, const char *id,
+                        const char *body, size_t blen)
+{
+  struct backfill *b = arg;
+  json_t *doc = jv_parse(body, blen, b->err);
+  if (!doc)
+    return E_STORE;
+  buf_reset(&b->key);
+  int rc = key_for_doc(&b->key, b->def, doc);
+  json_decref(doc);
+  if (!rc)
+    rc = b->tx->s->be->entry_put(b->tx->c, b->ix, (const uint8_t *)b->key.p, b->key.len, id, b->err);
+  buf_reset(&b->last);
+  if (!rc)
+    rc = buf_append(&b->last, key, klen);
+  b->rows++;
+  return rc ? rc : 0;
+}
+
+/* Fills index ix of table t from its documents, in pages of 512. */
+static int backfill_index(struct store_tx *tx, int64_t by_ct, const struct index_def *def,
+                          int64_t ix, struct err *err)
+{
+  struct backfill b = {tx, def, ix, {0}, {0}, 0, err};
+  buf_init(&b.key, BUF_UNBOUNDED);
+  buf_init(&b.last, BUF_UNBOUNDED);
+  int rc = 0;
+  uint8_t *lo = NULL;
+  size_t lolen = 0;
+  for (;;) {
+    b.rows = 0;
+    rc = tx->s->be->scan(tx->c, by_ct, lo, lolen, NULL, 0, 0, 512, backfill_row, &b, err);
+    if (rc || b.rows < 512)
+      break;
+    if ((rc = buf_putc(&b.last, 0))) /* resume after the last key */
+      break;
+    one_free(lo);
+    lolen = b.last.len;
+    lo = (uint8_t *)buf_detach(&b.last);
+    buf_init(&b.last, BUF_UNBOUNDED);
+    if (!lo) {
+      rc = E_NOMEM;
+      break;
+    }
+  }
+  one_free(lo);
+  buf_release(&b.key);
+  buf_release(&b.last);
+  if (rc && !err->code)
+    err_set(err, rc, "cannot fill a new index");
+  return rc;
+}
+
+static const struct catalog_index *catalog_find(const struct catalog *cat, uint32_t table,
+                                                const char *name)
+{
+  for (size_t i = 0; i < cat->n; i++)
+    if (cat->ix[i].table == table && strcmp(cat->ix[i].name, name) == 0)
+      return &cat->ix[i];
+  return NULL;
+}
+
+static int sync_indexes(struct store_tx *tx, const struct schema *sc, struct err *err)
+{
+  const struct backend *be = tx->s->be;
+  struct catalog cat = {NULL, 0};
+  int rc = be->indexes(tx->c, catalog_cb, &cat, err);
+  if (rc == E_NOMEM)
+    err_set(err, E_NOMEM, "out of memory");
+  /* every known table has by_creation_time */
+  for (size_t i = 0; !rc && i < tx->state->ntables; i++) {
+    const struct stable *t = &tx->state->tables[i];
+    int64_t ix;
+    if (!catalog_find(&cat, t->number, "by_creation_time"))
+      rc = be->index_add(tx->c, t->number, "by_creation_time", "[]", &ix, err);
+  }
+  if (!rc) { /* refresh: new by_creation_time rows */
+    catalog_release(&cat);
+    memset(&cat, 0, sizeof cat);
+    rc = be->indexes(tx->c, catalog_cb, &cat, err);
+  }
+  /* drop indexes the schema no longer has, or whose fields changed */
+  for (size_t i = 0; !rc && i < cat.n; i++) {
+    const struct catalog_index *c = &cat.ix[i];
+    if (strcmp(c->name, "by_creation_time") == 0)
+      continue;
+    const struct stable *t = state_table_number(tx->state, c->table);
+    const struct index_def *def = t ? table_index(schema_table(sc, t->name), c->name) : NULL;
+    char *want = def ? fields_text(def) : NULL;
+    if (!want || strcmp(want, c->fields) != 0) {
+      rc = be->index_drop(tx->c, c->ix, err);
+      cat.ix[i].table = 0; /* gone */
+    }
+    one_free(want);
+  }
+  /* add and fill new indexes */
+  for (size_t i = 0; !rc && i < sc->ntables; i++) {
+    const struct table_def *td = &sc->tables[i];
+    const struct stable *t = state_table(tx->state, td->name);
+    const struct catalog_index *ct = t ? catalog_find(&cat, t->number, "by_creation_time") : NULL;
+    if (!t || !ct) {
+      rc = err_set(err, E_INTERNAL, "table %s has no number or no by_creation_time index", td->name);
+      break;
+    }
+    for (size_t j = 0; !rc && j < td->nindexes; j++) {
+      if (catalog_find(&cat, t->number, td->indexes[j].name))
+        continue;
+      char *fields = fields_text(&td->indexes[j]);
+      int64_t ix = 0;
+      rc = fields ? be->index_add(tx->c, t->number, td->indexes[j].name, fields, &ix, err)
+                  : err_set(err, E_NOMEM, "out of memory");
+      one_free(fields);
+      if (!rc)
+        rc = backfill_index(tx, ct->ix, &td->indexes[j], ix, err);
+    }
+  }
+  catalog_release(&cat);
+  return rc;
+}
+
+int store_set_schema(struct store_tx *tx, const char *name, const struct schema *sc,
+                     struct err *err)
+{
+  if (!tx->write)
+    return err_set(err, E_INVALID, "store_set_schema needs a write transaction");
+  const struct backend *be = tx->s->be;
+  char *text = schema_print(sc);
+  char epoch[32];
+  int rc = text ? 0 : err_set(err, E_NOMEM, "out of memory");
+  /* number new tables: user tables from 10001, after every number in use */
+  uint32_t next = 10001;
+  for (size_t i = 0; i < tx->state->ntables; i++)
+    if (tx->state->tables[i].number >= next)
+      next = tx->state->tables[i].number + 1;
+  for (size_t i = 0; !rc && i < sc->ntables; i++)
+    if (!state_table(tx->state, sc->tables[i].name))
+      rc = be->table_add(tx->c, next++, sc->tables[i].name, err);
+  snprintf(epoch, sizeof epoch, "%lld", atoll(tx->state->epoch) + 1);
+  if (!rc)
+    rc = be->meta_set(tx->c, "schema_name", name, err);
+  if (!rc)
+    rc = be->meta_set(tx->c, "schema_source", text, err);
+  if (!rc)
+    rc = be->meta_set(tx->c, "schema_epoch", epoch, err);
+  one_free(text);
+  if (!rc)
+    rc = tx_sync_state(tx, 1, err); /* the new tables and schema, without indexes yet */
+  if (!rc)
+    rc = sync_indexes(tx, sc, err);
+  if (!rc)
+    rc = tx_sync_state(tx, 1, err); /* once more, now with the indexes */
+  if (rc)
+    tx->failed = 1;
+  return rc;
+}
+
+json_t *store_tables(struct store_tx *tx)
+{
+  json_t *a = json_array();
+  for (size_t i = 0; a && i < tx->state->ntables; i++)
+    json_array_append_new(a, json_pack("{s:s,s:I,s:b}", "name", tx->state->tables[i].name,
+                                       "number", (json_int_t)tx->state->tables[i].number,
+                                       "inSchema", tx->state->tables[i].def != NULL));
+  return a;
+}
+
+/* --- change feed --- */
+
+int store_subscribe(struct store *s, store_listener fn, void *arg)
+{
+  pthread_mutex_lock(&s->lock);
+  if (s->nlisteners >= 32) {
+    pthread_mutex_unlock(&s->lock);
+    return E_LIMIT;
+  }
+  struct listener *l = one_realloc(s->listeners, (s->nlisteners + 1) * sizeof *l);
+  if (!l) {
+    pthread_mutex_unlock(&s->lock);
+    return E_NOMEM;
+  }
+  s->listeners = l;
+  int h = s->next_handle++;
+  l[s->nlisteners++] = (struct listener){h, fn, arg};
+  pthread_mutex_unlock(&s->lock);
+  return h;
+}
+
+void store_unsubscribe(struct store *s, int handle)
+{
+  pthread_mutex_lock(&s->lock);
+  for (size_t i = 0; i < s->nlisteners; i++) {
+    if (s->listeners[i].handle == handle) {
+      memmove(&s->listeners[i], &s->listeners[i + 1],
+              (s->nlisteners - i - 1) * sizeof *s->listeners);
+      s->nlisteners--;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
+struct changes_acc {
+  const struct sstate *state;
+  struct store_change *out;
+  size_t n;
+};
+
+static int change_cb(void *arg, int64_t seq, uint32_t table, const char *id, int kind)
+{
+  struct changes_acc *a = arg;
+  struct store_change *c = &a->out[a->n++];
+  const struct stable *t = state_table_number(a->state, table);
+  c->seq = seq;
+  snprintf(c->table, sizeof c->table, "%s", t ? t->name : "?");
+  snprintf(c->id, sizeof c->id, "%s", id);
+  c->kind = kind;
+  return 0;
+}
+
+int store_changes_since(struct store *s, int64_t after, size_t max, struct store_change **out,
+                        size_t *n, struct err *err)
+{
+  struct store_tx *tx = NULL;
+  *out = NULL;
+  *n = 0;
+  if (max == 0 || max > 100000)
+    return err_set(err, E_INVALID, "max must be between 1 and 100000");
+  int rc = store_begin(s, STORE_READ, &tx, err);
+  if (rc)
+    return rc;
+  struct changes_acc acc = {tx->state, one_calloc(max, sizeof(struct store_change)), 0};
+  if (!acc.out)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  else
+    rc = s->be->changes(tx->c, after, max, change_cb, &acc, err);
+  store_rollback(tx);
+  if (rc) {
+    one_free(acc.out);
+    return rc;
+  }
+  *out = acc.out;
+  *n = acc.n;
+  return 0;
+}

@@ -1,0 +1,160 @@
+/* store: ONE's document store with Convex semantics, backend-neutral.
+ *
+ * Documents are Convex values (util/jv.h encoding) in tables, each with
+ * `_id` (a Convex id carrying its table number) and `_creationTime`. Every
+ * write is validated against the schema in force, which is stored in the
+ * database with the name of its version. Indexes come from the schema and
+ * always end with _creationTime (then _id); every table also has the index
+ * "by_creation_time". Queries run on one index: equality on a prefix of its
+ * fields, then an optional lower and upper bound on the next field, in
+ * either order, paged with opaque cursors that stay stable while documents
+ * are inserted.
+ *
+ * Transactions: all writes of a transaction commit together or not at all.
+ * One write transaction runs at a time (others wait; SQLITE_BUSY never
+ * reaches a caller), read transactions run concurrently on a snapshot. A
+ * transaction belongs to the thread that began it; the store itself may be
+ * used from any number of threads.
+ *
+ * Change feed: each committed write appends (seq, table, id, kind) to a
+ * durable log; in-process listeners are called after each commit with that
+ * commit's changes, in commit order, from the committing thread.
+ *
+ * Ownership: json_t * results are new references; arguments are borrowed.
+ * Strings returned through char ** are freed with one_free. */
+#ifndef ONE_STORE_STORE_H
+#define ONE_STORE_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "schema/schema.h"
+#include "util/cid.h"
+#include "util/err.h"
+
+struct store;
+struct store_tx;
+
+enum store_sync { STORE_SYNC_FULL = 0, STORE_SYNC_NORMAL, STORE_SYNC_OFF };
+
+struct store_options {
+  const char *path;        /* the database file (SQLite backend) */
+  enum store_sync sync;    /* durability; FULL by default */
+  int must_exist;          /* fail with E_NOTFOUND instead of creating the file */
+};
+
+/* Opens (creating when allowed) the database. */
+int store_open(const struct store_options *opt, struct store **out, struct err *err);
+void store_close(struct store *s);                 /* accepts NULL */
+
+/* --- transactions --- */
+enum store_mode { STORE_READ = 0, STORE_WRITE = 1 };
+
+int store_begin(struct store *s, enum store_mode mode, struct store_tx **out, struct err *err);
+/* Commits and frees tx. On failure nothing was written and tx is freed. */
+int store_commit(struct store_tx *tx, struct err *err);
+/* Abandons every write of tx and frees it. Accepts NULL. */
+void store_rollback(struct store_tx *tx);
+
+/* Runs fn in a transaction: commits when fn returns 0, rolls back otherwise
+ * and returns fn's code. */
+typedef int (*store_fn)(struct store_tx *tx, void *arg, struct err *err);
+int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, struct err *err);
+
+/* --- schema in force --- */
+
+/* The name of the schema version in force ("" for a new, empty database).
+ * Copied into out (size n). */
+void store_schema_name(struct store_tx *tx, char *out, size_t n);
+/* The schema in force, borrowed for the life of tx; NULL when none. */
+const struct schema *store_schema(struct store_tx *tx);
+/* Puts schema s in force under name: numbers new tables, creates and fills
+ * new indexes, drops indexes that are gone. Existing documents are not
+ * revalidated (migrations do that). Write transactions only. */
+int store_set_schema(struct store_tx *tx, const char *name, const struct schema *s,
+                     struct err *err);
+/* The id resolver of the tables known to tx (for validation outside). */
+struct id_resolver store_id_resolver(struct store_tx *tx);
+
+/* --- documents --- */
+
+enum {
+  STORE_KEEP_SYSTEM = 1,   /* insert: keep the given _id and _creationTime (import) */
+};
+
+/* Inserts fields (an object without system fields) into table; writes the
+ * new id into id_out when not NULL. */
+int store_insert(struct store_tx *tx, const char *table, const json_t *fields, int flags,
+                 char id_out[CID_MAX], struct err *err);
+/* The document with id into *doc (new reference), E_NOTFOUND when none.
+ * table_out (when not NULL, 65 bytes) receives its table name. */
+int store_get(struct store_tx *tx, const char *id, json_t **doc, char *table_out,
+              struct err *err);
+/* Shallow merge of patch into the document; a field whose value is
+ * store_undefined() is removed. */
+int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err);
+/* Replaces every field but _id and _creationTime. */
+int store_replace(struct store_tx *tx, const char *id, const json_t *fields, struct err *err);
+int store_delete(struct store_tx *tx, const char *id, struct err *err);
+
+/* The marker that removes a field in store_patch: {"$undefined":true}
+ * (a new reference). */
+json_t *store_undefined(void);
+int store_is_undefined(const json_t *v);
+
+/* --- queries --- */
+enum store_bound { STORE_NONE = 0, STORE_GT, STORE_GTE, STORE_LT, STORE_LTE };
+
+struct store_query {
+  const char *table;
+  const char *index;        /* NULL means "by_creation_time" */
+  const json_t *eq;         /* array: values for the first fields, or NULL */
+  enum store_bound lower_op; /* STORE_NONE, STORE_GT or STORE_GTE on the next field */
+  const json_t *lower;
+  enum store_bound upper_op; /* STORE_NONE, STORE_LT or STORE_LTE on the next field */
+  const json_t *upper;
+  int desc;
+  size_t limit;             /* 1 to STORE_MAX_PAGE */
+  const char *cursor;       /* from a previous page, or NULL */
+};
+
+#define STORE_MAX_PAGE 1000
+
+struct store_page {
+  json_t *docs;             /* array of documents */
+  char *cursor;             /* continue from here (NULL when nothing was returned) */
+  int done;                 /* no more documents after this page */
+};
+
+int store_query(struct store_tx *tx, const struct store_query *q, struct store_page *page,
+                struct err *err);
+void store_page_release(struct store_page *p);
+
+/* Document count of a table (walks its by_creation_time index). */
+int store_count(struct store_tx *tx, const char *table, int64_t *count, struct err *err);
+
+/* Names and numbers of every table the database knows (also tables that are
+ * no longer in the schema), as a new array of {"name","number"}. */
+json_t *store_tables(struct store_tx *tx);
+
+/* --- change feed --- */
+enum store_change_kind { STORE_INSERTED = 1, STORE_UPDATED = 2, STORE_DELETED = 3 };
+
+struct store_change {
+  int64_t seq;
+  char table[65];
+  char id[CID_MAX];
+  enum store_change_kind kind;
+};
+
+typedef void (*store_listener)(void *arg, const struct store_change *changes, size_t n);
+/* Returns a handle (> 0) for store_unsubscribe, or a negative code. */
+int store_subscribe(struct store *s, store_listener fn, void *arg);
+void store_unsubscribe(struct store *s, int handle);
+/* Up to max changes with seq > after, oldest first, from the durable log
+ * (also changes made by other processes). *out is freed with one_free. */
+int store_changes_since(struct store *s, int64_t after, size_t max, struct store_change **out,
+                        size_t *n, struct err *err);
+
+#endif

@@ -1,0 +1,482 @@
+/* store_docs: documents (insert, get, patch, replace, delete) and index
+ * queries with cursors, over the backend's rows.
+ *
+ * A write builds the whole new document, validates it against the schema in
+ * force and only then touches the backend: a refused document leaves nothing
+ * behind. A backend failure half-way marks the transaction failed, so it
+ * cannot commit a partial write. */
+#include "store/keys.h"
+#include "store/store_int.h"
+#include "util/jv.h"
+#include "util/mem.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CURSOR_VERSION 1
+
+json_t *store_undefined(void) { return json_pack("{s:b}", "$undefined", 1); }
+
+int store_is_undefined(const json_t *v)
+{
+  return json_is_object(v) && json_object_size(v) == 1 &&
+         json_is_true(json_object_get(v, "$undefined"));
+}
+
+static int want_write(struct store_tx *tx, struct err *err)
+{
+  return tx->write ? 0 : err_set(err, E_INVALID, "this needs a write transaction");
+}
+
+static const struct stable *table_of_id(struct store_tx *tx, const char *id, struct err *err)
+{
+  uint32_t num = cid_table(id, strlen(id));
+  const struct stable *t = num ? state_table_number(tx->state, num) : NULL;
+  if (!num)
+    err_set(err, E_INVALID, "'%s' is not a document id", id);
+  else if (!t)
+    err_set(err, E_NOTFOUND, "no document %s (its table number %u is unknown here)", id, num);
+  return t;
+}
+
+int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *doc, int remove,
+                 struct err *err)
+{
+  struct buf key;
+  buf_init(&key, BUF_UNBOUNDED);
+  const char *id = json_string_value(json_object_get(doc, "_id"));
+  int rc = 0;
+  for (size_t i = 0; !rc && i <= t->nix; i++) {
+    int64_t ix = i < t->nix ? t->ix[i].ix : t->by_ct;
+    const struct index_def *def = i < t->nix ? t->ix[i].def : NULL;
+    if (!ix)
+      continue;
+    buf_reset(&key);
+    if ((rc = key_for_doc(&key, def, doc))) {
+      rc = err_set(err, rc, "cannot build an index key");
+      break;
+    }
+    if (remove)
+      rc = tx->s->be->entry_delete(tx->c, ix, (const uint8_t *)key.p, key.len, err);
+    else
+      rc = tx->s->be->entry_put(tx->c, ix, (const uint8_t *)key.p, key.len, id, err);
+  }
+  buf_release(&key);
+  return rc;
+}
+
+/* Validates doc for table t, then serializes it within the size limit. */
+static int check_and_dump(struct store_tx *tx, const struct stable *t, const json_t *doc,
+                          char **body, struct err *err)
+{
+  if (!t->def)
+    return err_set(err, E_SCHEMA, "table '%s' is not in the schema in force (%s)", t->name,
+                   tx->state->name);
+  struct id_resolver ids = store_id_resolver(tx);
+  int rc = schema_validate(tx->state->schema, t->name, doc, &ids, VALIDATE_SYSTEM_FIELDS, err);
+  if (rc)
+    return rc;
+  *body = jv_dumps(doc);
+  if (!*body)
+    return err_set(err, E_NOMEM, "out of memory");
+  if (strlen(*body) > SCHEMA_MAX_DOC_BYTES) {
+    one_free(*body);
+    *body = NULL;
+    return err_set(err, E_TOOBIG, "document is larger than %d bytes", SCHEMA_MAX_DOC_BYTES);
+  }
+  return 0;
+}
+
+int store_insert(struct store_tx *tx, const char *table, const json_t *fields, int flags,
+                 char id_out[CID_MAX], struct err *err)
+{
+  int rc = want_write(tx, err);
+  if (rc)
+    return rc;
+  const struct stable *t = state_table(tx->state, table);
+  if (!t || !t->def)
+    return err_set(err, E_NOTFOUND, "no table '%s' in the schema in force (%s)", table,
+                   tx->state->name[0] ? tx->state->name : "none");
+  if (!json_is_object(fields))
+    return err_set(err, E_SCHEMA, "a document must be a JSON object");
+  char id[CID_MAX];
+  json_t *doc = json_object();
+  char *body = NULL;
+  if (!doc)
+    return err_set(err, E_NOMEM, "out of memory");
+  if (flags & STORE_KEEP_SYSTEM) {
+    json_t *given = json_object_get(fields, "_id");
+    if (!json_is_string(given) || json_string_length(given) >= CID_MAX) {
+      rc = err_set(err, E_SCHEMA, "%s._id: expected id<%s>", table, table);
+      goto out;
+    }
+    snprintf(id, sizeof id, "%s", json_string_value(given));
+  } else {
+    if (json_object_get(fields, "_id") || json_object_get(fields, "_creationTime")) {
+      rc = err_set(err, E_SCHEMA, "%s: _id and _creationTime are set by the store", table);
+      goto out;
+    }
+    cid_new(t->number, 0, id);
+    if (json_object_set_new(doc, "_id", json_string(id)) ||
+        json_object_set_new(doc, "_creationTime", json_real(store_next_creation_time(tx->s)))) {
+      rc = err_set(err, E_NOMEM, "out of memory");
+      goto out;
+    }
+  }
+  if (json_object_update(doc, (json_t *)fields)) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+  if ((rc = check_and_dump(tx, t, doc, &body, err)))
+    goto out;
+  rc = tx->s->be->doc_insert(tx->c, id, t->number, body, strlen(body), err);
+  if (rc)
+    goto out; /* nothing written yet: the transaction stays usable */
+  if ((rc = tx_index_doc(tx, t, doc, 0, err)) ||
+      (rc = tx_record_change(tx, t, id, STORE_INSERTED, err)))
+    tx->failed = 1;
+  if (!rc && id_out)
+    memcpy(id_out, id, CID_MAX);
+out:
+  one_free(body);
+  json_decref(doc);
+  return rc;
+}
+
+static int load(struct store_tx *tx, const char *id, const struct stable **t, json_t **doc,
+                struct err *err)
+{
+  *t = table_of_id(tx, id, err);
+  if (!*t)
+    return err->code;
+  uint32_t num = 0;
+  char *body = NULL;
+  int rc = tx->s->be->doc_get(tx->c, id, &num, &body, err);
+  if (rc == E_NOTFOUND)
+    return err_set(err, E_NOTFOUND, "no document with id %s", id);
+  if (rc)
+    return rc;
+  *doc = jv_parse(body, strlen(body), err);
+  one_free(body);
+  if (!*doc)
+    return err_set(err, E_STORE, "document %s is damaged: %s", id, err->msg);
+  return 0;
+}
+
+int store_get(struct store_tx *tx, const char *id, json_t **doc, char *table_out,
+              struct err *err)
+{
+  const struct stable *t = NULL;
+  int rc = load(tx, id, &t, doc, err);
+  if (!rc && table_out)
+    snprintf(table_out, 65, "%s", t->name);
+  return rc;
+}
+
+/* Replaces old with new: validation first, then the row and its index entries. */
+static int rewrite(struct store_tx *tx, const struct stable *t, const json_t *old,
+                   const json_t *doc, struct err *err)
+{
+  char *body = NULL;
+  int rc = check_and_dump(tx, t, doc, &body, err);
+  if (rc)
+    return rc;
+  const char *id = json_string_value(json_object_get(doc, "_id"));
+  if ((rc = tx->s->be->doc_update(tx->c, id, body, strlen(body), err)) ||
+      (rc = tx_index_doc(tx, t, old, 1, err)) || (rc = tx_index_doc(tx, t, doc, 0, err)) ||
+      (rc = tx_record_change(tx, t, id, STORE_UPDATED, err)))
+    tx->failed = 1;
+  one_free(body);
+  return rc;
+}
+
+static int same_system_field(const json_t *doc, const char *name, const json_t *given,
+                             struct err *err)
+{
+  if (!given || jv_equal(json_object_get(doc, name), given))
+    return 0;
+  return err_set(err, E_SCHEMA, "%s cannot be changed", name);
+}
+
+int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err)
+{
+  int rc = want_write(tx, err);
+  if (rc)
+    return rc;
+  if (!json_is_object(patch))
+    return err_set(err, E_SCHEMA, "a patch must be a JSON object");
+  const struct stable *t = NULL;
+  json_t *old = NULL, *doc = NULL;
+  if ((rc = load(tx, id, &t, &old, err)))
+    return rc;
+  if ((rc = same_system_field(old, "_id", json_object_get(patch, "_id"), err)) ||
+      (rc = same_system_field(old, "_creationTime", json_object_get(patch, "_creationTime"), err)))
+    goto out;
+  if (!(doc = json_copy(old))) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)patch, k, v) {
+    if (k[0] == '_' && (strcmp(k, "_id") == 0 || strcmp(k, "_creationTime") == 0))
+      continue;
+    if (store_is_undefined(v))
+      json_object_del(doc, k);
+    else if (json_object_set(doc, k, v)) {
+      rc = err_set(err, E_NOMEM, "out of memory");
+      goto out;
+    }
+  }
+  rc = rewrite(tx, t, old, doc, err);
+out:
+  json_decref(old);
+  json_decref(doc);
+  return rc;
+}
+
+int store_replace(struct store_tx *tx, const char *id, const json_t *fields, struct err *err)
+{
+  int rc = want_write(tx, err);
+  if (rc)
+    return rc;
+  if (!json_is_object(fields))
+    return err_set(err, E_SCHEMA, "a document must be a JSON object");
+  const struct stable *t = NULL;
+  json_t *old = NULL, *doc = NULL;
+  if ((rc = load(tx, id, &t, &old, err)))
+    return rc;
+  if ((rc = same_system_field(old, "_id", json_object_get(fields, "_id"), err)) ||
+      (rc = same_system_field(old, "_creationTime", json_object_get(fields, "_creationTime"), err)))
+    goto out;
+  doc = json_pack("{s:O,s:O}", "_id", json_object_get(old, "_id"), "_creationTime",
+                  json_object_get(old, "_creationTime"));
+  if (!doc || json_object_update_missing(doc, (json_t *)fields)) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+  rc = rewrite(tx, t, old, doc, err);
+out:
+  json_decref(old);
+  json_decref(doc);
+  return rc;
+}
+
+int store_delete(struct store_tx *tx, const char *id, struct err *err)
+{
+  int rc = want_write(tx, err);
+  if (rc)
+    return rc;
+  const struct stable *t = NULL;
+  json_t *old = NULL;
+  if ((rc = load(tx, id, &t, &old, err)))
+    return rc;
+  if ((rc = tx->s->be->doc_delete(tx->c, id, err)) || (rc = tx_index_doc(tx, t, old, 1, err)) ||
+      (rc = tx_record_change(tx, t, id, STORE_DELETED, err)))
+    tx->failed = 1;
+  json_decref(old);
+  return rc;
+}
+
+/* --- queries --- */
+
+static char *cursor_encode(int64_t ix, const uint8_t *key, size_t klen)
+{
+  size_t n = 9 + klen;
+  uint8_t *raw = one_malloc(n);
+  if (!raw)
+    return NULL;
+  raw[0] = CURSOR_VERSION;
+  for (int i = 0; i < 8; i++)
+    raw[1 + i] = (uint8_t)((uint64_t)ix >> (56 - 8 * i));
+  memcpy(raw + 9, key, klen);
+  size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  char *s = one_malloc(cap);
+  if (s)
+    sodium_bin2base64(s, cap, raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  one_free(raw);
+  return s;
+}
+
+static int cursor_decode(const char *s, int64_t ix, struct buf *key, struct err *err)
+{
+  size_t len = strlen(s), n = 0;
+  uint8_t *raw = len < 16384 ? one_malloc(len) : NULL;
+  if (!raw)
+    return err_set(err, E_INVALID, "invalid cursor");
+  const char *end = NULL;
+  int bad = sodium_base642bin(raw, len, s, len, NULL, &n, &end,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+            end != s + len || n < 10 || raw[0] != CURSOR_VERSION;
+  uint64_t got = 0;
+  for (int i = 0; !bad && i < 8; i++)
+    got = got << 8 | raw[1 + i];
+  if (!bad && (int64_t)got != ix) {
+    one_free(raw);
+    return err_set(err, E_INVALID, "the cursor belongs to another index");
+  }
+  int rc = bad ? err_set(err, E_INVALID, "invalid cursor") : buf_append(key, raw + 9, n - 9);
+  one_free(raw);
+  return rc;
+}
+
+struct page_acc {
+  struct store_page *page;
+  size_t limit, seen;
+  struct buf last;
+  struct err *err;
+};
+
+static int page_row(void *arg, const uint8_t *key, size_t klen, const char *id, const char *body,
+                    size_t blen)
+{
+  struct page_acc *a = arg;
+  if (a->seen++ == a->limit) { /* one more than asked: not done */
+    a->page->done = 0;
+    return 1;
+  }
+  json_t *doc = jv_parse(body, blen, a->err);
+  if (!doc)
+    return err_set(a->err, E_STORE, "document %s is damaged", id);
+  if (json_array_append_new(a->page->docs, doc))
+    return err_set(a->err, E_NOMEM, "out of memory");
+  buf_reset(&a->last);
+  return buf_append(&a->last, key, klen) ? err_set(a->err, E_NOMEM, "out of memory") : 0;
+}
+
+/* memcmp order of two buffers, shorter first on a common prefix. */
+static int memcmp_buf(const struct buf *a, const struct buf *b)
+{
+  size_t n = a->len < b->len ? a->len : b->len;
+  int c = n ? memcmp(a->p, b->p, n) : 0;
+  return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Encodes the eq prefix, plus x when given, into b. */
+static int put_prefix(struct buf *b, const json_t *eq, const json_t *x, struct err *err)
+{
+  buf_reset(b);
+  for (size_t i = 0; eq && i < json_array_size(eq); i++)
+    if (key_put_value(b, json_array_get(eq, i)))
+      return err_set(err, E_INVALID, "eq value %zu is not a Convex value", i + 1);
+  if (x && key_put_value(b, x))
+    return err_set(err, E_INVALID, "range value is not a Convex value");
+  return 0;
+}
+
+/* Sets b to its prefix successor; returns 0 when unbounded (b emptied). */
+static int successor(struct buf *b)
+{
+  b->len = key_prefix_successor((uint8_t *)b->p, b->len);
+  return b->len > 0;
+}
+
+int store_query(struct store_tx *tx, const struct store_query *q, struct store_page *page,
+                struct err *err)
+{
+  memset(page, 0, sizeof *page);
+  const struct stable *t = state_table(tx->state, q->table);
+  if (!t)
+    return err_set(err, E_NOTFOUND, "no table '%s'", q->table);
+  int64_t ix = t->by_ct;
+  const struct index_def *def = NULL;
+  const char *iname = q->index ? q->index : "by_creation_time";
+  if (strcmp(iname, "by_creation_time") != 0) {
+    ix = 0;
+    for (size_t i = 0; i < t->nix; i++)
+      if (strcmp(t->ix[i].name, iname) == 0) {
+        ix = t->ix[i].ix;
+        def = t->ix[i].def;
+      }
+    if (!ix)
+      return err_set(err, E_NOTFOUND, "table '%s' has no index '%s'", q->table, iname);
+  }
+  size_t nfields = (def ? def->nfields : 0) + 1; /* + _creationTime */
+  size_t neq = q->eq ? json_array_size(q->eq) : 0;
+  if (q->eq && !json_is_array(q->eq))
+    return err_set(err, E_INVALID, "eq must be an array of values");
+  int ranged = q->lower_op || q->upper_op;
+  if (neq > nfields || (ranged && neq >= nfields))
+    return err_set(err, E_INVALID, "index '%s' has %zu field%s (with _creationTime); the query "
+                   "constrains too many", iname, nfields, nfields > 1 ? "s" : "");
+  if ((q->lower_op && q->lower_op != STORE_GT && q->lower_op != STORE_GTE) ||
+      (q->upper_op && q->upper_op != STORE_LT && q->upper_op != STORE_LTE))
+    return err_set(err, E_INVALID, "a lower bound is gt or gte, an upper bound lt or lte");
+  if (q->limit == 0 || q->limit > STORE_MAX_PAGE)
+    return err_set(err, E_INVALID, "limit must be between 1 and %d", STORE_MAX_PAGE);
+
+  struct buf lo, hi;
+  buf_init(&lo, BUF_UNBOUNDED);
+  buf_init(&hi, BUF_UNBOUNDED);
+  int has_hi = 1, rc;
+  /* lower bound */
+  if ((rc = put_prefix(&lo, q->eq, q->lower_op ? q->lower : NULL, err)))
+    goto out;
+  if (q->lower_op == STORE_GT && !successor(&lo)) {
+    page->docs = json_array(); /* nothing is greater */
+    page->done = 1;
+    goto out;
+  }
+  /* upper bound */
+  if ((rc = put_prefix(&hi, q->eq, q->upper_op ? q->upper : NULL, err)))
+    goto out;
+  if (q->upper_op != STORE_LT)
+    has_hi = hi.len ? successor(&hi) : 0;
+  if (q->cursor) {
+    struct buf key;
+    buf_init(&key, 64 * 1024);
+    if ((rc = cursor_decode(q->cursor, ix, &key, err))) {
+      buf_release(&key);
+      goto out;
+    }
+    if (!q->desc) { /* after the cursor: key || 0x00 */
+      if ((rc = buf_putc(&key, 0)) == 0 && memcmp_buf(&key, &lo) > 0) {
+        buf_reset(&lo);
+        rc = buf_append(&lo, key.p, key.len);
+      }
+    } else if (!has_hi || memcmp_buf(&key, &hi) < 0) {
+      buf_reset(&hi);
+      rc = buf_append(&hi, key.p, key.len);
+      has_hi = 1;
+    }
+    buf_release(&key);
+    if (rc)
+      goto out;
+  }
+  page->docs = json_array();
+  if (!page->docs) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+  page->done = 1;
+  struct page_acc acc = {page, q->limit, 0, {0}, err};
+  buf_init(&acc.last, BUF_UNBOUNDED);
+  rc = tx->s->be->scan(tx->c, ix, (const uint8_t *)lo.p, lo.len, has_hi ? (const uint8_t *)hi.p : NULL,
+                       hi.len, q->desc, q->limit + 1, page_row, &acc, err);
+  if (!rc && acc.last.len && !(page->cursor = cursor_encode(ix, (const uint8_t *)acc.last.p, acc.last.len)))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  buf_release(&acc.last);
+out:
+  buf_release(&lo);
+  buf_release(&hi);
+  if (rc)
+    store_page_release(page);
+  return rc;
+}
+
+void store_page_release(struct store_page *p)
+{
+  json_decref(p->docs);
+  one_free(p->cursor);
+  memset(p, 0, sizeof *p);
+}
+
+int store_count(struct store_tx *tx, const char *table, int64_t *count, struct err *err)
+{
+  const struct stable *t = state_table(tx->state, table);
+  if (!t)
+    return err_set(err, E_NOTFOUND, "no table '%s'", table);
+  *count = 0;
+  return t->by_ct ? tx->s->be->count(tx->c, t->by_ct, count, err) : 0;
+}

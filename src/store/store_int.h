@@ -1,0 +1,141 @@
+/* store_int: what a storage backend provides to the generic store (store.c).
+ *
+ * A backend knows rows, not rules: documents by id with their table number
+ * and JSON text, index entries (index number, binary key, id), table and
+ * index catalogs, a metadata map, and the change log. Validation, ids, index
+ * keys, schema handling and listeners live in store.c, so a new backend
+ * (PostgreSQL) implements only this table of functions.
+ *
+ * A backend connection (`void *c`) is used by one thread at a time. Every
+ * function returns 0 or a negative code with err set; a "not found" lookup
+ * returns E_NOTFOUND. A backend retries transient lock conflicts itself and
+ * reports E_BUSY only after a long wait. */
+#ifndef ONE_STORE_INT_H
+#define ONE_STORE_INT_H
+
+#include "store/store.h"
+
+/* One row of an index scan: key, id and document text (all borrowed for the
+ * duration of the callback). Return nonzero to stop the scan with that code. */
+typedef int (*scan_row_fn)(void *arg, const uint8_t *key, size_t klen, const char *id,
+                           const char *body, size_t blen);
+
+struct backend {
+  const char *name;
+  int (*connect)(const struct store_options *opt, int first, void **c, struct err *err);
+  void (*disconnect)(void *c);
+  int (*begin)(void *c, int write, struct err *err);
+  int (*commit)(void *c, struct err *err);
+  void (*rollback)(void *c);
+
+  int (*meta_get)(void *c, const char *key, char **value, struct err *err);
+  int (*meta_set)(void *c, const char *key, const char *value, struct err *err);
+
+  int (*doc_get)(void *c, const char *id, uint32_t *table, char **body, struct err *err);
+  int (*doc_insert)(void *c, const char *id, uint32_t table, const char *body, size_t len,
+                    struct err *err);
+  int (*doc_update)(void *c, const char *id, const char *body, size_t len, struct err *err);
+  int (*doc_delete)(void *c, const char *id, struct err *err);
+
+  int (*entry_put)(void *c, int64_t ix, const uint8_t *key, size_t klen, const char *id,
+                   struct err *err);
+  int (*entry_delete)(void *c, int64_t ix, const uint8_t *key, size_t klen, struct err *err);
+  /* Entries of ix with lo <= key < hi (hi NULL: no upper bound), ascending or
+   * descending, at most limit rows (0: no limit), joined with their documents. */
+  int (*scan)(void *c, int64_t ix, const uint8_t *lo, size_t lolen, const uint8_t *hi,
+              size_t hilen, int desc, size_t limit, scan_row_fn fn, void *arg, struct err *err);
+  int (*count)(void *c, int64_t ix, int64_t *n, struct err *err);
+
+  /* Catalogs: tables (number, name) and indexes (ix, table, name, fields as
+   * a JSON array text). The callbacks return nonzero to stop. */
+  int (*tables)(void *c, int (*fn)(void *arg, uint32_t number, const char *name), void *arg,
+                struct err *err);
+  int (*table_add)(void *c, uint32_t number, const char *name, struct err *err);
+  int (*indexes)(void *c, int (*fn)(void *arg, int64_t ix, uint32_t table, const char *name,
+                                    const char *fields), void *arg, struct err *err);
+  int (*index_add)(void *c, uint32_t table, const char *name, const char *fields, int64_t *ix,
+                   struct err *err);
+  int (*index_drop)(void *c, int64_t ix, struct err *err);
+
+  int (*change_add)(void *c, uint32_t table, const char *id, int kind, int64_t *seq,
+                    struct err *err);
+  int (*changes)(void *c, int64_t after, size_t max,
+                 int (*fn)(void *arg, int64_t seq, uint32_t table, const char *id, int kind),
+                 void *arg, struct err *err);
+};
+
+extern const struct backend store_sqlite_backend;
+
+/* --- the generic store's insides, shared by store.c and store_docs.c --- */
+
+#include <pthread.h>
+
+#include "util/buf.h"
+
+struct sindex {
+  char *name;
+  int64_t ix;
+  const struct index_def *def;  /* borrowed from the state's schema */
+};
+
+struct stable {
+  char *name;
+  uint32_t number;
+  int64_t by_ct;                /* the by_creation_time index, 0 when missing */
+  struct sindex *ix;
+  size_t nix;
+  const struct table_def *def;  /* NULL when the schema no longer has the table */
+};
+
+/* What the database says is in force: an immutable snapshot, shared by the
+ * transactions that began under it (reference-counted under store.lock). */
+struct sstate {
+  int refs;
+  char *epoch;
+  char *name;
+  struct schema *schema;
+  struct stable *tables;
+  size_t ntables;
+};
+
+struct listener {
+  int handle;
+  store_listener fn;
+  void *arg;
+};
+
+struct store {
+  const struct backend *be;
+  struct store_options opt;
+  char *path;
+  pthread_mutex_t lock;         /* guards idle, state, listeners, last_ct */
+  pthread_mutex_t write_lock;   /* one write transaction at a time here */
+  void **idle;
+  size_t nidle, capidle;
+  struct sstate *state;
+  struct listener *listeners;
+  size_t nlisteners;
+  int next_handle;
+  double last_ct;
+};
+
+struct store_tx {
+  struct store *s;
+  void *c;
+  int write;
+  int failed;                   /* a write went half-way: commit must refuse */
+  struct sstate *state;
+  struct store_change *changes;
+  size_t nchanges, capchanges;
+};
+
+const struct stable *state_table(const struct sstate *st, const char *name);
+const struct stable *state_table_number(const struct sstate *st, uint32_t number);
+double store_next_creation_time(struct store *s);
+int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id, int kind,
+                     struct err *err);
+/* Writes the index entries of doc for every index of t (remove: deletes). */
+int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *doc, int remove,
+                 struct err *err);
+
+#endif

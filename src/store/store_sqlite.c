@@ -1,0 +1,487 @@
+/* store_sqlite: the SQLite backend of the store (the embedded default).
+ *
+ * Layout: one_meta (key, value), one_tables (number, name), one_indexes
+ * (ix, tbl, name, fields), one_documents (id, tbl, body) WITHOUT ROWID,
+ * one_index_entries (ix, key, id) WITHOUT ROWID with primary key (ix, key),
+ * and one_changes (seq, tbl, id, kind), the change log. WAL mode, so readers
+ * never wait for the writer; write transactions start with BEGIN IMMEDIATE
+ * and wait for the write lock (busy timeout plus retries), so SQLITE_BUSY
+ * does not reach the store. Each connection prepares its statements once. */
+#include "store/store_int.h"
+#include "util/mem.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define BUSY_TIMEOUT_MS 250
+#define BUSY_GIVE_UP_MS (10 * 60 * 1000)
+
+enum {
+  S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK, S_META_GET, S_META_SET, S_DOC_GET,
+  S_DOC_INSERT, S_DOC_UPDATE, S_DOC_DELETE, S_ENTRY_PUT, S_ENTRY_DELETE, S_SCAN_ASC,
+  S_SCAN_DESC, S_SCAN_ASC_OPEN, S_SCAN_DESC_OPEN, S_COUNT, S_TABLES, S_TABLE_ADD, S_INDEXES,
+  S_INDEX_ADD, S_INDEX_DROP_ENTRIES, S_INDEX_DROP, S_CHANGE_ADD, S_CHANGES, S_CHANGES_PRUNE,
+  S_COUNT_STMTS
+};
+
+static const char *const sql[S_COUNT_STMTS] = {
+  [S_BEGIN_READ] = "BEGIN DEFERRED",
+  [S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+  [S_COMMIT] = "COMMIT",
+  [S_ROLLBACK] = "ROLLBACK",
+  [S_META_GET] = "SELECT value FROM one_meta WHERE key = ?1",
+  [S_META_SET] = "INSERT INTO one_meta(key, value) VALUES(?1, ?2) "
+                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  [S_DOC_GET] = "SELECT tbl, body FROM one_documents WHERE id = ?1",
+  [S_DOC_INSERT] = "INSERT INTO one_documents(id, tbl, body) VALUES(?1, ?2, ?3)",
+  [S_DOC_UPDATE] = "UPDATE one_documents SET body = ?2 WHERE id = ?1",
+  [S_DOC_DELETE] = "DELETE FROM one_documents WHERE id = ?1",
+  [S_ENTRY_PUT] = "INSERT INTO one_index_entries(ix, key, id) VALUES(?1, ?2, ?3)",
+  [S_ENTRY_DELETE] = "DELETE FROM one_index_entries WHERE ix = ?1 AND key = ?2",
+  [S_SCAN_ASC] = "SELECT e.key, e.id, d.body FROM one_index_entries e JOIN one_documents d "
+                 "ON d.id = e.id WHERE e.ix = ?1 AND e.key >= ?2 AND e.key < ?3 "
+                 "ORDER BY e.key ASC LIMIT ?4",
+  [S_SCAN_DESC] = "SELECT e.key, e.id, d.body FROM one_index_entries e JOIN one_documents d "
+                  "ON d.id = e.id WHERE e.ix = ?1 AND e.key >= ?2 AND e.key < ?3 "
+                  "ORDER BY e.key DESC LIMIT ?4",
+  [S_SCAN_ASC_OPEN] = "SELECT e.key, e.id, d.body FROM one_index_entries e JOIN one_documents d "
+                      "ON d.id = e.id WHERE e.ix = ?1 AND e.key >= ?2 "
+                      "ORDER BY e.key ASC LIMIT ?4",
+  [S_SCAN_DESC_OPEN] = "SELECT e.key, e.id, d.body FROM one_index_entries e JOIN one_documents d "
+                       "ON d.id = e.id WHERE e.ix = ?1 AND e.key >= ?2 "
+                       "ORDER BY e.key DESC LIMIT ?4",
+  [S_COUNT] = "SELECT count(*) FROM one_index_entries WHERE ix = ?1",
+  [S_TABLES] = "SELECT number, name FROM one_tables ORDER BY number",
+  [S_TABLE_ADD] = "INSERT INTO one_tables(number, name) VALUES(?1, ?2)",
+  [S_INDEXES] = "SELECT ix, tbl, name, fields FROM one_indexes ORDER BY ix",
+  [S_INDEX_ADD] = "INSERT INTO one_indexes(tbl, name, fields) VALUES(?1, ?2, ?3)",
+  [S_INDEX_DROP_ENTRIES] = "DELETE FROM one_index_entries WHERE ix = ?1",
+  [S_INDEX_DROP] = "DELETE FROM one_indexes WHERE ix = ?1",
+  [S_CHANGE_ADD] = "INSERT INTO one_changes(tbl, id, kind) VALUES(?1, ?2, ?3)",
+  [S_CHANGES] = "SELECT seq, tbl, id, kind FROM one_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+  [S_CHANGES_PRUNE] = "DELETE FROM one_changes WHERE seq < (SELECT max(seq) FROM one_changes) - ?1",
+};
+
+static const char schema_sql[] =
+  "CREATE TABLE IF NOT EXISTS one_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+  "CREATE TABLE IF NOT EXISTS one_tables(number INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+  "CREATE TABLE IF NOT EXISTS one_indexes(ix INTEGER PRIMARY KEY, tbl INTEGER NOT NULL,"
+  "  name TEXT NOT NULL, fields TEXT NOT NULL, UNIQUE(tbl, name));"
+  "CREATE TABLE IF NOT EXISTS one_documents(id TEXT PRIMARY KEY, tbl INTEGER NOT NULL,"
+  "  body TEXT NOT NULL) WITHOUT ROWID;"
+  "CREATE TABLE IF NOT EXISTS one_index_entries(ix INTEGER NOT NULL, key BLOB NOT NULL,"
+  "  id TEXT NOT NULL, PRIMARY KEY(ix, key)) WITHOUT ROWID;"
+  "CREATE TABLE IF NOT EXISTS one_changes(seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL,"
+  "  id TEXT NOT NULL, kind INTEGER NOT NULL);";
+
+/* Changes kept in the log; older ones are pruned now and then. */
+#define CHANGES_KEPT 100000
+
+struct conn {
+  sqlite3 *db;
+  sqlite3_stmt *st[S_COUNT_STMTS];
+  unsigned writes;
+};
+
+static int fail(struct conn *c, struct err *err, const char *what)
+{
+  int code = sqlite3_errcode(c->db);
+  int e = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? E_BUSY
+          : (code == SQLITE_FULL || code == SQLITE_IOERR) ? E_IO
+          : code == SQLITE_CONSTRAINT ? E_CONFLICT
+          : code == SQLITE_NOMEM ? E_NOMEM
+                                 : E_STORE;
+  return err_set(err, e, "%s: %s", what, sqlite3_errmsg(c->db));
+}
+
+static sqlite3_stmt *stmt(struct conn *c, int which)
+{
+  sqlite3_stmt *s = c->st[which];
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return s;
+}
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static int exec_retry(struct conn *c, const char *what, const char *text, struct err *err)
+{
+  long waited = 0;
+  for (;;) {
+    int rc = sqlite3_exec(c->db, text, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+      return 0;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited > BUSY_GIVE_UP_MS)
+      return fail(c, err, what);
+    sleep_ms(10);
+    waited += 10 + BUSY_TIMEOUT_MS;
+  }
+}
+
+static void sq_disconnect(void *p)
+{
+  struct conn *c = p;
+  if (!c)
+    return;
+  for (int i = 0; i < S_COUNT_STMTS; i++)
+    sqlite3_finalize(c->st[i]);
+  sqlite3_close(c->db);
+  one_free(c);
+}
+
+static int sq_connect(const struct store_options *opt, int first, void **out, struct err *err)
+{
+  struct conn *c = one_calloc(1, sizeof *c);
+  if (!c)
+    return err_set(err, E_NOMEM, "out of memory");
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (opt->must_exist ? 0 : SQLITE_OPEN_CREATE);
+  if (sqlite3_open_v2(opt->path, &c->db, flags, NULL) != SQLITE_OK) {
+    int rc = c->db ? err_set(err, opt->must_exist ? E_NOTFOUND : E_IO, "cannot open database "
+                             "'%s': %s", opt->path, sqlite3_errmsg(c->db))
+                   : err_set(err, E_NOMEM, "out of memory");
+    sq_disconnect(c);
+    return rc;
+  }
+  sqlite3_extended_result_codes(c->db, 0);
+  sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+  static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
+                                         "PRAGMA synchronous=OFF"};
+  int rc = 0;
+  if (first) {
+    rc = exec_retry(c, "cannot switch the database to WAL mode", "PRAGMA journal_mode=WAL", err);
+    if (!rc)
+      rc = exec_retry(c, "cannot create ONE's tables", schema_sql, err);
+  }
+  if (!rc)
+    rc = exec_retry(c, "cannot set synchronous", sync_sql[opt->sync], err);
+  if (!rc)
+    rc = exec_retry(c, "cannot set pragmas", "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16384;"
+                    "PRAGMA temp_store=MEMORY", err);
+  for (int i = 0; !rc && i < S_COUNT_STMTS; i++)
+    if (sqlite3_prepare_v3(c->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL) != SQLITE_OK)
+      rc = fail(c, err, "cannot prepare a statement (is this a ONE database?)");
+  if (rc) {
+    sq_disconnect(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
+static int step_done(struct conn *c, sqlite3_stmt *s, const char *what, struct err *err)
+{
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    int e = fail(c, err, what);
+    sqlite3_reset(s);
+    return e;
+  }
+  sqlite3_reset(s);
+  return 0;
+}
+
+static int sq_begin(void *p, int write, struct err *err)
+{
+  struct conn *c = p;
+  long waited = 0;
+  for (;;) {
+    sqlite3_stmt *s = stmt(c, write ? S_BEGIN_WRITE : S_BEGIN_READ);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+      return 0;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited > BUSY_GIVE_UP_MS)
+      return fail(c, err, "cannot begin a transaction");
+    sleep_ms(5);
+    waited += 5 + BUSY_TIMEOUT_MS;
+  }
+}
+
+static int sq_commit(void *p, struct err *err)
+{
+  struct conn *c = p;
+  long waited = 0;
+  for (;;) {
+    sqlite3_stmt *s = stmt(c, S_COMMIT);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+      return 0;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited > BUSY_GIVE_UP_MS)
+      return fail(c, err, "cannot commit");
+    sleep_ms(5);
+    waited += 5 + BUSY_TIMEOUT_MS;
+  }
+}
+
+static void sq_rollback(void *p)
+{
+  struct conn *c = p;
+  if (!sqlite3_get_autocommit(c->db)) {
+    sqlite3_stmt *s = stmt(c, S_ROLLBACK);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+}
+
+static char *column_text(sqlite3_stmt *s, int col)
+{
+  const char *t = (const char *)sqlite3_column_text(s, col);
+  return one_strndup(t ? t : "", (size_t)sqlite3_column_bytes(s, col));
+}
+
+static int sq_meta_get(void *p, const char *key, char **value, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_META_GET);
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *value = column_text(s, 0);
+    sqlite3_reset(s);
+    return *value ? 0 : err_set(err, E_NOMEM, "out of memory");
+  }
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE)
+    return E_NOTFOUND;
+  return fail(c, err, "cannot read metadata");
+}
+
+static int sq_meta_set(void *p, const char *key, const char *value, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_META_SET);
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+  return step_done(c, s, "cannot write metadata", err);
+}
+
+static int sq_doc_get(void *p, const char *id, uint32_t *table, char **body, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_DOC_GET);
+  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *table = (uint32_t)sqlite3_column_int64(s, 0);
+    *body = column_text(s, 1);
+    sqlite3_reset(s);
+    return *body ? 0 : err_set(err, E_NOMEM, "out of memory");
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? E_NOTFOUND : fail(c, err, "cannot read a document");
+}
+
+static int sq_doc_insert(void *p, const char *id, uint32_t table, const char *body, size_t len,
+                         struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_DOC_INSERT);
+  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, table);
+  sqlite3_bind_text(s, 3, body, (int)len, SQLITE_STATIC);
+  int rc = step_done(c, s, "cannot insert a document", err);
+  if (rc == E_CONFLICT)
+    return err_set(err, E_CONFLICT, "a document with id %s already exists", id);
+  return rc;
+}
+
+static int sq_doc_update(void *p, const char *id, const char *body, size_t len, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_DOC_UPDATE);
+  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, body, (int)len, SQLITE_STATIC);
+  return step_done(c, s, "cannot update a document", err);
+}
+
+static int sq_doc_delete(void *p, const char *id, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_DOC_DELETE);
+  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+  return step_done(c, s, "cannot delete a document", err);
+}
+
+static int sq_entry_put(void *p, int64_t ix, const uint8_t *key, size_t klen, const char *id,
+                        struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_ENTRY_PUT);
+  sqlite3_bind_int64(s, 1, ix);
+  sqlite3_bind_blob(s, 2, key, (int)klen, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+  return step_done(c, s, "cannot write an index entry", err);
+}
+
+static int sq_entry_delete(void *p, int64_t ix, const uint8_t *key, size_t klen, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_ENTRY_DELETE);
+  sqlite3_bind_int64(s, 1, ix);
+  sqlite3_bind_blob(s, 2, key, (int)klen, SQLITE_STATIC);
+  return step_done(c, s, "cannot delete an index entry", err);
+}
+
+static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const uint8_t *hi,
+                   size_t hilen, int desc, size_t limit, scan_row_fn fn, void *arg,
+                   struct err *err)
+{
+  struct conn *c = p;
+  int which = hi ? (desc ? S_SCAN_DESC : S_SCAN_ASC) : (desc ? S_SCAN_DESC_OPEN : S_SCAN_ASC_OPEN);
+  sqlite3_stmt *s = stmt(c, which);
+  static const uint8_t empty[1] = {0};
+  sqlite3_bind_int64(s, 1, ix);
+  sqlite3_bind_blob(s, 2, lo ? (const void *)lo : empty, (int)lolen, SQLITE_STATIC);
+  if (hi)
+    sqlite3_bind_blob(s, 3, hi, (int)hilen, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, limit ? (sqlite3_int64)limit : -1);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int stop = fn(arg, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+                  (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2),
+                  (size_t)sqlite3_column_bytes(s, 2));
+    if (stop) {
+      sqlite3_reset(s);
+      return stop < 0 ? stop : 0;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot scan an index");
+}
+
+static int sq_count(void *p, int64_t ix, int64_t *n, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_COUNT);
+  sqlite3_bind_int64(s, 1, ix);
+  int rc = sqlite3_step(s);
+  *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : fail(c, err, "cannot count documents");
+}
+
+static int sq_tables(void *p, int (*fn)(void *, uint32_t, const char *), void *arg,
+                     struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_TABLES);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int stop = fn(arg, (uint32_t)sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1));
+    if (stop) {
+      sqlite3_reset(s);
+      return stop;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot read the table catalog");
+}
+
+static int sq_table_add(void *p, uint32_t number, const char *name, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_TABLE_ADD);
+  sqlite3_bind_int64(s, 1, number);
+  sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+  return step_done(c, s, "cannot add a table", err);
+}
+
+static int sq_indexes(void *p, int (*fn)(void *, int64_t, uint32_t, const char *, const char *),
+                      void *arg, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_INDEXES);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int stop = fn(arg, sqlite3_column_int64(s, 0), (uint32_t)sqlite3_column_int64(s, 1),
+                  (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3));
+    if (stop) {
+      sqlite3_reset(s);
+      return stop;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot read the index catalog");
+}
+
+static int sq_index_add(void *p, uint32_t table, const char *name, const char *fields,
+                        int64_t *ix, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_INDEX_ADD);
+  sqlite3_bind_int64(s, 1, table);
+  sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, fields, -1, SQLITE_STATIC);
+  int rc = step_done(c, s, "cannot add an index", err);
+  if (!rc)
+    *ix = sqlite3_last_insert_rowid(c->db);
+  return rc;
+}
+
+static int sq_index_drop(void *p, int64_t ix, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_INDEX_DROP_ENTRIES);
+  sqlite3_bind_int64(s, 1, ix);
+  int rc = step_done(c, s, "cannot drop index entries", err);
+  if (rc)
+    return rc;
+  s = stmt(c, S_INDEX_DROP);
+  sqlite3_bind_int64(s, 1, ix);
+  return step_done(c, s, "cannot drop an index", err);
+}
+
+static int sq_change_add(void *p, uint32_t table, const char *id, int kind, int64_t *seq,
+                         struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_CHANGE_ADD);
+  sqlite3_bind_int64(s, 1, table);
+  sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, kind);
+  int rc = step_done(c, s, "cannot append to the change log", err);
+  if (rc)
+    return rc;
+  *seq = sqlite3_last_insert_rowid(c->db);
+  if (++c->writes % 4096 == 0) { /* keep the log bounded */
+    s = stmt(c, S_CHANGES_PRUNE);
+    sqlite3_bind_int64(s, 1, CHANGES_KEPT);
+    rc = step_done(c, s, "cannot prune the change log", err);
+  }
+  return rc;
+}
+
+static int sq_changes(void *p, int64_t after, size_t max,
+                      int (*fn)(void *, int64_t, uint32_t, const char *, int), void *arg,
+                      struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_CHANGES);
+  sqlite3_bind_int64(s, 1, after);
+  sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int stop = fn(arg, sqlite3_column_int64(s, 0), (uint32_t)sqlite3_column_int64(s, 1),
+                  (const char *)sqlite3_column_text(s, 2), sqlite3_column_int(s, 3));
+    if (stop) {
+      sqlite3_reset(s);
+      return stop;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot read the change log");
+}
+
+const struct backend store_sqlite_backend = {
+  "sqlite", sq_connect, sq_disconnect, sq_begin, sq_commit, sq_rollback, sq_meta_get,
+  sq_meta_set, sq_doc_get, sq_doc_insert, sq_doc_update, sq_doc_delete, sq_entry_put,
+  sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
+  sq_index_drop, sq_change_add, sq_changes,
+};
