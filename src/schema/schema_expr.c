@@ -552,6 +552,11 @@ static int parse_object(struct pstate *st, struct pval **out)
         rc = ps_error(st, line, col, "a field name cannot contain a NUL character");
         break;
       }
+      if (!field_name_ok(st->cur.text)) {
+        rc = ps_error(st, line, col, "invalid field name '%s': field names are non-empty "
+                      "printable ASCII and do not start with '$'", st->cur.text);
+        break;
+      }
       char *key = st->cur.text;
       st->cur.text = NULL;
       if ((rc = ps_advance(st))) {
@@ -770,6 +775,7 @@ static int member(struct pstate *st, struct pval *obj, const char *name, int lin
 int parse_expr(struct pstate *st, struct pval **out)
 {
   struct pval *v = NULL;
+  int sline = st->cur.line, scol = st->cur.col; /* errors point at the expression's start */
   int rc = parse_primary(st, &v);
   while (!rc) {
     int line = st->cur.line, col = st->cur.col;
@@ -797,7 +803,7 @@ int parse_expr(struct pstate *st, struct pval **out)
       if ((rc = parse_list(st, ')', &args, &nargs)))
         break;
       struct pval *r = NULL;
-      rc = call(st, v, args, nargs, v->line, v->col, &r);
+      rc = call(st, v, args, nargs, sline, scol, &r);
       for (size_t i = 0; i < nargs; i++)
         pval_unref(args[i]);
       one_free(args);
@@ -823,7 +829,8 @@ int parse_expr(struct pstate *st, struct pval **out)
     return rc;
   }
   if (v->kind == PV_FN || v->kind == PV_NS_V) {
-    rc = ps_error(st, v->line, v->col, "%s must be called", v->kind == PV_FN ? v->str : "v");
+    const char *prefix = v->kind == PV_FN && v->recv ? (v->recv->kind == PV_NS_V ? "v." : ".") : "";
+    rc = ps_error(st, sline, scol, "%s%s must be called", prefix, v->kind == PV_FN ? v->str : "v");
     pval_unref(v);
     return rc;
   }

@@ -514,23 +514,34 @@ static int skip_type(struct pstate *st, const char *stops, int at_newline)
   }
 }
 
-/* type X = …;   interface X { … } */
+/* type X = …;   interface X [extends Y] { … } */
 static int skip_type_declaration(struct pstate *st)
 {
   int interface = ps_is_ident(st, "interface");
   int rc = ps_advance(st);
   if (rc)
     return rc;
-  if (interface) {
-    if ((rc = skip_type(st, "{", 0)))
+  if (!interface) {
+    if ((rc = skip_type(st, ";", 1)))
       return rc;
-    if ((rc = skip_type(st, "", 0))) /* consumes { … } to depth -1 */
-      return rc;
-    return ps_is(st, '}') ? ps_advance(st) : 0;
+    return ps_is(st, ';') ? ps_advance(st) : 0;
   }
-  if ((rc = skip_type(st, ";", 1)))
+  if ((rc = skip_type(st, "{", 0)))
     return rc;
-  return ps_is(st, ';') ? ps_advance(st) : 0;
+  if (!ps_is(st, '{'))
+    return ps_error(st, st->cur.line, st->cur.col, "expected '{' to start the interface body");
+  int depth = 0, line = st->cur.line, col = st->cur.col;
+  do { /* through the matching '}' */
+    if (st->cur.kind == T_EOF)
+      return ps_error(st, line, col, "unterminated interface body");
+    if (st->cur.kind == T_PUNCT && strchr("({[", st->cur.punct))
+      depth++;
+    else if (st->cur.kind == T_PUNCT && strchr(")}]", st->cur.punct))
+      depth--;
+    if ((rc = ps_advance(st)))
+      return rc;
+  } while (depth > 0);
+  return 0;
 }
 
 /* const NAME [: Type] = expr; */

@@ -132,11 +132,11 @@ static int name_ok(struct vctx *c, const char *k, int top)
 /* Shape rules that hold for every value: depth, counts, names. */
 static void check_shape(struct vctx *c, const json_t *x, int depth)
 {
-  if (depth > SCHEMA_MAX_DEPTH) {
+  enum jv_type t = jv_type(x);
+  if ((t == JV_ARRAY || t == JV_OBJECT) && depth > SCHEMA_MAX_DEPTH) {
     problem(c, "nested deeper than %d levels", SCHEMA_MAX_DEPTH);
     return;
   }
-  enum jv_type t = jv_type(x);
   if (t == JV_INVALID) {
     char d[80];
     describe(c, x, d, sizeof d);
@@ -275,13 +275,15 @@ static void check_union(struct vctx *c, const struct validator *v, const json_t 
     expected(c, v, x);
 }
 
+/* depth counts the containers around x, the document itself being 1; an
+ * array or object deeper than SCHEMA_MAX_DEPTH is refused. */
 static void check(struct vctx *c, const struct validator *v, const json_t *x, int depth, int top)
 {
-  if (depth > SCHEMA_MAX_DEPTH) {
+  enum jv_type t = jv_type(x);
+  if ((t == JV_ARRAY || t == JV_OBJECT) && depth > SCHEMA_MAX_DEPTH) {
     problem(c, "nested deeper than %d levels", SCHEMA_MAX_DEPTH);
     return;
   }
-  enum jv_type t = jv_type(x);
   switch (v->kind) {
   case VK_ANY: check_shape(c, x, depth); return;
   case VK_NULL: if (t != JV_NULL) expected(c, v, x); return;

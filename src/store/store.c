@@ -343,7 +343,8 @@ static void notify(struct store *s, const struct store_change *changes, size_t n
   struct listener copy[32];
   if (nl > 32)
     nl = 32;
-  memcpy(copy, s->listeners, nl * sizeof *copy);
+  if (nl)
+    memcpy(copy, s->listeners, nl * sizeof *copy);
   pthread_mutex_unlock(&s->lock);
   for (size_t i = 0; i < nl; i++)
     copy[i].fn(copy[i].arg, changes, n);
@@ -618,7 +619,7 @@ int store_set_schema(struct store_tx *tx, const char *name, const struct schema 
   for (size_t i = 0; !rc && i < sc->ntables; i++)
     if (!state_table(tx->state, sc->tables[i].name))
       rc = be->table_add(tx->c, next++, sc->tables[i].name, err);
-  snprintf(epoch, sizeof epoch, "%lld", atoll(tx->state->epoch) + 1);
+  snprintf(epoch, sizeof epoch, "%lld", strtoll(tx->state->epoch, NULL, 10) + 1);
   if (!rc)
     rc = be->meta_set(tx->c, "schema_name", name, err);
   if (!rc)

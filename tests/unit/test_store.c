@@ -1,0 +1,574 @@
+/* Tests of the store (store/store*.c on SQLite): CRUD, validation that
+ * leaves nothing behind, index order and ranges, cursor pages that stay
+ * stable under inserts, transactions, concurrent writers and readers, the
+ * change feed, and schema changes that add and drop indexes. */
+#include "testutil.h"
+#include "util/jv.h"
+#include "util/mem.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCHEMA \
+  "import { defineSchema, defineTable } from \"convex/server\";\n" \
+  "import { v } from \"convex/values\";\n" \
+  "export default defineSchema({\n" \
+  "  users: defineTable({ name: v.string(), age: v.optional(v.number()) }).index(\"by_name\", [\"name\"]),\n" \
+  "  messages: defineTable({ conv: v.string(), n: v.number(), author: v.optional(v.id(\"users\")) })\n" \
+  "    .index(\"by_conv\", [\"conv\"]).index(\"by_conv_n\", [\"conv\", \"n\"]),\n" \
+  "});\n"
+
+static char *dir;
+static struct store *st;
+
+static void setup(void)
+{
+  dir = tu_tmpdir();
+  st = tu_store(dir, SCHEMA);
+}
+
+static void teardown(void)
+{
+  store_close(st);
+  tu_rmdir(dir);
+  free(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static void insert(const char *table, const char *json, char id[CID_MAX])
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0, "%s", err.msg);
+  json_t *v = tu_json(json);
+  int rc = store_insert(tx, table, v, 0, id, &err);
+  cr_assert_eq(rc, 0, "insert %s: %s", json, err.ndetails ? err.details[0].message : err.msg);
+  cr_assert_eq(store_commit(tx, &err), 0, "%s", err.msg);
+  json_decref(v);
+}
+
+static json_t *get(const char *id, int *rc)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  json_t *doc = NULL;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  *rc = store_get(tx, id, &doc, NULL, &err);
+  store_rollback(tx);
+  err_clear(&err);
+  return doc;
+}
+
+static int64_t count(const char *table)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  int64_t n = -1;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  cr_assert_eq(store_count(tx, table, &n, &err), 0);
+  store_rollback(tx);
+  return n;
+}
+
+/* Runs a query; returns the page's "n" values (or names) as a string. */
+static char *query(struct store_query *q, char **cursor, int *done)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  struct store_page page;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  cr_assert_eq(store_query(tx, q, &page, &err), 0, "query: %s", err.msg);
+  store_rollback(tx);
+  char *out = calloc(1, 65536);
+  size_t i;
+  json_t *d;
+  json_array_foreach(page.docs, i, d) {
+    json_t *n = json_object_get(d, "n");
+    char item[64];
+    if (n)
+      snprintf(item, sizeof item, "%s%g", i ? " " : "", json_real_value(n));
+    else
+      snprintf(item, sizeof item, "%s%s", i ? " " : "", json_string_value(json_object_get(d, "name")));
+    strcat(out, item);
+  }
+  if (cursor)
+    *cursor = page.cursor ? strdup(page.cursor) : NULL;
+  if (done)
+    *done = page.done;
+  store_page_release(&page);
+  return out;
+}
+
+Test(store, insert_get_patch_replace_delete)
+{
+  char id[CID_MAX];
+  insert("users", "{\"name\":\"Ada\",\"age\":36.0}", id);
+  cr_assert_eq(cid_table(id, strlen(id)), 10001);
+  int rc;
+  json_t *doc = get(id, &rc);
+  cr_assert_eq(rc, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(doc, "_id")), id);
+  cr_assert(json_is_real(json_object_get(doc, "_creationTime")));
+  cr_assert_str_eq(json_string_value(json_object_get(doc, "name")), "Ada");
+  double ct = json_real_value(json_object_get(doc, "_creationTime"));
+  json_decref(doc);
+
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *patch = json_pack("{s:s,s:o}", "name", "Ada L.", "age", store_undefined());
+  cr_assert_eq(store_patch(tx, id, patch, &err), 0, "%s", err.msg);
+  json_decref(patch);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  doc = get(id, &rc);
+  cr_assert_str_eq(json_string_value(json_object_get(doc, "name")), "Ada L.");
+  cr_assert_null(json_object_get(doc, "age"), "a field set to undefined is removed");
+  cr_assert_eq(json_real_value(json_object_get(doc, "_creationTime")), ct);
+  json_decref(doc);
+
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *repl = json_pack("{s:s}", "name", "Grace");
+  cr_assert_eq(store_replace(tx, id, repl, &err), 0, "%s", err.msg);
+  json_decref(repl);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  doc = get(id, &rc);
+  cr_assert_str_eq(json_string_value(json_object_get(doc, "name")), "Grace");
+  cr_assert_str_eq(json_string_value(json_object_get(doc, "_id")), id);
+  json_decref(doc);
+
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  cr_assert_eq(store_delete(tx, id, &err), 0);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  doc = get(id, &rc);
+  cr_assert_null(doc);
+  cr_assert_eq(rc, E_NOTFOUND);
+  cr_assert_eq(count("users"), 0);
+}
+
+Test(store, refused_writes_leave_nothing)
+{
+  char id[CID_MAX];
+  insert("users", "{\"name\":\"Ada\"}", id);
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *bad = tu_json("{\"name\":5}");
+  cr_assert_eq(store_insert(tx, "users", bad, 0, NULL, &err), E_SCHEMA);
+  cr_assert_str_eq(err.details[0].path, "users.name");
+  err_clear(&err);
+  cr_assert_eq(store_patch(tx, id, bad, &err), E_SCHEMA);
+  err_clear(&err);
+  json_t *sys = json_pack("{s:s}", "_id", "x");
+  cr_assert_eq(store_insert(tx, "users", sys, 0, NULL, &err), E_SCHEMA, "system fields are the store's");
+  err_clear(&err);
+  cr_assert_eq(store_insert(tx, "nosuch", sys, 0, NULL, &err), E_NOTFOUND);
+  err_clear(&err);
+  cr_assert_eq(store_commit(tx, &err), 0, "the transaction is still usable after refusals");
+  json_decref(bad);
+  json_decref(sys);
+  cr_assert_eq(count("users"), 1);
+  struct store_query q = {.table = "users", .index = "by_name", .limit = 10};
+  char *names = query(&q, NULL, NULL);
+  cr_assert_str_eq(names, "Ada");
+  free(names);
+}
+
+Test(store, ids_are_checked_by_table)
+{
+  char uid[CID_MAX], mid[CID_MAX];
+  insert("users", "{\"name\":\"Ada\"}", uid);
+  char json[256];
+  snprintf(json, sizeof json, "{\"conv\":\"c\",\"n\":1.0,\"author\":\"%s\"}", uid);
+  insert("messages", json, mid);
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  snprintf(json, sizeof json, "{\"conv\":\"c\",\"n\":1.0,\"author\":\"%s\"}", mid);
+  json_t *v = tu_json(json);
+  cr_assert_eq(store_insert(tx, "messages", v, 0, NULL, &err), E_SCHEMA);
+  cr_assert_str_eq(err.details[0].message, "expected id<users>, got id<messages>");
+  store_rollback(tx);
+  err_clear(&err);
+  json_decref(v);
+}
+
+Test(store, rollback_discards_every_write)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  for (int i = 0; i < 10; i++) {
+    json_t *v = json_pack("{s:s}", "name", "x");
+    cr_assert_eq(store_insert(tx, "users", v, 0, NULL, &err), 0);
+    json_decref(v);
+  }
+  store_rollback(tx);
+  cr_assert_eq(count("users"), 0);
+  struct store_query q = {.table = "users", .index = "by_name", .limit = 10};
+  char *names = query(&q, NULL, NULL);
+  cr_assert_str_eq(names, "", "no index entry survives a rollback");
+  free(names);
+}
+
+static void fill_messages(void)
+{
+  const char *convs[] = {"b", "a", "c"};
+  for (int i = 0; i < 30; i++) {
+    char json[128], id[CID_MAX];
+    snprintf(json, sizeof json, "{\"conv\":\"%s\",\"n\":%d.0}", convs[i % 3], (i * 7) % 30);
+    insert("messages", json, id);
+  }
+}
+
+Test(store, index_order_and_ranges)
+{
+  fill_messages();
+  struct store_query q = {.table = "messages", .index = "by_conv_n", .limit = 100};
+  json_t *eq = json_pack("[s]", "a");
+  q.eq = eq;
+  char *s = query(&q, NULL, NULL);
+  cr_assert_str_eq(s, "1 4 7 10 13 16 19 22 25 28");
+  free(s);
+  json_t *lo = json_real(6), *hi = json_real(21);
+  q.lower_op = STORE_GT;
+  q.lower = lo;
+  q.upper_op = STORE_LTE;
+  q.upper = hi;
+  s = query(&q, NULL, NULL);
+  cr_assert_str_eq(s, "7 10 13 16 19");
+  free(s);
+  q.lower_op = STORE_GTE;
+  q.upper_op = STORE_LT;
+  q.desc = 1;
+  s = query(&q, NULL, NULL);
+  cr_assert_str_eq(s, "19 16 13 10 7");
+  free(s);
+  /* eq on both fields */
+  json_t *eq2 = json_pack("[s,f]", "c", 2.0); /* c holds n = 2 mod 3 */
+  struct store_query q2 = {.table = "messages", .index = "by_conv_n", .eq = eq2, .limit = 10};
+  s = query(&q2, NULL, NULL);
+  cr_assert_str_eq(s, "2");
+  free(s);
+  /* a type other than the field's finds nothing: int64 2 is not float64 2 */
+  json_t *eq3 = json_pack("[s,I]", "c", (json_int_t)2);
+  q2.eq = eq3;
+  s = query(&q2, NULL, NULL);
+  cr_assert_str_eq(s, "");
+  free(s);
+  json_decref(eq);
+  json_decref(eq2);
+  json_decref(eq3);
+  json_decref(lo);
+  json_decref(hi);
+}
+
+Test(store, bad_queries_are_refused)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  struct store_page page;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  struct store_query q = {.table = "messages", .index = "nope", .limit = 5};
+  cr_assert_eq(store_query(tx, &q, &page, &err), E_NOTFOUND);
+  q.index = "by_conv";
+  json_t *eq = json_pack("[s,f,f]", "a", 1.0, 2.0);
+  q.eq = eq;
+  cr_assert_eq(store_query(tx, &q, &page, &err), E_INVALID, "too many eq values");
+  q.eq = NULL;
+  q.limit = 0;
+  cr_assert_eq(store_query(tx, &q, &page, &err), E_INVALID);
+  q.limit = 5;
+  q.cursor = "!!!";
+  cr_assert_eq(store_query(tx, &q, &page, &err), E_INVALID);
+  q.cursor = "AQAAAAAAAAAH";
+  cr_assert_eq(store_query(tx, &q, &page, &err), E_INVALID, "a cursor of another index");
+  store_rollback(tx);
+  json_decref(eq);
+  err_clear(&err);
+}
+
+Test(store, pages_stay_stable_while_documents_are_inserted)
+{
+  for (int i = 0; i < 50; i++) {
+    char json[64], id[CID_MAX];
+    snprintf(json, sizeof json, "{\"conv\":\"a\",\"n\":%d.0}", i * 2);
+    insert("messages", json, id);
+  }
+  struct store_query q = {.table = "messages", .index = "by_conv_n", .limit = 7};
+  json_t *eq = json_pack("[s]", "a");
+  q.eq = eq;
+  int seen[200] = {0}, pages = 0, done = 0, extra = 0;
+  char *cursor = NULL;
+  double last = -1;
+  while (!done) {
+    q.cursor = cursor;
+    char *cur = NULL;
+    char *s = query(&q, &cur, &done);
+    free(cursor);
+    cursor = cur;
+    pages++;
+    for (char *tok = s, *save = NULL; (tok = strtok_r(tok, " ", &save)); tok = NULL) {
+      int n = (int)strtol(tok, NULL, 10);
+      cr_assert_gt(n, last, "order broken or duplicate: %d after %g", n, last);
+      last = n;
+      seen[n]++;
+    }
+    free(s);
+    /* between pages: odd numbers land before and after the cursor */
+    char json[64], id[CID_MAX];
+    snprintf(json, sizeof json, "{\"conv\":\"a\",\"n\":%d.0}", (pages * 13) % 100 | 1);
+    insert("messages", json, id);
+    extra++;
+  }
+  for (int i = 0; i < 100; i += 2)
+    cr_assert_eq(seen[i], 1, "document %d seen %d times", i, seen[i]);
+  free(cursor);
+  json_decref(eq);
+}
+
+Test(store, descending_pages)
+{
+  fill_messages();
+  struct store_query q = {.table = "messages", .index = "by_conv_n", .limit = 4, .desc = 1};
+  json_t *eq = json_pack("[s]", "b");
+  q.eq = eq;
+  char *cursor = NULL, *all = calloc(1, 4096);
+  int done = 0;
+  while (!done) {
+    q.cursor = cursor;
+    char *cur = NULL, *s = query(&q, &cur, &done);
+    if (*all && *s)
+      strcat(all, " ");
+    strcat(all, s);
+    free(s);
+    free(cursor);
+    cursor = cur;
+  }
+  cr_assert_str_eq(all, "27 24 21 18 15 12 9 6 3 0");
+  free(all);
+  free(cursor);
+  json_decref(eq);
+}
+
+struct writer {
+  int id, n;
+};
+
+static void *write_many(void *arg)
+{
+  struct writer *w = arg;
+  for (int i = 0; i < w->n; i++) {
+    struct store_tx *tx = NULL;
+    struct err err = ERR_INIT;
+    if (store_begin(st, STORE_WRITE, &tx, &err) != 0)
+      return (void *)1;
+    json_t *v = json_pack("{s:s,s:f}", "conv", w->id % 2 ? "odd" : "even", "n", (double)(w->id * 1000 + i));
+    int rc = store_insert(tx, "messages", v, 0, NULL, &err);
+    json_decref(v);
+    if (rc) {
+      store_rollback(tx);
+      return (void *)2;
+    }
+    if (store_commit(tx, &err) != 0)
+      return (void *)3;
+  }
+  return NULL;
+}
+
+static void *read_many(void *arg)
+{
+  (void)arg;
+  for (int i = 0; i < 200; i++) {
+    struct store_tx *tx = NULL;
+    struct err err = ERR_INIT;
+    if (store_begin(st, STORE_READ, &tx, &err) != 0)
+      return (void *)1;
+    struct store_query q = {.table = "messages", .index = "by_conv", .limit = 20, .desc = 1};
+    struct store_page page;
+    int rc = store_query(tx, &q, &page, &err);
+    store_rollback(tx);
+    if (rc)
+      return (void *)2;
+    store_page_release(&page);
+  }
+  return NULL;
+}
+
+Test(store, concurrent_writers_and_readers_never_see_busy)
+{
+  enum { WRITERS = 6, READERS = 3, EACH = 150 };
+  pthread_t t[WRITERS + READERS];
+  struct writer w[WRITERS];
+  for (int i = 0; i < WRITERS; i++) {
+    w[i] = (struct writer){i, EACH};
+    pthread_create(&t[i], NULL, write_many, &w[i]);
+  }
+  for (int i = 0; i < READERS; i++)
+    pthread_create(&t[WRITERS + i], NULL, read_many, NULL);
+  for (int i = 0; i < WRITERS + READERS; i++) {
+    void *rv = NULL;
+    pthread_join(t[i], &rv);
+    cr_assert_null(rv, "thread %d failed with %p", i, rv);
+  }
+  cr_assert_eq(count("messages"), WRITERS * EACH);
+}
+
+Test(store, two_handles_on_one_file_act_like_two_processes)
+{
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
+  struct store_options o = {path, STORE_SYNC_OFF, 1};
+  struct store *other = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_open(&o, &other, &err), 0, "%s", err.msg);
+  char id[CID_MAX];
+  insert("users", "{\"name\":\"from the first\"}", id);
+  struct store_tx *tx = NULL;
+  json_t *doc = NULL;
+  cr_assert_eq(store_begin(other, STORE_READ, &tx, &err), 0);
+  cr_assert_eq(store_get(tx, id, &doc, NULL, &err), 0, "%s", err.msg);
+  store_rollback(tx);
+  json_decref(doc);
+  store_close(other);
+  free(path);
+}
+
+struct feed {
+  pthread_mutex_t lock;
+  int64_t last_seq;
+  int n, ordered;
+  char kinds[64];
+};
+
+static void on_change(void *arg, const struct store_change *c, size_t n)
+{
+  struct feed *f = arg;
+  pthread_mutex_lock(&f->lock);
+  for (size_t i = 0; i < n; i++) {
+    if (c[i].seq <= f->last_seq)
+      f->ordered = 0;
+    f->last_seq = c[i].seq;
+    if (f->n < 63)
+      f->kinds[f->n] = "?IUD"[c[i].kind];
+    f->n++;
+  }
+  pthread_mutex_unlock(&f->lock);
+}
+
+Test(store, change_feed_in_commit_order)
+{
+  struct feed f = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 1, {0}};
+  int h = store_subscribe(st, on_change, &f);
+  cr_assert_gt(h, 0);
+  char id[CID_MAX];
+  insert("users", "{\"name\":\"a\"}", id);
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *p = json_pack("{s:s}", "name", "b");
+  cr_assert_eq(store_patch(tx, id, p, &err), 0);
+  cr_assert_eq(store_delete(tx, id, &err), 0);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  json_decref(p);
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  p = json_pack("{s:s}", "name", "rolled back");
+  cr_assert_eq(store_insert(tx, "users", p, 0, NULL, &err), 0);
+  store_rollback(tx);
+  json_decref(p);
+  cr_assert_eq(f.n, 3, "a rollback sends nothing");
+  cr_assert_str_eq(f.kinds, "IUD");
+  cr_assert(f.ordered);
+  store_unsubscribe(st, h);
+  /* the durable log has the same */
+  struct store_change *log = NULL;
+  size_t n = 0;
+  cr_assert_eq(store_changes_since(st, 0, 100, &log, &n, &err), 0);
+  cr_assert_eq(n, 3);
+  cr_assert_str_eq(log[0].id, id);
+  cr_assert_str_eq(log[0].table, "users");
+  cr_assert_eq(log[2].kind, STORE_DELETED);
+  cr_assert_eq(log[2].seq, f.last_seq);
+  one_free(log);
+  cr_assert_eq(store_changes_since(st, f.last_seq, 100, &log, &n, &err), 0);
+  cr_assert_eq(n, 0);
+  one_free(log);
+}
+
+struct new_schema {
+  const char *text;
+};
+
+static int change_schema(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct new_schema *a = arg;
+  struct schema *s = tu_schema(a->text);
+  int rc = store_set_schema(tx, "v2", s, err);
+  schema_free(s);
+  return rc;
+}
+
+Test(store, schema_change_adds_fills_and_drops_indexes)
+{
+  for (int i = 0; i < 1100; i++) { /* more than one backfill page */
+    char json[64], id[CID_MAX];
+    snprintf(json, sizeof json, "{\"name\":\"u%04d\",\"age\":%d.0}", i, i % 90);
+    insert("users", json, id);
+  }
+  struct new_schema a = {
+    "import { defineSchema, defineTable } from \"convex/server\";\n"
+    "import { v } from \"convex/values\";\n"
+    "export default defineSchema({\n"
+    "  users: defineTable({ name: v.string(), age: v.optional(v.number()) }).index(\"by_age\", [\"age\"]),\n"
+    "  messages: defineTable({ conv: v.string(), n: v.number(), author: v.optional(v.id(\"users\")) }),\n"
+    "  extra: defineTable({ x: v.string() }),\n"
+    "});\n"};
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_run(st, STORE_WRITE, change_schema, &a, &err), 0, "%s", err.msg);
+  struct store_tx *tx = NULL;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  char name[32];
+  store_schema_name(tx, name, sizeof name);
+  cr_assert_str_eq(name, "v2");
+  json_t *eq = json_pack("[f]", 89.0);
+  struct store_query q = {.table = "users", .index = "by_age", .eq = eq, .limit = 100};
+  struct store_page page;
+  cr_assert_eq(store_query(tx, &q, &page, &err), 0, "%s", err.msg);
+  cr_assert_eq(json_array_size(page.docs), 12, "the new index was filled from existing documents");
+  store_page_release(&page);
+  q.index = "by_name";
+  cr_assert_eq(store_query(tx, &q, &page, &err), E_NOTFOUND, "the dropped index is gone");
+  json_t *tables = store_tables(tx);
+  cr_assert_eq(json_array_size(tables), 3);
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(tables, 2), "number")), 10003);
+  json_decref(tables);
+  store_rollback(tx);
+  json_decref(eq);
+  err_clear(&err);
+  char id[CID_MAX];
+  insert("extra", "{\"x\":\"new table works\"}", id);
+}
+
+Test(store, imported_ids_are_kept)
+{
+  char id[CID_MAX];
+  cid_new(10001, 1.7e12, id);
+  char json[256];
+  snprintf(json, sizeof json, "{\"_id\":\"%s\",\"_creationTime\":1700000000000.5,\"name\":\"old\"}", id);
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *v = tu_json(json);
+  cr_assert_eq(store_insert(tx, "users", v, STORE_KEEP_SYSTEM, NULL, &err), 0, "%s", err.msg);
+  cr_assert_eq(store_insert(tx, "users", v, STORE_KEEP_SYSTEM, NULL, &err), E_CONFLICT);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  json_decref(v);
+  int rc;
+  json_t *doc = get(id, &rc);
+  cr_assert_eq(json_real_value(json_object_get(doc, "_creationTime")), 1700000000000.5);
+  json_decref(doc);
+  err_clear(&err);
+}
