@@ -37,6 +37,8 @@ static const char *kind_name(enum pv_kind k)
   return "a value";
 }
 
+static int valid_table_name(const char *s);
+
 /* --- the v.* validators --- */
 
 static const char *const v_names[] = {
@@ -209,6 +211,8 @@ static int call_v(struct pstate *st, const char *name, struct pval **args, size_
     if (strcmp(name, "id") == 0) {
       if (a->kind != PV_STRING)
         return ps_error(st, a->line, a->col, "v.id expects a table name string");
+      if (!valid_table_name(a->str) || strlen(a->str) != a->len)
+        return ps_error(st, a->line, a->col, "v.id(\"%s\"): not a valid table name", a->str);
       v = validator_new(VK_ID);
       if (!v || !(v->table = one_strdup(a->str))) {
         validator_unref(v);

@@ -143,6 +143,30 @@ static long read_unicode_escape(struct lexer *lx)
   return cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ? -1 : cp;
 }
 
+/* Is p[0..n) well-formed UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF)? */
+static int utf8_valid(const unsigned char *p, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (!len || i + len > n)
+      return 0;
+    unsigned long cp = len == 1 ? c : c & (0xff >> (len + 1));
+    for (size_t k = 1; k < len; k++) {
+      if ((p[i + k] & 0xc0) != 0x80)
+        return 0;
+      cp = cp << 6 | (p[i + k] & 0x3f);
+    }
+    static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
+    i += len;
+  }
+  return 1;
+}
+
 static int lex_string(struct lexer *lx, struct token *t, struct err *err)
 {
   char quote = *lx->p;
@@ -212,6 +236,10 @@ static int lex_string(struct lexer *lx, struct token *t, struct err *err)
       buf_release(&b);
       return lex_error(lx, t->line, t->col, err, rc, "string too long");
     }
+  }
+  if (!utf8_valid((const unsigned char *)buf_str(&b), b.len)) {
+    buf_release(&b);
+    return lex_error(lx, t->line, t->col, err, E_PARSE, "string is not valid UTF-8");
   }
   t->kind = T_STRING;
   t->len = b.len;

@@ -274,3 +274,22 @@ Test(schema_parse, json_form)
   json_decref(j);
   schema_free(s);
 }
+
+Test(schema_parse, strings_must_be_utf8_and_table_names_valid)
+{
+  static const char *bad[] = {
+    HEADER "export default defineSchema({ t: defineTable({ a: v.id(\"us\xff\xff\" \"ers\") }) });",
+    HEADER "export default defineSchema({ t: defineTable({ a: v.literal(\"\xc0\xaf\") }) });",
+    HEADER "export default defineSchema({ t: defineTable({ a: v.literal(\"\xed\xa0\x80\") }) });",
+    HEADER "export default defineSchema({ t: defineTable({ a: v.id(\"two words\") }) });",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct schema *s = NULL;
+    struct err err = ERR_INIT;
+    cr_assert_eq(schema_parse_text(bad[i], strlen(bad[i]), "test.ts", &s, &err), E_PARSE, "case %zu", i);
+    cr_assert(strstr(err.msg, "UTF-8") || strstr(err.msg, "not a valid table name"), "%s", err.msg);
+    err_clear(&err);
+  }
+  struct schema *s = tu_schema(HEADER "export default defineSchema({ t: defineTable({ a: v.literal(\"caf\xc3\xa9 \\u00e9 \\u{1F600}\") }) });");
+  schema_free(s);
+}
