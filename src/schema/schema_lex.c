@@ -244,7 +244,7 @@ static int lex_string(struct lexer *lx, struct token *t, struct err *err)
   t->kind = T_STRING;
   t->len = b.len;
   t->text = buf_detach(&b);
-  return t->text ? 0 : E_NOMEM;
+  return t->text ? 0 : err_set(err, E_NOMEM, "out of memory");
 }
 
 static int is_ident_start(unsigned char c) { return isalpha(c) || c == '_' || c == '$'; }
@@ -300,5 +300,5 @@ int lex_next(struct lexer *lx, struct token *t, struct err *err)
   }
   t->len = (size_t)(lx->p - start);
   t->text = one_strndup(start, t->len);
-  return t->text ? 0 : E_NOMEM;
+  return t->text ? 0 : err_set(err, E_NOMEM, "out of memory");
 }

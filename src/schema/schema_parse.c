@@ -738,6 +738,8 @@ int schema_parse(const struct schema_source *src, const char *entry, struct sche
   for (size_t i = 0; i < ps.nmods; i++)
     module_free(ps.mods[i]);
   one_free(ps.mods);
+  if (rc && err && !err->msg[0]) /* a path that forgot to say why */
+    err_set(err, rc, "%s", err_message(rc));
   if (rc && err && !err->where[0] && err->code == E_NOMEM)
     snprintf(err->where, sizeof err->where, "%s", entry);
   return rc;

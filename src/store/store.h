@@ -91,6 +91,11 @@ int store_insert(struct store_tx *tx, const char *table, const json_t *fields, i
  * table_out (when not NULL, 65 bytes) receives its table name. */
 int store_get(struct store_tx *tx, const char *id, json_t **doc, char *table_out,
               struct err *err);
+/* The document's stored JSON text (in-memory encoding, see util/jv.h) into
+ * *text (one_free) without parsing it: for read paths that forward JSON.
+ * E_NOTFOUND when none. */
+int store_get_text(struct store_tx *tx, const char *id, char **text, size_t *len,
+                   char *table_out, struct err *err);
 /* Shallow merge of patch into the document; a field whose value is
  * store_undefined() is removed. */
 int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err);

@@ -174,6 +174,24 @@ int store_get(struct store_tx *tx, const char *id, json_t **doc, char *table_out
   return rc;
 }
 
+int store_get_text(struct store_tx *tx, const char *id, char **text, size_t *len,
+                   char *table_out, struct err *err)
+{
+  const struct stable *t = table_of_id(tx, id, err);
+  if (!t)
+    return err->code;
+  uint32_t num = 0;
+  int rc = tx->s->be->doc_get(tx->c, id, &num, text, err);
+  if (rc == E_NOTFOUND)
+    return err_set(err, E_NOTFOUND, "no document with id %s", id);
+  if (rc)
+    return rc;
+  *len = strlen(*text);
+  if (table_out)
+    snprintf(table_out, 65, "%s", t->name);
+  return 0;
+}
+
 /* Replaces old with new: validation first, then the row and its index entries. */
 static int rewrite(struct store_tx *tx, const struct stable *t, const json_t *old,
                    const json_t *doc, struct err *err)
