@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer target for SECONDS (default 600) on a copy of its
 # checked-in corpus, in parallel on the machine's cores, and records the
-# outcome in bench/RESULTS.md's fuzz section. Exits non-zero if any target
+# outcome as a row of bench/RESULTS.md's last section (the fuzz table). Exits non-zero if any target
 # found a crash; crashing inputs are left in fuzz-out/<target>/.
 set -euo pipefail
 build=${1:-build-fuzz}
@@ -31,10 +31,10 @@ for i in "${!pids[@]}"; do
   if wait "${pids[$i]}"; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/${targets[$i]}/log" | grep -o '[0-9]*$' || echo '?')
     echo "fuzz: ${targets[$i]}: clean, $runs runs in ${seconds}s" >&2
-    echo "| ${targets[$i]} | $(date -u +%Y-%m-%d) | ${seconds}s | $runs | clean |" >>"$out/summary.md"
+    echo "| ${targets[$i]} | $(date -u +%Y-%m-%d) | ${seconds}s | $runs | clean |" >>"$root/bench/RESULTS.md"
   else
     echo "fuzz: ${targets[$i]}: FAILED, see $out/${targets[$i]}/log" >&2
-    echo "| ${targets[$i]} | $(date -u +%Y-%m-%d) | ${seconds}s | - | crash (see log) |" >>"$out/summary.md"
+    echo "| ${targets[$i]} | $(date -u +%Y-%m-%d) | ${seconds}s | - | crash (see log) |" >>"$root/bench/RESULTS.md"
     status=1
   fi
 done
