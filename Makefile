@@ -15,7 +15,7 @@ PREFIX      ?= /usr/local
 FUZZ_SECONDS ?= 600
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test test-normal test-asan check-src bench fuzz install clean
+.PHONY: all deps build run test test-normal test-asan check-src lint valgrind bench fuzz install clean
 
 all: build
 
@@ -31,6 +31,17 @@ run: build
 
 check-src:
 	@scripts/checksrc.sh
+
+# clang-tidy's bug-prone and analyzer checks (not part of `make test`: its
+# analyzer reports false positives on jansson's macros and va_lists here).
+lint: build
+	clang-tidy -p $(BUILD) --quiet --checks='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,-bugprone-narrowing-conversions,-bugprone-assignment-in-if-condition,-bugprone-implicit-widening-of-multiplication-result,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-clang-analyzer-valist.Uninitialized,-bugprone-sizeof-expression,-bugprone-suspicious-missing-comma' src/*/*.c
+
+# Every suite under valgrind's memcheck (slow; the ASan build runs in `make test`).
+valgrind: build
+	cd $(BUILD) && for t in test_*; do [ -x "$$t" ] || continue; \
+	  valgrind -q --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \
+	    --error-exitcode=9 ./$$t --jobs 1 || exit 1; done
 
 test: deps check-src test-normal test-asan
 	@echo "make test: all suites passed in the normal and the ASan+UBSan builds"

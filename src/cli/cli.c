@@ -311,8 +311,10 @@ int cli_main(int argc, char **argv)
   }
   int words = 0;
   const struct command *cmd = find_command(argv[0], argc > 1 ? argv[1] : NULL, &words);
-  if (!cmd)
-    return help_for(argv[0], NULL) == EXIT_OK ? EXIT_USAGE : EXIT_USAGE;
+  if (!cmd) {
+    help_for(argv[0], NULL); /* lists a family's commands, or says there is none */
+    return EXIT_USAGE;
+  }
   for (int i = words; i < argc; i++)
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf("Usage: %s\n\n%s\n", cmd->usage, cmd->help);

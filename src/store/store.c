@@ -602,6 +602,15 @@ static int sync_indexes(struct store_tx *tx, const struct schema *sc, struct err
   return rc;
 }
 
+/* Tells every process that the catalog or the schema changed: the next
+ * transaction anywhere reloads the state. */
+static int bump_epoch(struct store_tx *tx, struct err *err)
+{
+  char epoch[32];
+  snprintf(epoch, sizeof epoch, "%lld", strtoll(tx->state->epoch, NULL, 10) + 1);
+  return tx->s->be->meta_set(tx->c, "schema_epoch", epoch, err);
+}
+
 int store_set_schema(struct store_tx *tx, const char *name, const struct schema *sc,
                      struct err *err)
 {
@@ -609,7 +618,6 @@ int store_set_schema(struct store_tx *tx, const char *name, const struct schema 
     return err_set(err, E_INVALID, "store_set_schema needs a write transaction");
   const struct backend *be = tx->s->be;
   char *text = schema_print(sc);
-  char epoch[32];
   int rc = text ? 0 : err_set(err, E_NOMEM, "out of memory");
   /* number new tables: user tables from 10001, after every number in use */
   uint32_t next = 10001;
@@ -619,13 +627,12 @@ int store_set_schema(struct store_tx *tx, const char *name, const struct schema 
   for (size_t i = 0; !rc && i < sc->ntables; i++)
     if (!state_table(tx->state, sc->tables[i].name))
       rc = be->table_add(tx->c, next++, sc->tables[i].name, err);
-  snprintf(epoch, sizeof epoch, "%lld", strtoll(tx->state->epoch, NULL, 10) + 1);
   if (!rc)
     rc = be->meta_set(tx->c, "schema_name", name, err);
   if (!rc)
     rc = be->meta_set(tx->c, "schema_source", text, err);
   if (!rc)
-    rc = be->meta_set(tx->c, "schema_epoch", epoch, err);
+    rc = bump_epoch(tx, err);
   one_free(text);
   if (!rc)
     rc = tx_sync_state(tx, 1, err); /* the new tables and schema, without indexes yet */
@@ -633,6 +640,35 @@ int store_set_schema(struct store_tx *tx, const char *name, const struct schema 
     rc = sync_indexes(tx, sc, err);
   if (!rc)
     rc = tx_sync_state(tx, 1, err); /* once more, now with the indexes */
+  if (rc)
+    tx->failed = 1;
+  return rc;
+}
+
+int store_add_table(struct store_tx *tx, const char *name, uint32_t number, struct err *err)
+{
+  if (!tx->write)
+    return err_set(err, E_INVALID, "store_add_table needs a write transaction");
+  if (number == 0 || number > CID_TABLE_MAX)
+    return err_set(err, E_INVALID, "table number %u is out of range", number);
+  const struct stable *by_name = state_table(tx->state, name);
+  const struct stable *by_number = state_table_number(tx->state, number);
+  if (by_name && by_name == by_number)
+    return 0;
+  if (by_name)
+    return err_set(err, E_CONFLICT, "table %s already has number %u, not %u", name,
+                   by_name->number, number);
+  if (by_number)
+    return err_set(err, E_CONFLICT, "table number %u already belongs to %s", number,
+                   by_number->name);
+  int64_t ix = 0;
+  int rc = tx->s->be->table_add(tx->c, number, name, err);
+  if (!rc)
+    rc = tx->s->be->index_add(tx->c, number, "by_creation_time", "[]", &ix, err);
+  if (!rc)
+    rc = bump_epoch(tx, err);
+  if (!rc)
+    rc = tx_sync_state(tx, 1, err);
   if (rc)
     tx->failed = 1;
   return rc;

@@ -74,6 +74,11 @@ const struct schema *store_schema(struct store_tx *tx);
  * revalidated (migrations do that). Write transactions only. */
 int store_set_schema(struct store_tx *tx, const char *name, const struct schema *s,
                      struct err *err);
+/* Records that table `name` has number `number` (1 to 2^31-1), before a
+ * schema names it: an import keeps the numbers its ids carry. E_CONFLICT
+ * when the name or the number is taken by another table; nothing to do when
+ * this exact pair exists. Write transactions only. */
+int store_add_table(struct store_tx *tx, const char *name, uint32_t number, struct err *err);
 /* The id resolver of the tables known to tx (for validation outside). */
 struct id_resolver store_id_resolver(struct store_tx *tx);
 

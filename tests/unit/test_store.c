@@ -572,3 +572,55 @@ Test(store, imported_ids_are_kept)
   json_decref(doc);
   err_clear(&err);
 }
+
+static int number_tables(struct store_tx *tx, void *arg, struct err *err)
+{
+  (void)arg;
+  int rc = store_add_table(tx, "legacy", 10042, err);
+  if (!rc)
+    rc = store_add_table(tx, "legacy", 10042, err); /* the same pair again is fine */
+  if (!rc && store_add_table(tx, "legacy", 10043, err) != E_CONFLICT)
+    rc = err_set(err, E_INTERNAL, "a second number for one table was accepted");
+  if (!rc && store_add_table(tx, "other", 10001, err) != E_CONFLICT)
+    rc = err_set(err, E_INTERNAL, "a taken number was accepted");
+  err_clear(err);
+  return rc;
+}
+
+Test(store, tables_keep_the_numbers_an_import_gives_them)
+{
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_run(st, STORE_WRITE, number_tables, NULL, &err), 0, "%s", err.msg);
+  struct new_schema a = {
+    "import { defineSchema, defineTable } from \"convex/server\";\n"
+    "import { v } from \"convex/values\";\n"
+    "export default defineSchema({\n"
+    "  users: defineTable({ name: v.string(), age: v.optional(v.number()) }),\n"
+    "  legacy: defineTable({ owner: v.id(\"users\") }),\n"
+    "  later: defineTable({ x: v.string() }),\n"
+    "});\n"};
+  cr_assert_eq(store_run(st, STORE_WRITE, change_schema, &a, &err), 0, "%s", err.msg);
+  char uid[CID_MAX], lid[CID_MAX], json[256];
+  insert("users", "{\"name\":\"Ada\"}", uid);
+  cid_new(10042, 1.7e12, lid);
+  snprintf(json, sizeof json, "{\"_id\":\"%s\",\"_creationTime\":1.5,\"owner\":\"%s\"}", lid, uid);
+  struct store_tx *tx = NULL;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *v = tu_json(json);
+  cr_assert_eq(store_insert(tx, "legacy", v, STORE_KEEP_SYSTEM, NULL, &err), 0, "%s", err.msg);
+  json_decref(v);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  char table[65];
+  json_t *doc = NULL;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  cr_assert_eq(store_get(tx, lid, &doc, table, &err), 0);
+  cr_assert_str_eq(table, "legacy");
+  json_t *tables = store_tables(tx);
+  json_t *later = json_array_get(tables, 3);
+  cr_assert_str_eq(json_string_value(json_object_get(later, "name")), "later");
+  cr_assert_eq(json_integer_value(json_object_get(later, "number")), 10043,
+               "new tables are numbered after every number in use");
+  json_decref(tables);
+  json_decref(doc);
+  store_rollback(tx);
+}
