@@ -7,19 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Loads the schema c->argv[0] names, or prints why not (returns nonzero). */
+static int load(struct cli *c, struct schema **s)
+{
+  struct err err = ERR_INIT;
+  if (schema_load(c->argv[0], s, &err) == 0)
+    return 0;
+  int rc = cli_fail(&err);
+  err_clear(&err);
+  return rc;
+}
+
 int cmd_schema_show(struct cli *c)
 {
   static const struct cli_opt opts[] = {{"json", 0, 0}, {NULL, 0, 0}};
   int rc = cli_args(c, opts, 1, 1);
-  if (rc)
-    return rc;
-  struct err err = ERR_INIT;
   struct schema *s = NULL;
-  if (schema_load(c->argv[0], &s, &err)) {
-    rc = cli_fail(&err);
-    err_clear(&err);
+  if (rc || (rc = load(c, &s)))
     return rc;
-  }
   char *text = NULL;
   if (cli_flag(c, "json")) {
     json_t *j = schema_to_json(s);
@@ -43,15 +48,9 @@ int cmd_schema_show(struct cli *c)
 int cmd_schema_check(struct cli *c)
 {
   int rc = cli_args(c, NULL, 1, 1);
-  if (rc)
-    return rc;
-  struct err err = ERR_INIT;
   struct schema *s = NULL;
-  if (schema_load(c->argv[0], &s, &err)) {
-    rc = cli_fail(&err);
-    err_clear(&err);
+  if (rc || (rc = load(c, &s)))
     return rc;
-  }
   size_t nix = 0;
   for (size_t i = 0; i < s->ntables; i++)
     nix += s->tables[i].nindexes;

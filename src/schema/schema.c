@@ -84,22 +84,26 @@ int validator_equal(const struct validator *a, const struct validator *b)
   }
 }
 
+void table_def_release(struct table_def *t)
+{
+  one_free(t->name);
+  validator_unref(t->doc);
+  for (size_t j = 0; j < t->nindexes; j++) {
+    one_free(t->indexes[j].name);
+    for (size_t k = 0; k < t->indexes[j].nfields; k++)
+      one_free(t->indexes[j].fields[k]);
+    one_free(t->indexes[j].fields);
+  }
+  one_free(t->indexes);
+  memset(t, 0, sizeof *t);
+}
+
 void schema_free(struct schema *s)
 {
   if (!s)
     return;
-  for (size_t i = 0; i < s->ntables; i++) {
-    struct table_def *t = &s->tables[i];
-    one_free(t->name);
-    validator_unref(t->doc);
-    for (size_t j = 0; j < t->nindexes; j++) {
-      one_free(t->indexes[j].name);
-      for (size_t k = 0; k < t->indexes[j].nfields; k++)
-        one_free(t->indexes[j].fields[k]);
-      one_free(t->indexes[j].fields);
-    }
-    one_free(t->indexes);
-  }
+  for (size_t i = 0; i < s->ntables; i++)
+    table_def_release(&s->tables[i]);
   one_free(s->tables);
   one_free(s);
 }

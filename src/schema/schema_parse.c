@@ -38,20 +38,6 @@ struct pval *pval_ref(struct pval *v)
   return v;
 }
 
-void table_def_release(struct table_def *t)
-{
-  one_free(t->name);
-  validator_unref(t->doc);
-  for (size_t j = 0; j < t->nindexes; j++) {
-    one_free(t->indexes[j].name);
-    for (size_t k = 0; k < t->indexes[j].nfields; k++)
-      one_free(t->indexes[j].fields[k]);
-    one_free(t->indexes[j].fields);
-  }
-  one_free(t->indexes);
-  memset(t, 0, sizeof *t);
-}
-
 int table_def_copy(struct table_def *dst, const struct table_def *src)
 {
   memset(dst, 0, sizeof *dst);

@@ -217,35 +217,49 @@ static int same_system_field(const json_t *doc, const char *name, const json_t *
   return err_set(err, E_SCHEMA, "%s cannot be changed", name);
 }
 
-int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err)
+/* The new document of a patch (merge) or a replace: _id and _creationTime
+ * kept, fields merged into old or put in place of old's. */
+static json_t *updated(const json_t *old, const json_t *fields, int merge)
 {
-  int rc = want_write(tx, err);
-  if (rc)
-    return rc;
-  if (!json_is_object(patch))
-    return err_set(err, E_SCHEMA, "a patch must be a JSON object");
-  const struct stable *t = NULL;
-  json_t *old = NULL, *doc = NULL;
-  if ((rc = load(tx, id, &t, &old, err)))
-    return rc;
-  if ((rc = same_system_field(old, "_id", json_object_get(patch, "_id"), err)) ||
-      (rc = same_system_field(old, "_creationTime", json_object_get(patch, "_creationTime"), err)))
-    goto out;
-  if (!(doc = json_copy(old))) {
-    rc = err_set(err, E_NOMEM, "out of memory");
-    goto out;
-  }
+  json_t *doc = merge ? json_copy((json_t *)old)
+                      : json_pack("{s:O,s:O}", "_id", json_object_get(old, "_id"),
+                                  "_creationTime", json_object_get(old, "_creationTime"));
   const char *k;
   json_t *v;
-  json_object_foreach((json_t *)patch, k, v) {
-    if (k[0] == '_' && (strcmp(k, "_id") == 0 || strcmp(k, "_creationTime") == 0))
+  json_object_foreach((json_t *)fields, k, v) {
+    if (!doc)
+      break;
+    if (strcmp(k, "_id") == 0 || strcmp(k, "_creationTime") == 0)
       continue;
     if (store_is_undefined(v))
       json_object_del(doc, k);
     else if (json_object_set(doc, k, v)) {
-      rc = err_set(err, E_NOMEM, "out of memory");
-      goto out;
+      json_decref(doc);
+      doc = NULL;
     }
+  }
+  return doc;
+}
+
+static int update(struct store_tx *tx, const char *id, const json_t *fields, int merge,
+                  struct err *err)
+{
+  int rc = want_write(tx, err);
+  if (rc)
+    return rc;
+  if (!json_is_object(fields))
+    return err_set(err, E_SCHEMA, merge ? "a patch must be a JSON object"
+                                        : "a document must be a JSON object");
+  const struct stable *t = NULL;
+  json_t *old = NULL, *doc = NULL;
+  if ((rc = load(tx, id, &t, &old, err)))
+    return rc;
+  if ((rc = same_system_field(old, "_id", json_object_get(fields, "_id"), err)) ||
+      (rc = same_system_field(old, "_creationTime", json_object_get(fields, "_creationTime"), err)))
+    goto out;
+  if (!(doc = updated(old, fields, merge))) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
   }
   rc = rewrite(tx, t, old, doc, err);
 out:
@@ -254,31 +268,14 @@ out:
   return rc;
 }
 
+int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err)
+{
+  return update(tx, id, patch, 1, err);
+}
+
 int store_replace(struct store_tx *tx, const char *id, const json_t *fields, struct err *err)
 {
-  int rc = want_write(tx, err);
-  if (rc)
-    return rc;
-  if (!json_is_object(fields))
-    return err_set(err, E_SCHEMA, "a document must be a JSON object");
-  const struct stable *t = NULL;
-  json_t *old = NULL, *doc = NULL;
-  if ((rc = load(tx, id, &t, &old, err)))
-    return rc;
-  if ((rc = same_system_field(old, "_id", json_object_get(fields, "_id"), err)) ||
-      (rc = same_system_field(old, "_creationTime", json_object_get(fields, "_creationTime"), err)))
-    goto out;
-  doc = json_pack("{s:O,s:O}", "_id", json_object_get(old, "_id"), "_creationTime",
-                  json_object_get(old, "_creationTime"));
-  if (!doc || json_object_update_missing(doc, (json_t *)fields)) {
-    rc = err_set(err, E_NOMEM, "out of memory");
-    goto out;
-  }
-  rc = rewrite(tx, t, old, doc, err);
-out:
-  json_decref(old);
-  json_decref(doc);
-  return rc;
+  return update(tx, id, fields, 0, err);
 }
 
 int store_delete(struct store_tx *tx, const char *id, struct err *err)
