@@ -23,6 +23,7 @@ struct validator *validator_new(enum vkind kind)
   if (v) {
     v->kind = kind;
     v->refs = 1;
+    v->depth = 1;
   }
   return v;
 }

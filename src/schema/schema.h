@@ -42,6 +42,7 @@ struct vfield {
 struct validator {
   enum vkind kind;
   int refs;
+  int depth;                   /* 1 for a leaf, 1 + the deepest child otherwise */
   char *table;                 /* VK_ID: the table name */
   json_t *literal;             /* VK_LITERAL: string, number, int64 or boolean */
   struct validator *elem;      /* VK_ARRAY: elements; VK_RECORD: keys */
@@ -79,6 +80,10 @@ struct schema {
 #define SCHEMA_MAX_FIELD_NAME 1024
 #define SCHEMA_MAX_INDEXES 32
 #define SCHEMA_MAX_INDEX_FIELDS 16
+/* Parser limits: validators nested deeper (through consts too) and
+ * expressions nested deeper are refused, so no walk can exhaust the stack. */
+#define SCHEMA_MAX_VALIDATOR_DEPTH 64
+#define SCHEMA_MAX_EXPR_DEPTH 128
 
 /* --- validators --- */
 struct validator *validator_new(enum vkind kind);        /* refs = 1 */

@@ -38,6 +38,7 @@ static const char *kind_name(enum pv_kind k)
 }
 
 static int valid_table_name(const char *s);
+static int set_depth(struct pstate *st, struct validator *v, int line, int col);
 
 /* --- the v.* validators --- */
 
@@ -262,10 +263,35 @@ static int call_v(struct pstate *st, const char *name, struct pval **args, size_
       v->nmembers = 2;
     }
   }
+  if (!optional && (rc = set_depth(st, v, line, col))) {
+    validator_unref(v);
+    return rc;
+  }
   *out = validator_value(v, line, col);
   if (!*out)
     return nomem(st);
   (*out)->optional = optional;
+  return 0;
+}
+
+/* Sets v's depth from its children; refuses validators nested too deep. */
+static int set_depth(struct pstate *st, struct validator *v, int line, int col)
+{
+  int d = 0;
+  if (v->elem && v->elem->depth > d)
+    d = v->elem->depth;
+  if (v->value && v->value->depth > d)
+    d = v->value->depth;
+  for (size_t i = 0; i < v->nfields; i++)
+    if (v->fields[i].type->depth > d)
+      d = v->fields[i].type->depth;
+  for (size_t i = 0; i < v->nmembers; i++)
+    if (v->members[i]->depth > d)
+      d = v->members[i]->depth;
+  v->depth = d + 1;
+  if (v->depth > SCHEMA_MAX_VALIDATOR_DEPTH)
+    return ps_error(st, line, col, "validator nested deeper than %d levels",
+                    SCHEMA_MAX_VALIDATOR_DEPTH);
   return 0;
 }
 
@@ -304,6 +330,10 @@ static int call_define_table(struct pstate *st, struct pval **args, size_t nargs
   if (args[0]->kind == PV_OBJECT) {
     if ((rc = object_validator(st, args[0], &doc)))
       return rc;
+    if ((rc = set_depth(st, doc, args[0]->line, args[0]->col))) {
+      validator_unref(doc);
+      return rc;
+    }
   } else if (args[0]->kind == PV_VALIDATOR && !args[0]->optional) {
     doc = validator_ref(args[0]->val);
   }
@@ -776,7 +806,20 @@ static int member(struct pstate *st, struct pval *obj, const char *name, int lin
   return 0;
 }
 
+static int parse_expr_inner(struct pstate *st, struct pval **out);
+
 int parse_expr(struct pstate *st, struct pval **out)
+{
+  if (st->depth >= SCHEMA_MAX_EXPR_DEPTH)
+    return ps_error(st, st->cur.line, st->cur.col, "expression nested deeper than %d levels",
+                    SCHEMA_MAX_EXPR_DEPTH);
+  st->depth++;
+  int rc = parse_expr_inner(st, out);
+  st->depth--;
+  return rc;
+}
+
+static int parse_expr_inner(struct pstate *st, struct pval **out)
 {
   struct pval *v = NULL;
   int sline = st->cur.line, scol = st->cur.col; /* errors point at the expression's start */

@@ -108,6 +108,7 @@ struct pstate {
   struct lexer lx;
   struct token cur;
   int prev_line;
+  int depth;           /* expressions being parsed, one inside the other */
 };
 
 struct pval *pval_new(enum pv_kind kind, int line, int col);

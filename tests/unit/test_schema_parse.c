@@ -293,3 +293,33 @@ Test(schema_parse, strings_must_be_utf8_and_table_names_valid)
   struct schema *s = tu_schema(HEADER "export default defineSchema({ t: defineTable({ a: v.literal(\"caf\xc3\xa9 \\u00e9 \\u{1F600}\") }) });");
   schema_free(s);
 }
+
+Test(schema_parse, nesting_limits_protect_the_stack)
+{
+  /* an expression 10,000 brackets deep */
+  size_t n = 10000;
+  char *deep = malloc(n * 2 + 256);
+  char *p = deep + sprintf(deep, "%sconst a = ", HEADER);
+  for (size_t i = 0; i < n; i++)
+    *p++ = '[';
+  for (size_t i = 0; i < n; i++)
+    *p++ = ']';
+  *p = '\0';
+  struct schema *s = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(schema_parse_text(deep, strlen(deep), "test.ts", &s, &err), E_PARSE);
+  cr_assert(strstr(err.msg, "expression nested deeper than"), "%s", err.msg);
+  err_clear(&err);
+  free(deep);
+  /* a validator made deep through a chain of consts, each one shallow */
+  char *chain = malloc(200 * 64 + 512);
+  p = chain + sprintf(chain, "%sconst a0 = v.string();\n", HEADER);
+  for (int i = 1; i < 200; i++)
+    p += sprintf(p, "const a%d = v.array(a%d);\n", i, i - 1);
+  sprintf(p, "export default defineSchema({ t: defineTable({ f: a199 }) });\n");
+  cr_assert_eq(schema_parse_text(chain, strlen(chain), "test.ts", &s, &err), E_PARSE);
+  cr_assert(strstr(err.msg, "validator nested deeper than 64"), "%s", err.msg);
+  cr_assert_str_eq(err.where, "test.ts:67:13", "reported where the 65th level is built: %s", err.where);
+  err_clear(&err);
+  free(chain);
+}
