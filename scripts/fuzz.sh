@@ -29,7 +29,7 @@ for bin in "$build"/fuzz_*; do
 done
 for i in "${!pids[@]}"; do
   if wait "${pids[$i]}"; then
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/${targets[$i]}/log" | grep -o '[0-9]*$' || echo '?')
+    runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$out/${targets[$i]}/log" | grep -o '[0-9]*$' || echo '?')
     echo "fuzz: ${targets[$i]}: clean, $runs runs in ${seconds}s" >&2
     echo "| ${targets[$i]} | $(date -u +%Y-%m-%d) | ${seconds}s | $runs | clean |" >>"$root/bench/RESULTS.md"
   else
