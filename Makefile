@@ -1,6 +1,6 @@
 # The commands a user types. Each installs missing Debian packages first
 # (scripts/deps.sh), so it works alone on a fresh Debian 12 machine.
-#   make run     build, create ./one.db at the latest schema, show it
+#   make run     build, create ./one.db at the latest schema if new, and serve it
 #   make test    build twice (normal, ASan+UBSan) and run every test in both
 #   make bench   build optimised and run the benchmarks (bench/RESULTS.md)
 #   make fuzz    build the libFuzzer targets and run each FUZZ_SECONDS
@@ -27,7 +27,7 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS)
 
 run: build
-	./$(BUILD)/one db init
+	./$(BUILD)/one serve
 
 check-src:
 	@scripts/checksrc.sh

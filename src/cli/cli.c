@@ -20,6 +20,14 @@ struct command {
 };
 
 static const struct command commands[] = {
+  {"serve", cmd_serve, "one serve [--listen HOST:PORT] [--threads N]",
+   "serve the API (and, later, the web app) over HTTP",
+   "Serves ONE over HTTP on --listen (default 127.0.0.1:8080, or $ONE_LISTEN;\n"
+   "port 0 picks a free port). A new database is created at the latest\n"
+   "schema first. Logs one JSON line per request on stderr ($ONE_LOG sets the\n"
+   "level: debug, info, warn, error). SIGTERM or SIGINT stops taking new\n"
+   "connections, lets requests in flight finish (up to 30 s), then exits 0.\n"
+   "Endpoints: /healthz, /readyz, /metrics (Prometheus), /api/v1/…"},
   {"db init", cmd_db_init, "one db init [--schema NAME]",
    "create the database at the latest schema (or NAME)",
    "Creates the database file if needed and puts a schema in force: the\n"
@@ -89,6 +97,11 @@ static void print_help(FILE *f)
 static const struct command *find_command(const char *a, const char *b, int *words)
 {
   char name[128];
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, a) == 0) {
+      *words = 1;
+      return &commands[i];
+    }
   if (b) {
     snprintf(name, sizeof name, "%s %s", a, b);
     for (size_t i = 0; i < NCOMMANDS; i++)

@@ -56,6 +56,11 @@ int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *
 /* Prints a value in Convex JSON (wire) form on stdout, one line. */
 int cli_print_value(const json_t *v, int pretty);
 
+/* Puts schema `name` in force on a database that has none yet (sets
+ * *created); leaves a database with a schema as it is. */
+int cli_ensure_schema(struct store *s, const char *name, int *created, struct err *err);
+
+int cmd_serve(struct cli *c);
 int cmd_schema_show(struct cli *c);
 int cmd_schema_check(struct cli *c);
 int cmd_data_insert(struct cli *c);

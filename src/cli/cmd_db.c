@@ -101,6 +101,18 @@ static int init_tx(struct store_tx *tx, void *arg, struct err *err)
   return store_set_schema(tx, a->name, a->schema, err);
 }
 
+int cli_ensure_schema(struct store *s, const char *name, int *created, struct err *err)
+{
+  struct init_arg a = {name, NULL, 0};
+  int rc = schema_load(name, &a.schema, err);
+  if (!rc)
+    rc = store_run(s, STORE_WRITE, init_tx, &a, err);
+  schema_free(a.schema);
+  if (created)
+    *created = a.created;
+  return rc;
+}
+
 int cmd_db_init(struct cli *c)
 {
   static const struct cli_opt opts[] = {{"schema", 1, 0}, {"json", 0, 0}, {NULL, 0, 0}};
@@ -110,18 +122,15 @@ int cmd_db_init(struct cli *c)
   const char *name = cli_opt(c, "schema") ? cli_opt(c, "schema") : schema_latest_name();
   struct err err = ERR_INIT;
   struct store *s = NULL;
-  struct init_arg a = {name, NULL, 0};
-  if (schema_load(name, &a.schema, &err) || cli_open(c, 0, &s, &err) ||
-      store_run(s, STORE_WRITE, init_tx, &a, &err)) {
+  int created = 0;
+  if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, name, &created, &err)) {
     rc = cli_fail(&err);
     err_clear(&err);
-    schema_free(a.schema);
     store_close(s);
     return rc;
   }
-  schema_free(a.schema);
   if (!cli_flag(c, "json"))
-    printf("%s %s\n\n", a.created ? "created" : "already initialised:", c->db_path);
+    printf("%s %s\n\n", created ? "created" : "already initialised:", c->db_path);
   rc = print_status(c, s, cli_flag(c, "json"));
   store_close(s);
   return rc;

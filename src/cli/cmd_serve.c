@@ -1,0 +1,90 @@
+/* cmd_serve: `one serve`: open (or create) the database, start the HTTP
+ * server, wait for SIGTERM or SIGINT, then shut down gracefully. */
+#include "cli/cli.h"
+#include "http/http.h"
+#include "schema/schema.h"
+#include "util/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GRACE_MS 30000
+
+/* Splits "host:port" (port 0 to 65535). */
+static int parse_listen(const char *s, char *host, size_t n, unsigned *port)
+{
+  const char *colon = strrchr(s, ':');
+  if (!colon || colon == s || (size_t)(colon - s) >= n)
+    return -1;
+  char *end = NULL;
+  errno = 0;
+  long p = strtol(colon + 1, &end, 10);
+  if (*end || errno || p < 0 || p > 65535 || colon[1] == '\0')
+    return -1;
+  snprintf(host, n, "%.*s", (int)(colon - s), s);
+  if (strcmp(host, "localhost") == 0)
+    snprintf(host, n, "127.0.0.1");
+  *port = (unsigned)p;
+  return 0;
+}
+
+int cmd_serve(struct cli *c)
+{
+  static const struct cli_opt opts[] = {{"listen", 1, 0}, {"threads", 1, 0}, {NULL, 0, 0}};
+  int rc = cli_args(c, opts, 0, 0);
+  if (rc)
+    return rc;
+  const char *listen = cli_opt(c, "listen");
+  if (!listen)
+    listen = getenv("ONE_LISTEN") && *getenv("ONE_LISTEN") ? getenv("ONE_LISTEN") : "127.0.0.1:8080";
+  struct http_config cfg = {NULL, 0, 0, 1};
+  char host[64];
+  if (parse_listen(listen, host, sizeof host, &cfg.port) != 0)
+    return cli_usage(c, "--listen takes HOST:PORT, e.g. 127.0.0.1:8080, not '%s'", listen);
+  cfg.host = host;
+  if (cli_opt(c, "threads")) {
+    char *end = NULL;
+    long n = strtol(cli_opt(c, "threads"), &end, 10);
+    if (*end || n < 1 || n > 256)
+      return cli_usage(c, "--threads takes a number from 1 to 256");
+    cfg.threads = (unsigned)n;
+  }
+  log_init();
+  /* Signals go to sigwait below, not to the server's threads. */
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  struct err err = ERR_INIT;
+  struct store *s = NULL;
+  struct http_server *srv = NULL;
+  int created = 0;
+  if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
+      http_server_start(&cfg, s, &srv, &err)) {
+    rc = cli_fail(&err);
+    err_clear(&err);
+    store_close(s);
+    return rc;
+  }
+  char url[128];
+  snprintf(url, sizeof url, "http://%s:%u", host, http_server_port(srv));
+  json_t *f = json_pack("{s:s,s:s,s:b}", "url", url, "db", c->db_path, "created", created);
+  log_json(LOG_WARN, NULL, "listening", f); /* shown at every level: says where to go */
+  json_decref(f);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  f = json_pack("{s:s}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  log_json(LOG_WARN, NULL, "stopping: finishing requests in flight", f);
+  json_decref(f);
+  http_server_stop(srv, GRACE_MS);
+  store_close(s);
+  log_json(LOG_WARN, NULL, "stopped", NULL);
+  return EXIT_OK;
+}

@@ -1,0 +1,92 @@
+/* http: ONE's HTTP server: libmicrohttpd with a thread pool, JSON in and
+ * out, one route table, request ids, metrics, graceful shutdown.
+ *
+ * A handler receives a parsed request (method, path, path parameters, body
+ * bounded to HTTP_MAX_BODY) and fills a response; it never writes to the
+ * socket. Handlers stay thin: parse, call one domain function, render.
+ * Errors are always {"error":{"code","message","path"}} with the status
+ * that util/err.h's table gives the code.
+ *
+ * Threads: the server runs handlers on its pool; a handler may block on the
+ * store (the store serializes writers). http_server_stop may be called from
+ * any thread but a handler's. */
+#ifndef ONE_HTTP_HTTP_H
+#define ONE_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_PATH 2048
+#define HTTP_MAX_PARAMS 4
+
+struct http_server;
+struct MHD_Connection;
+
+struct http_config {
+  const char *host;          /* IPv4 address to bind, e.g. "127.0.0.1" */
+  unsigned port;             /* 0: any free port (see http_server_port) */
+  unsigned threads;          /* pool size; 0: number of cores, at least 2 */
+  int log_requests;          /* one JSON line per request on stderr */
+};
+
+struct http_req {
+  const char *method;
+  const char *path;
+  const char *params[HTTP_MAX_PARAMS]; /* the {name} parts of the route, in order */
+  size_t nparams;
+  struct buf body;
+  char id[17];               /* request id, on every log line */
+  struct store *store;
+  struct http_server *server;
+  struct MHD_Connection *conn;
+};
+
+struct http_res {
+  int status;
+  json_t *json;              /* the body as JSON (owned), or */
+  char *text;                /* a body as text (owned, one_free) */
+  size_t len;
+  const char *content_type;  /* for text; JSON is application/json */
+  const char *allow;         /* an Allow header (405) */
+};
+
+typedef void (*http_handler)(struct http_req *req, struct http_res *res);
+
+/* Starts serving on store. Returns 0 or a negative code with err set. */
+int http_server_start(const struct http_config *cfg, struct store *store,
+                      struct http_server **out, struct err *err);
+/* The port the server listens on. */
+unsigned http_server_port(const struct http_server *srv);
+/* Stops taking new connections, lets requests in flight finish (up to
+ * grace_ms), then stops and frees the server. */
+void http_server_stop(struct http_server *srv, int grace_ms);
+
+/* --- for handlers --- */
+
+/* A request header's value, or NULL. */
+const char *http_header(const struct http_req *req, const char *name);
+/* A query parameter's value, or NULL. */
+const char *http_query(const struct http_req *req, const char *name);
+/* The body parsed as JSON (new reference), or NULL with res set to a 400. */
+json_t *http_body_json(struct http_req *req, struct http_res *res);
+
+/* Sets res to JSON with status (takes the reference to body). */
+void http_reply_json(struct http_res *res, int status, json_t *body);
+/* Sets res to the error body for err (status from its code). */
+void http_reply_err(struct http_res *res, const struct err *err);
+/* Sets res to an error with an explicit status, code name and path. */
+void http_reply_error(struct http_res *res, int status, const char *code, const char *path,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* --- metrics (metrics.c) --- */
+void metrics_observe(int route, int status, double seconds);
+/* Prometheus text of every metric; one_free. */
+char *metrics_render(struct store *store);
+
+#endif
