@@ -24,7 +24,7 @@
 
 static void state_unref(struct sstate *st)
 {
-  if (!st || --st->refs > 0)
+  if (!st || atomic_fetch_sub(&st->refs, 1) > 1)
     return;
   for (size_t i = 0; i < st->ntables; i++) {
     for (size_t j = 0; j < st->tables[i].nix; j++)
@@ -122,7 +122,7 @@ static int load_state(struct store *s, void *c, const char *epoch, struct sstate
   int rc;
   if (!st)
     return err_set(err, E_NOMEM, "out of memory");
-  st->refs = 1;
+  atomic_init(&st->refs, 1);
   if (!(st->epoch = one_strdup(epoch))) {
     rc = err_set(err, E_NOMEM, "out of memory");
     goto out;
@@ -178,7 +178,7 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
   pthread_mutex_lock(&s->lock);
   if (!uncommitted && s->state && strcmp(s->state->epoch, epoch) == 0) {
     use = s->state;
-    use->refs++;
+    atomic_fetch_add(&use->refs, 1);
   }
   pthread_mutex_unlock(&s->lock);
   if (!use) {
@@ -190,17 +190,15 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
     if (!uncommitted) {
       pthread_mutex_lock(&s->lock);
       struct sstate *old = s->state;
-      use->refs++;
+      atomic_fetch_add(&use->refs, 1);
       s->state = use;
       pthread_mutex_unlock(&s->lock);
       state_unref(old);
     }
   }
   one_free(epoch);
-  pthread_mutex_lock(&s->lock);
-  struct sstate *prev = tx->state;
+  struct sstate *prev = tx->state; /* the transaction's own pointer: no lock */
   tx->state = use;
-  pthread_mutex_unlock(&s->lock);
   state_unref(prev);
   return 0;
 }
@@ -292,10 +290,7 @@ static void tx_free(struct store_tx *tx)
     conn_put(tx->s, tx->c);
   if (tx->write)
     pthread_mutex_unlock(&tx->s->write_lock);
-  pthread_mutex_lock(&tx->s->lock);
-  struct sstate *st = tx->state;
-  pthread_mutex_unlock(&tx->s->lock);
-  state_unref(st);
+  state_unref(tx->state);
   one_free(tx->changes);
   one_free(tx);
 }

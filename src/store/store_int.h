@@ -69,6 +69,7 @@ extern const struct backend store_sqlite_backend;
 /* --- the generic store's insides, shared by store.c and store_docs.c --- */
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "util/buf.h"
 
@@ -88,9 +89,11 @@ struct stable {
 };
 
 /* What the database says is in force: an immutable snapshot, shared by the
- * transactions that began under it (reference-counted under store.lock). */
+ * transactions that began under it. refs is atomic: transactions on any
+ * thread take and drop references; store.lock only guards store.state, the
+ * pointer to the newest snapshot. */
 struct sstate {
-  int refs;
+  atomic_int refs;
   char *epoch;
   char *name;
   struct schema *schema;
