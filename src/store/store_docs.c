@@ -144,23 +144,35 @@ out:
   return rc;
 }
 
-static int load(struct store_tx *tx, const char *id, const struct stable **t, json_t **doc,
-                struct err *err)
+/* The stored text of document id and its table: the one lookup behind
+ * every read. *text is freed with one_free. */
+static int fetch(struct store_tx *tx, const char *id, const struct stable **t, char **text,
+                 struct err *err)
 {
   *t = table_of_id(tx, id, err);
   if (!*t)
     return err->code;
   uint32_t num = 0;
-  char *body = NULL;
-  int rc = tx->s->be->doc_get(tx->c, id, &num, &body, err);
+  int rc = tx->s->be->doc_get(tx->c, id, &num, text, err);
   if (rc == E_NOTFOUND)
     return err_set(err, E_NOTFOUND, "no document with id %s", id);
+  return rc;
+}
+
+static int load(struct store_tx *tx, const char *id, const struct stable **t, json_t **doc,
+                struct err *err)
+{
+  char *body = NULL;
+  int rc = fetch(tx, id, t, &body, err);
   if (rc)
     return rc;
   *doc = jv_parse(body, strlen(body), err);
   one_free(body);
-  if (!*doc)
-    return err_set(err, E_STORE, "document %s is damaged: %s", id, err->msg);
+  if (!*doc) {
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg); /* err->msg is the destination below */
+    return err_set(err, E_STORE, "document %s is damaged: %s", id, why);
+  }
   return 0;
 }
 
@@ -177,13 +189,8 @@ int store_get(struct store_tx *tx, const char *id, json_t **doc, char *table_out
 int store_get_text(struct store_tx *tx, const char *id, char **text, size_t *len,
                    char *table_out, struct err *err)
 {
-  const struct stable *t = table_of_id(tx, id, err);
-  if (!t)
-    return err->code;
-  uint32_t num = 0;
-  int rc = tx->s->be->doc_get(tx->c, id, &num, text, err);
-  if (rc == E_NOTFOUND)
-    return err_set(err, E_NOTFOUND, "no document with id %s", id);
+  const struct stable *t = NULL;
+  int rc = fetch(tx, id, &t, text, err);
   if (rc)
     return rc;
   *len = strlen(*text);
