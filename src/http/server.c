@@ -5,8 +5,8 @@
  *
  * States of a request: NEW (first callback: 413 at once if Content-Length is
  * over the limit) -> READING (body chunks appended; overflow sets too_big)
- * -> ANSWERED (respond(): route, check, handler, queue) -> DONE
- * (completed(): log, metrics, free). */
+ * -> ANSWERED (respond(): route, check, handler; queue() counts metrics) -> DONE
+ * (completed(): log, free). */
 #include "http/http.h"
 #include "http/routes.h"
 #include "util/jv.h"
@@ -88,6 +88,9 @@ static int queue(struct MHD_Connection *conn, struct req_ctx *ctx, struct http_r
   if (res->allow)
     MHD_add_response_header(r, "Allow", res->allow);
   ctx->status = res->status;
+  /* Counted before the client can see the answer, so a request that follows
+   * it always finds it in /metrics. Latency is time to the queued answer. */
+  metrics_observe(ctx->route, ctx->status, now_s() - ctx->start);
   enum MHD_Result ok = MHD_queue_response(conn, (unsigned)res->status, r);
   MHD_destroy_response(r);
   return ok;
@@ -188,7 +191,6 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
   if (!ctx)
     return;
   double secs = now_s() - ctx->start;
-  metrics_observe(ctx->route, ctx->status, secs);
   if (srv->cfg.log_requests && log_enabled(LOG_INFO)) {
     json_t *f = json_pack("{s:s,s:s,s:i,s:f,s:b}", "method", ctx->req.method, "path", ctx->req.path,
                           "status", ctx->status, "ms", secs * 1000.0, "completed",
