@@ -10,6 +10,7 @@ import { socialTables } from "./social";
 import { schedulingTables } from "./scheduling";
 import { learningTables } from "./learning";
 import { commerceTables } from "./commerce";
+import { accountTables } from "./accounts";
 
 export default defineSchema({
   ...peopleTables,
@@ -19,4 +20,5 @@ export default defineSchema({
   ...schedulingTables,
   ...learningTables,
   ...commerceTables,
+  ...accountTables,
 });

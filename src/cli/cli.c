@@ -28,6 +28,15 @@ static const struct command commands[] = {
    "level: debug, info, warn, error). SIGTERM or SIGINT stops taking new\n"
    "connections, lets requests in flight finish (up to 30 s), then exits 0.\n"
    "Endpoints: /healthz, /readyz, /metrics (Prometheus), /api/v1/…"},
+  {"user create", cmd_user_create,
+   "one user create --email EMAIL [--name NAME] [--admin] [--password-file FILE]",
+   "create an account (the first administrator, for one)",
+   "Creates a user and its account on the database (created at the latest\n"
+   "schema if new). The password is read from --password-file FILE, else\n"
+   "from $ONE_PASSWORD, else from the first line of standard input; never\n"
+   "from a flag, so it stays out of shell history and process lists. It\n"
+   "has 8 to 1024 characters. --admin makes the account an administrator;\n"
+   "on an email that already has an account, --admin promotes it instead."},
   {"db init", cmd_db_init, "one db init [--schema NAME]",
    "create the database at the latest schema (or NAME)",
    "Creates the database file if needed and puts a schema in force: the\n"

@@ -61,6 +61,7 @@ int cli_print_value(const json_t *v, int pretty);
 int cli_ensure_schema(struct store *s, const char *name, int *created, struct err *err);
 
 int cmd_serve(struct cli *c);
+int cmd_user_create(struct cli *c);
 int cmd_schema_show(struct cli *c);
 int cmd_schema_check(struct cli *c);
 int cmd_data_insert(struct cli *c);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "domain/accounts.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -27,6 +28,8 @@
 
 struct http_server;
 struct MHD_Connection;
+struct hub;
+struct stream;
 
 struct http_config {
   const char *host;          /* IPv4 address to bind, e.g. "127.0.0.1" */
@@ -45,6 +48,11 @@ struct http_req {
   struct store *store;
   struct http_server *server;
   struct MHD_Connection *conn;
+  /* who asks: set before the handler runs on ROUTE_AUTH and ROUTE_ADMIN
+   * routes (auth.c); who.user is "" on public routes */
+  struct actor who;
+  char token[TOKEN_MAX];     /* the session or API token presented */
+  int via_cookie;            /* the token came in the session cookie */
 };
 
 struct http_res {
@@ -54,6 +62,11 @@ struct http_res {
   size_t len;
   const char *content_type;  /* for text; JSON is application/json */
   const char *allow;         /* an Allow header (405) */
+  struct { char name[32]; char value[320]; } headers[4]; /* extra headers */
+  size_t nheaders;
+  /* a streamed body instead (SSE, stream.c): called when the answer is
+   * queued; NULL for ordinary answers */
+  struct stream *stream;
 };
 
 typedef void (*http_handler)(struct http_req *req, struct http_res *res);
@@ -61,6 +74,8 @@ typedef void (*http_handler)(struct http_req *req, struct http_res *res);
 /* Starts serving on store. Returns 0 or a negative code with err set. */
 int http_server_start(const struct http_config *cfg, struct store *store,
                       struct http_server **out, struct err *err);
+/* The realtime hub of the server (stream.h). */
+struct hub *http_server_hub(struct http_server *srv);
 /* The port the server listens on. */
 unsigned http_server_port(const struct http_server *srv);
 /* Stops taking new connections, lets requests in flight finish (up to
@@ -83,6 +98,20 @@ void http_reply_err(struct http_res *res, const struct err *err);
 /* Sets res to an error with an explicit status, code name and path. */
 void http_reply_error(struct http_res *res, int status, const char *code, const char *path,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Adds a response header (Set-Cookie, Retry-After, Location…). */
+void http_res_header(struct http_res *res, const char *name, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+/* The client's address as text into out (at least 64 bytes). */
+void http_client_addr(const struct http_req *req, char *out, size_t n);
+/* A cookie's value, or NULL. */
+const char *http_cookie(const struct http_req *req, const char *name);
+
+/* --- auth (auth.c) --- */
+#define SESSION_COOKIE "one_session"
+/* Fills req->who from the Authorization header or the session cookie and
+ * checks CSRF on unsafe methods of cookie sessions. 0, or sets res (401/403). */
+int http_authenticate(struct http_req *req, struct http_res *res);
 
 /* --- metrics (metrics.c) --- */
 void metrics_observe(int route, int status, double seconds);

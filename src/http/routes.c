@@ -4,10 +4,87 @@
 #include <stdio.h>
 #include <string.h>
 
+#define V1 "/api/v1"
+#define CONV V1 "/conversations/{id}"
+
 const struct route routes[] = {
   {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, "liveness: the process answers"},
   {"GET", "/readyz", h_readyz, ROUTE_PUBLIC, "readiness: the database answers"},
   {"GET", "/metrics", h_metrics, ROUTE_PUBLIC, "Prometheus metrics"},
+  {"GET", V1 "/openapi.json", h_openapi, ROUTE_PUBLIC, "this API as an OpenAPI 3 document"},
+
+  {"POST", V1 "/auth/signup", h_signup, ROUTE_PUBLIC,
+   "create an account and sign in: {email, password, name?, session?: \"token\"|\"cookie\"}"},
+  {"POST", V1 "/auth/signin", h_signin, ROUTE_PUBLIC,
+   "sign in: {email, password, session?: \"token\"|\"cookie\"}; 429 with Retry-After after "
+   "repeated failures"},
+  {"POST", V1 "/auth/signout", h_signout, ROUTE_AUTH, "end this session"},
+  {"GET", V1 "/auth/session", h_session, ROUTE_AUTH,
+   "who is signed in, and the CSRF token of a cookie session"},
+
+  {"GET", V1 "/me", h_me, ROUTE_AUTH, "my profile, with my role"},
+  {"PATCH", V1 "/me", h_me_update, ROUTE_AUTH,
+   "update my profile (name, image, phoneNumbers, emails, addresses, organization, jobTitle, "
+   "birthday, notes, photoUrl; null removes)"},
+  {"GET", V1 "/me/tokens", h_tokens_list, ROUTE_AUTH, "my personal API tokens"},
+  {"POST", V1 "/me/tokens", h_tokens_create, ROUTE_AUTH,
+   "create a personal API token: {name}; the token is shown once"},
+  {"DELETE", V1 "/me/tokens/{id}", h_tokens_revoke, ROUTE_AUTH, "revoke a personal API token"},
+  {"GET", V1 "/me/stream", h_me_stream, ROUTE_AUTH,
+   "Server-Sent Events of changes to my conversations (resumable with Last-Event-ID)"},
+  {"GET", V1 "/users/{id}", h_user_get, ROUTE_AUTH, "a user's public profile"},
+
+  {"GET", V1 "/agents", h_agents_list, ROUTE_AUTH, "public agents, then my private ones (paged)"},
+  {"POST", V1 "/agents", h_agents_create, ROUTE_AUTH,
+   "create an agent: {name, description, prompt?, visibility?, delegatesTo?, …}"},
+  {"GET", V1 "/agents/{id}", h_agents_get, ROUTE_AUTH, "an agent's profile"},
+  {"PATCH", V1 "/agents/{id}", h_agents_update, ROUTE_AUTH,
+   "update an agent (its creator; system agents: administrators); null removes a field"},
+  {"DELETE", V1 "/agents/{id}", h_agents_delete, ROUTE_AUTH, "delete an agent (as for update)"},
+  {"POST", V1 "/agents/{id}/sharing", h_agents_share, ROUTE_AUTH,
+   "share an agent with a user: {userId}"},
+  {"DELETE", V1 "/agents/{id}/sharing/{userId}", h_agents_unshare, ROUTE_AUTH,
+   "stop sharing an agent with a user"},
+  {"GET", V1 "/agents/{id}/tools", h_agent_tools_list, ROUTE_AUTH, "the tools enabled for an agent"},
+  {"PUT", V1 "/agents/{id}/tools/{toolId}", h_agent_tools_set, ROUTE_AUTH,
+   "enable a tool for an agent, with its per-agent config: {config?}"},
+  {"DELETE", V1 "/agents/{id}/tools/{toolId}", h_agent_tools_remove, ROUTE_AUTH,
+   "disable a tool for an agent"},
+  {"GET", V1 "/tools", h_tools_list, ROUTE_AUTH, "the tool catalogue"},
+  {"POST", V1 "/tools", h_tools_create, ROUTE_ADMIN,
+   "add a tool to the catalogue: {name, description, config?}"},
+
+  {"GET", V1 "/conversations", h_conversations_list, ROUTE_AUTH,
+   "my conversations, the latest message first (paged)"},
+  {"POST", V1 "/conversations", h_conversations_create, ROUTE_AUTH,
+   "start a conversation: {title, tags?, agents?: [id], users?: [id]}"},
+  {"GET", CONV, h_conversations_get, ROUTE_AUTH, "a conversation"},
+  {"PATCH", CONV, h_conversations_update, ROUTE_AUTH, "rename or retag: {title?, tags?}"},
+  {"GET", CONV "/participants", h_participants_list, ROUTE_AUTH, "the participants (paged)"},
+  {"POST", CONV "/participants", h_participants_add, ROUTE_AUTH,
+   "add a participant: {kind: \"user\", userId} or {kind: \"agent\", agentId}"},
+  {"PATCH", CONV "/participants/{pid}", h_participants_update, ROUTE_AUTH,
+   "set a participant's status: {status} (the participant, or an administrator)"},
+  {"DELETE", CONV "/participants/{pid}", h_participants_remove, ROUTE_AUTH,
+   "remove a participant (not a system agent; other people: the creator only)"},
+  {"POST", CONV "/leave", h_participants_leave, ROUTE_AUTH, "leave a conversation"},
+  {"GET", CONV "/messages", h_messages_list, ROUTE_AUTH,
+   "messages, newest first (paged), each with its parts"},
+  {"POST", CONV "/messages", h_messages_send, ROUTE_AUTH,
+   "send a message: {content, type?, tags?, attachments?, step?}; mentions add participants"},
+  {"PATCH", CONV "/messages/{mid}", h_messages_update, ROUTE_AUTH,
+   "edit my message: {content?, tags?}"},
+  {"GET", CONV "/stream", h_conversation_stream, ROUTE_AUTH,
+   "Server-Sent Events of the conversation (resumable with Last-Event-ID)"},
+
+  {"GET", V1 "/tables/{table}", h_tables_list, ROUTE_AUTH,
+   "list a table by an index: ?index=&eq=[…]&order=asc|desc (paged; per-table policy)"},
+  {"POST", V1 "/tables/{table}", h_tables_insert, ROUTE_AUTH, "insert a document (per-table policy)"},
+  {"GET", V1 "/tables/{table}/{id}", h_tables_get, ROUTE_AUTH, "a document (per-table policy)"},
+  {"PATCH", V1 "/tables/{table}/{id}", h_tables_patch, ROUTE_AUTH,
+   "patch a document; null removes a field (per-table policy)"},
+  {"DELETE", V1 "/tables/{table}/{id}", h_tables_delete, ROUTE_AUTH,
+   "delete a document (per-table policy)"},
 };
 
 const size_t nroutes = sizeof routes / sizeof routes[0];

@@ -34,6 +34,62 @@ extern const size_t nroutes;
 int route_match(const char *method, const char *path, const char **params, size_t *nparams,
                 char *segbuf, size_t segbuf_len, char *allow, size_t allow_len);
 
+/* handlers_openapi.c: the OpenAPI document made from routes[] */
+void h_openapi(struct http_req *req, struct http_res *res);
+/* Builds the OpenAPI 3 document (new reference). */
+json_t *openapi_document(void);
+
+/* handlers_auth.c */
+void h_signup(struct http_req *req, struct http_res *res);
+void h_signin(struct http_req *req, struct http_res *res);
+void h_signout(struct http_req *req, struct http_res *res);
+void h_session(struct http_req *req, struct http_res *res);
+void h_tokens_list(struct http_req *req, struct http_res *res);
+void h_tokens_create(struct http_req *req, struct http_res *res);
+void h_tokens_revoke(struct http_req *req, struct http_res *res);
+void h_me(struct http_req *req, struct http_res *res);
+void h_me_update(struct http_req *req, struct http_res *res);
+void h_user_get(struct http_req *req, struct http_res *res);
+
+/* handlers_agents.c */
+void h_agents_list(struct http_req *req, struct http_res *res);
+void h_agents_create(struct http_req *req, struct http_res *res);
+void h_agents_get(struct http_req *req, struct http_res *res);
+void h_agents_update(struct http_req *req, struct http_res *res);
+void h_agents_delete(struct http_req *req, struct http_res *res);
+void h_agents_share(struct http_req *req, struct http_res *res);
+void h_agents_unshare(struct http_req *req, struct http_res *res);
+void h_tools_list(struct http_req *req, struct http_res *res);
+void h_tools_create(struct http_req *req, struct http_res *res);
+void h_agent_tools_list(struct http_req *req, struct http_res *res);
+void h_agent_tools_set(struct http_req *req, struct http_res *res);
+void h_agent_tools_remove(struct http_req *req, struct http_res *res);
+
+/* handlers_conversations.c */
+void h_conversations_list(struct http_req *req, struct http_res *res);
+void h_conversations_create(struct http_req *req, struct http_res *res);
+void h_conversations_get(struct http_req *req, struct http_res *res);
+void h_conversations_update(struct http_req *req, struct http_res *res);
+void h_participants_list(struct http_req *req, struct http_res *res);
+void h_participants_add(struct http_req *req, struct http_res *res);
+void h_participants_update(struct http_req *req, struct http_res *res);
+void h_participants_remove(struct http_req *req, struct http_res *res);
+void h_participants_leave(struct http_req *req, struct http_res *res);
+void h_messages_list(struct http_req *req, struct http_res *res);
+void h_messages_send(struct http_req *req, struct http_res *res);
+void h_messages_update(struct http_req *req, struct http_res *res);
+
+/* handlers_stream.c */
+void h_conversation_stream(struct http_req *req, struct http_res *res);
+void h_me_stream(struct http_req *req, struct http_res *res);
+
+/* handlers_tables.c */
+void h_tables_list(struct http_req *req, struct http_res *res);
+void h_tables_insert(struct http_req *req, struct http_res *res);
+void h_tables_get(struct http_req *req, struct http_res *res);
+void h_tables_patch(struct http_req *req, struct http_res *res);
+void h_tables_delete(struct http_req *req, struct http_res *res);
+
 /* handlers_health.c */
 void h_healthz(struct http_req *req, struct http_res *res);
 void h_readyz(struct http_req *req, struct http_res *res);

@@ -9,6 +9,7 @@
  * (completed(): log, free). */
 #include "http/http.h"
 #include "http/routes.h"
+#include "http/stream.h"
 #include "util/jv.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -17,6 +18,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@ struct http_server {
   struct http_config cfg;
   atomic_int active;          /* requests between first and completed callback */
   unsigned port;
+  struct hub *hub;            /* the realtime streams */
 };
 
 struct req_ctx {
@@ -58,8 +61,77 @@ const char *http_query(const struct http_req *req, const char *name)
   return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+void http_res_header(struct http_res *res, const char *name, const char *fmt, ...)
+{
+  if (res->nheaders == sizeof res->headers / sizeof res->headers[0])
+    return;
+  snprintf(res->headers[res->nheaders].name, sizeof res->headers[0].name, "%s", name);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(res->headers[res->nheaders].value, sizeof res->headers[0].value, fmt, ap);
+  va_end(ap);
+  res->nheaders++;
+}
+
+void http_client_addr(const struct http_req *req, char *out, size_t n)
+{
+  const union MHD_ConnectionInfo *ci =
+    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  out[0] = '\0';
+  if (!ci || !ci->client_addr)
+    return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+const char *http_cookie(const struct http_req *req, const char *name)
+{
+  return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+struct hub *http_server_hub(struct http_server *srv) { return srv->hub; }
+
+static void add_headers(struct MHD_Response *r, const struct req_ctx *ctx,
+                        const struct http_res *res)
+{
+  MHD_add_response_header(r, "X-Request-Id", ctx->req.id);
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  if (res->allow)
+    MHD_add_response_header(r, "Allow", res->allow);
+  for (size_t i = 0; i < res->nheaders; i++)
+    MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+}
+
+/* Queues a streamed (SSE) answer; the stream belongs to the response. */
+static int queue_stream(struct MHD_Connection *conn, struct req_ctx *ctx, struct http_res *res)
+{
+  struct stream *st = res->stream;
+  res->stream = NULL;
+  struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                             stream_read, st, stream_free);
+  if (!r) {
+    stream_discard(st);
+    return MHD_NO;
+  }
+  MHD_add_response_header(r, "Content-Type", "text/event-stream; charset=utf-8");
+  MHD_add_response_header(r, "X-Accel-Buffering", "no");
+  add_headers(r, ctx, res);
+  ctx->status = 200;
+  metrics_observe(ctx->route, 200, now_s() - ctx->start);
+  stream_attach(st, conn);
+  enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
 static int queue(struct MHD_Connection *conn, struct req_ctx *ctx, struct http_res *res)
 {
+  if (res->stream)
+    return queue_stream(conn, ctx, res);
   char *body = NULL;
   size_t len = 0;
   const char *type = "application/json";
@@ -81,12 +153,9 @@ static int queue(struct MHD_Connection *conn, struct req_ctx *ctx, struct http_r
   one_free(body);
   if (!r)
     return MHD_NO;
-  MHD_add_response_header(r, "Content-Type", type);
-  MHD_add_response_header(r, "X-Request-Id", ctx->req.id);
-  MHD_add_response_header(r, "Cache-Control", "no-store");
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  if (res->allow)
-    MHD_add_response_header(r, "Allow", res->allow);
+  if (len || res->status != 204)
+    MHD_add_response_header(r, "Content-Type", type);
+  add_headers(r, ctx, res);
   ctx->status = res->status;
   /* Counted before the client can see the answer, so a request that follows
    * it always finds it in /metrics. Latency is time to the queued answer. */
@@ -100,6 +169,7 @@ static void res_release(struct http_res *res)
 {
   json_decref(res->json);
   one_free(res->text);
+  stream_discard(res->stream);
   memset(res, 0, sizeof *res);
 }
 
@@ -123,6 +193,10 @@ static enum MHD_Result respond(struct http_server *srv, struct req_ctx *ctx,
       http_reply_error(&res, 404, "E_NOTFOUND", "", "no route %s %s", req->method, req->path);
     } else if (ctx->too_big) {
       http_reply_error(&res, 413, "E_TOOBIG", "", "request body larger than %d bytes", HTTP_MAX_BODY);
+    } else if (routes[ctx->route].flags != ROUTE_PUBLIC && http_authenticate(req, &res) != 0) {
+      /* res says why: 401, or 403 for a missing CSRF token */
+    } else if (routes[ctx->route].flags == ROUTE_ADMIN && !req->who.admin) {
+      http_reply_error(&res, 403, "E_PERM", "", "only administrators may do this");
     } else {
       routes[ctx->route].handler(req, &res);
       if (!res.status)
@@ -218,6 +292,11 @@ int http_server_start(const struct http_config *cfg, struct store *store,
     return err_set(err, E_NOMEM, "out of memory");
   srv->store = store;
   srv->cfg = *cfg;
+  int rc = hub_start(store, &srv->hub, err);
+  if (rc != 0) {
+    one_free(srv);
+    return rc;
+  }
   unsigned threads = cfg->threads;
   if (!threads) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -233,6 +312,8 @@ int http_server_start(const struct http_config *cfg, struct store *store,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                             MHD_OPTION_END);
   if (!srv->d) {
+    hub_close_streams(srv->hub);
+    hub_free(srv->hub);
     one_free(srv);
     return err_set(err, E_IO, "cannot listen on %s:%u (in use, or not allowed)", cfg->host,
                    cfg->port);
@@ -249,6 +330,7 @@ void http_server_stop(struct http_server *srv, int grace_ms)
 {
   if (!srv)
     return;
+  hub_close_streams(srv->hub); /* streams end; their requests complete */
   MHD_socket fd = MHD_quiesce_daemon(srv->d);
   for (int waited = 0; atomic_load(&srv->active) > 0 && waited < grace_ms; waited += 10) {
     struct timespec ts = {0, 10 * 1000000L};
@@ -257,5 +339,6 @@ void http_server_stop(struct http_server *srv, int grace_ms)
   MHD_stop_daemon(srv->d);
   if (fd != MHD_INVALID_SOCKET)
     close(fd);
+  hub_free(srv->hub);
   one_free(srv);
 }

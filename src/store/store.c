@@ -757,3 +757,15 @@ int store_changes_since(struct store *s, int64_t after, size_t max, struct store
   *n = acc.n;
   return 0;
 }
+
+int store_changes_bounds(struct store *s, int64_t *oldest, int64_t *newest, struct err *err)
+{
+  struct store_tx *tx = NULL;
+  *oldest = *newest = 0;
+  int rc = store_begin(s, STORE_READ, &tx, err);
+  if (rc)
+    return rc;
+  rc = s->be->change_bounds(tx->c, oldest, newest, err);
+  store_rollback(tx);
+  return rc;
+}

@@ -166,5 +166,9 @@ void store_unsubscribe(struct store *s, int handle);
  * (also changes made by other processes). *out is freed with one_free. */
 int store_changes_since(struct store *s, int64_t after, size_t max, struct store_change **out,
                         size_t *n, struct err *err);
+/* The oldest and newest seq the durable log holds (0, 0 when it is empty).
+ * The log keeps the most recent changes only: a reader that fell behind
+ * oldest has missed some. */
+int store_changes_bounds(struct store *s, int64_t *oldest, int64_t *newest, struct err *err);
 
 #endif

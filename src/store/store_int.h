@@ -62,6 +62,7 @@ struct backend {
   int (*changes)(void *c, int64_t after, size_t max,
                  int (*fn)(void *arg, int64_t seq, uint32_t table, const char *id, int kind),
                  void *arg, struct err *err);
+  int (*change_bounds)(void *c, int64_t *oldest, int64_t *newest, struct err *err);
 };
 
 extern const struct backend store_sqlite_backend;

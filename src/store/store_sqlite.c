@@ -23,6 +23,7 @@ enum {
   S_DOC_INSERT, S_DOC_UPDATE, S_DOC_DELETE, S_ENTRY_PUT, S_ENTRY_DELETE, S_SCAN_ASC,
   S_SCAN_DESC, S_SCAN_ASC_OPEN, S_SCAN_DESC_OPEN, S_COUNT, S_TABLES, S_TABLE_ADD, S_INDEXES,
   S_INDEX_ADD, S_INDEX_DROP_ENTRIES, S_INDEX_DROP, S_CHANGE_ADD, S_CHANGES, S_CHANGES_PRUNE,
+  S_CHANGE_BOUNDS,
   S_COUNT_STMTS
 };
 
@@ -62,6 +63,7 @@ static const char *const sql[S_COUNT_STMTS] = {
   [S_CHANGE_ADD] = "INSERT INTO one_changes(tbl, id, kind) VALUES(?1, ?2, ?3)",
   [S_CHANGES] = "SELECT seq, tbl, id, kind FROM one_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
   [S_CHANGES_PRUNE] = "DELETE FROM one_changes WHERE seq < (SELECT max(seq) FROM one_changes) - ?1",
+  [S_CHANGE_BOUNDS] = "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM one_changes",
 };
 
 static const char schema_sql[] =
@@ -479,9 +481,22 @@ static int sq_changes(void *p, int64_t after, size_t max,
   return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot read the change log");
 }
 
+static int sq_change_bounds(void *p, int64_t *oldest, int64_t *newest, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_CHANGE_BOUNDS);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *oldest = sqlite3_column_int64(s, 0);
+    *newest = sqlite3_column_int64(s, 1);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : fail(c, err, "cannot read the change log");
+}
+
 const struct backend store_sqlite_backend = {
   "sqlite", sq_connect, sq_disconnect, sq_begin, sq_commit, sq_rollback, sq_meta_get,
   sq_meta_set, sq_doc_get, sq_doc_insert, sq_doc_update, sq_doc_delete, sq_entry_put,
   sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
-  sq_index_drop, sq_change_add, sq_changes,
+  sq_index_drop, sq_change_add, sq_changes, sq_change_bounds,
 };

@@ -1,0 +1,632 @@
+/* conversations: conversations and their participants (see
+ * conversations.h); messages are in messages.c. */
+#include "domain/conversations.h"
+
+#include "domain/agents.h"
+#include "domain/dq.h"
+#include "domain/mentions.h"
+#include "util/clock.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* who's participant row in conversation id (removed or not), or NULL. */
+static int find_user_row(struct store_tx *tx, const char *id, const char *user, json_t **row,
+                         struct err *err)
+{
+  json_t *eq = json_pack("[s,s,s]", id, "user", user);
+  if (!eq)
+    return err_set(err, E_NOMEM, "out of memory");
+  int rc = dq_first(tx, "conversationParticipants", "by_conversationId_kind_userId", eq, row, err);
+  json_decref(eq);
+  return rc;
+}
+
+static int find_agent_row(struct store_tx *tx, const char *id, const char *agent, json_t **row,
+                          struct err *err)
+{
+  json_t *eq = json_pack("[s,s,s]", id, "agent", agent);
+  if (!eq)
+    return err_set(err, E_NOMEM, "out of memory");
+  int rc = dq_first(tx, "conversationParticipants", "by_conversationId_kind_agentId", eq, row, err);
+  json_decref(eq);
+  return rc;
+}
+
+int conv_is_participant(struct store_tx *tx, const char *id, const char *user)
+{
+  json_t *row = NULL;
+  int yes = find_user_row(tx, id, user, &row, NULL) == 0 && row && !dq_bool(row, "isRemoved");
+  json_decref(row);
+  return yes;
+}
+
+int conv_access(struct store_tx *tx, const struct actor *who, const char *id, json_t **conv,
+                json_t **me, struct err *err)
+{
+  json_t *c = NULL, *row = NULL;
+  if (me)
+    *me = NULL;
+  int rc = dq_get(tx, "conversations", id, "conversation", &c, err);
+  if (rc)
+    return rc;
+  if ((rc = find_user_row(tx, id, who->user, &row, err))) {
+    json_decref(c);
+    return rc;
+  }
+  if (row && dq_bool(row, "isRemoved")) {
+    json_decref(row);
+    row = NULL;
+  }
+  if (!row && !who->admin) {
+    json_decref(c);
+    return err_set(err, E_NOTFOUND, "no such conversation");
+  }
+  if (conv)
+    *conv = c;
+  else
+    json_decref(c);
+  if (me)
+    *me = row;
+  else
+    json_decref(row);
+  return 0;
+}
+
+/* conv_access for writing: an administrator outside gets E_PERM. */
+static int conv_write_access(struct store_tx *tx, const struct actor *who, const char *id,
+                             json_t **conv, json_t **me, struct err *err)
+{
+  json_t *row = NULL;
+  int rc = conv_access(tx, who, id, conv, &row, err);
+  if (rc == 0 && !row) {
+    if (conv) {
+      json_decref(*conv);
+      *conv = NULL;
+    }
+    return err_set(err, E_PERM, "join the conversation first");
+  }
+  if (me)
+    *me = row;
+  else
+    json_decref(row);
+  return rc;
+}
+
+/* --- list mine --- */
+
+struct listed {
+  json_t *conv;
+  double t;
+};
+
+static int by_time_desc(const void *a, const void *b)
+{
+  const struct listed *x = a, *y = b;
+  return x->t < y->t ? 1 : x->t > y->t ? -1 : strcmp(dq_str(x->conv, "_id"), dq_str(y->conv, "_id"));
+}
+
+static int list_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  char *end = NULL;
+  unsigned long offset = op->cursor ? strtoul(op->cursor, &end, 10) : 0;
+  if (op->cursor && (!*op->cursor || *end))
+    return err_set(err, E_INVALID, "malformed cursor");
+  json_t *eq = json_pack("[s]", op->who->user);
+  struct store_query q = {.table = "conversationParticipants", .index = "by_userId", .eq = eq,
+                          .limit = CONV_MAX_LISTED};
+  struct store_page page = {0};
+  int rc = store_query(tx, &q, &page, err);
+  json_decref(eq);
+  if (rc)
+    return rc;
+  size_t n = 0, cap = json_array_size(page.docs);
+  struct listed *all = one_calloc(cap ? cap : 1, sizeof *all);
+  if (!all)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  for (size_t i = 0; rc == 0 && i < cap; i++) {
+    json_t *row = json_array_get(page.docs, i), *c = NULL;
+    if (dq_bool(row, "isRemoved"))
+      continue;
+    struct err e = ERR_INIT;
+    if (store_get(tx, dq_str(row, "conversationId"), &c, NULL, &e) == 0) {
+      all[n].conv = c;
+      all[n].t = dq_num(c, "lastMessageTime", dq_num(c, "createdAt", 0));
+      n++;
+    }
+    err_clear(&e);
+  }
+  store_page_release(&page);
+  if (rc == 0) {
+    qsort(all, n, sizeof *all, by_time_desc);
+    json_t *items = json_array();
+    size_t limit = op_limit(op), i = offset;
+    for (; i < n && i < offset + limit; i++)
+      json_array_append(items, all[i].conv);
+    char next[32];
+    snprintf(next, sizeof next, "%zu", i);
+    op->out = op_page(items, next, i >= n);
+  }
+  for (size_t i = 0; i < n; i++)
+    json_decref(all[i].conv);
+  one_free(all);
+  return rc;
+}
+
+int conversations_list(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, list_tx, op, err);
+}
+
+/* --- participants: the one place rows are made or revived --- */
+
+/* Adds (or revives) a participant of kind "user"/"agent" with id to conv;
+ * checks that who may. *row gets the row (new reference) when not NULL;
+ * *created says whether it is new or revived. */
+static int add_participant(struct store_tx *tx, const struct actor *who, const char *conv,
+                           const char *kind, const char *id, json_t **row, int *created,
+                           struct err *err)
+{
+  int agent = strcmp(kind, "agent") == 0;
+  json_t *target = NULL, *existing = NULL;
+  int rc = agent ? agent_load(tx, who, id, &target, err)
+                 : dq_get(tx, "users", id, "user", &target, err);
+  json_decref(target);
+  if (rc)
+    return rc;
+  rc = agent ? find_agent_row(tx, conv, id, &existing, err)
+             : find_user_row(tx, conv, id, &existing, err);
+  if (rc)
+    return rc;
+  char rid[CID_MAX];
+  *created = 0;
+  if (existing && !dq_bool(existing, "isRemoved")) {
+    snprintf(rid, sizeof rid, "%s", dq_str(existing, "_id"));
+  } else if (existing) {
+    snprintf(rid, sizeof rid, "%s", dq_str(existing, "_id"));
+    json_t *patch = json_pack("{s:b,s:s,s:f}", "isRemoved", 0, "status", "inactive", "addedAt",
+                              clock_now_ms());
+    rc = store_patch(tx, rid, patch, err);
+    json_decref(patch);
+    *created = 1;
+  } else {
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:b,s:f}", "conversationId", conv, "kind", kind,
+                            agent ? "agentId" : "userId", id, "status", "inactive", "isRemoved", 0,
+                            "addedAt", clock_now_ms());
+    rc = doc ? store_insert(tx, "conversationParticipants", doc, 0, rid, err)
+             : err_set(err, E_NOMEM, "out of memory");
+    json_decref(doc);
+    *created = 1;
+  }
+  json_decref(existing);
+  if (rc == 0 && row)
+    rc = store_get(tx, rid, row, NULL, err);
+  return rc;
+}
+
+/* --- create, get, update --- */
+
+static int create_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  static const char *const fields[] = {"title", "tags", "agents", "users", NULL};
+  struct op *op = arg;
+  int rc = op_only_fields(op->in, "conversations", fields, err);
+  if (rc)
+    return rc;
+  const json_t *title = json_object_get(op->in, "title");
+  const json_t *agents = json_object_get(op->in, "agents");
+  const json_t *users = json_object_get(op->in, "users");
+  if ((agents && !json_is_array(agents)) || (users && !json_is_array(users))) {
+    err_set(err, E_SCHEMA, "agents and users are arrays of ids");
+    err_add_detail(err, agents && !json_is_array(agents) ? "agents" : "users", "expected an array");
+    return E_SCHEMA;
+  }
+  if (!title) {
+    err_set(err, E_SCHEMA, "a conversation needs a title");
+    err_add_detail(err, "conversations.title", "missing required field");
+    return E_SCHEMA;
+  }
+  double now = clock_now_ms();
+  json_t *doc = json_pack("{s:O,s:s,s:f,s:f}", "title", title, "createdBy", op->who->user,
+                          "createdAt", now, "lastMessageTime", now);
+  if (!doc)
+    return err_set(err, E_NOMEM, "out of memory");
+  const json_t *tags = json_object_get(op->in, "tags");
+  if (tags)
+    json_object_set(doc, "tags", (json_t *)tags);
+  char id[CID_MAX];
+  rc = store_insert(tx, "conversations", doc, 0, id, err);
+  json_decref(doc);
+  int created;
+  if (rc == 0)
+    rc = add_participant(tx, op->who, id, "user", op->who->user, NULL, &created, err);
+  for (size_t i = 0; rc == 0 && i < json_array_size(agents); i++) {
+    const char *a = json_string_value(json_array_get(agents, i));
+    rc = a ? add_participant(tx, op->who, id, "agent", a, NULL, &created, err)
+           : err_set(err, E_INVALID, "agents[%zu] is not an id", i);
+  }
+  for (size_t i = 0; rc == 0 && i < json_array_size(users); i++) {
+    const char *u = json_string_value(json_array_get(users, i));
+    rc = u ? add_participant(tx, op->who, id, "user", u, NULL, &created, err)
+           : err_set(err, E_INVALID, "users[%zu] is not an id", i);
+  }
+  if (rc == 0)
+    rc = store_get(tx, id, &op->out, NULL, err);
+  op->created = rc == 0;
+  return rc;
+}
+
+int conversations_create(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_WRITE, create_tx, op, err);
+}
+
+static int get_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  return conv_access(tx, op->who, op->id, &op->out, NULL, err);
+}
+
+int conversations_get(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, get_tx, op, err);
+}
+
+static int update_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  static const char *const fields[] = {"title", "tags", NULL};
+  struct op *op = arg;
+  int rc = conv_write_access(tx, op->who, op->id, NULL, NULL, err);
+  if (rc || (rc = op_only_fields(op->in, "conversations", fields, err)))
+    return rc;
+  json_t *patch = json_deep_copy(op->in);
+  if (json_is_null(json_object_get(patch, "tags")))
+    json_object_set_new(patch, "tags", store_undefined());
+  rc = store_patch(tx, op->id, patch, err);
+  json_decref(patch);
+  return rc ? rc : store_get(tx, op->id, &op->out, NULL, err);
+}
+
+int conversations_update(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_WRITE, update_tx, op, err);
+}
+
+static int follow_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  return conv_write_access(tx, op->who, op->id, NULL, NULL, err);
+}
+
+int conversations_follow(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, follow_tx, op, err);
+}
+
+/* --- participants --- */
+
+static int participants_list_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  int rc = conv_access(tx, op->who, op->id, NULL, NULL, err);
+  if (rc)
+    return rc;
+  json_t *eq = json_pack("[s]", op->id);
+  struct store_query q = {.table = "conversationParticipants", .index = "by_conversationId",
+                          .eq = eq, .limit = op_limit(op), .cursor = op->cursor};
+  struct store_page page = {0};
+  rc = store_query(tx, &q, &page, err);
+  json_decref(eq);
+  if (rc == 0)
+    op->out = op_page(json_incref(page.docs), page.cursor, page.done);
+  store_page_release(&page);
+  return rc;
+}
+
+int participants_list(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, participants_list_tx, op, err);
+}
+
+static int participants_add_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  static const char *const fields[] = {"kind", "userId", "agentId", NULL};
+  struct op *op = arg;
+  int rc = conv_write_access(tx, op->who, op->id, NULL, NULL, err);
+  if (rc || (rc = op_only_fields(op->in, "conversationParticipants", fields, err)))
+    return rc;
+  const char *kind = dq_str(op->in, "kind");
+  int agent = strcmp(kind, "agent") == 0;
+  const char *id = dq_str(op->in, agent ? "agentId" : "userId");
+  if (!agent && strcmp(kind, "user") != 0) {
+    err_set(err, E_SCHEMA, "kind must be \"user\" or \"agent\"");
+    err_add_detail(err, "kind", "expected \"user\" or \"agent\"");
+    return E_SCHEMA;
+  }
+  if (!id[0]) {
+    err_set(err, E_SCHEMA, "give the %s to add", agent ? "agentId" : "userId");
+    err_add_detail(err, agent ? "agentId" : "userId", "missing required field");
+    return E_SCHEMA;
+  }
+  rc = add_participant(tx, op->who, op->id, kind, id, &op->out, &op->created, err);
+  if (rc == E_NOTFOUND) {
+    /* The body names something that does not exist (or that who may not
+     * use): that is a fault of the body, the conversation exists. */
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    err_clear(err);
+    err_set(err, E_SCHEMA, "%s", msg);
+    err_add_detail(err, agent ? "agentId" : "userId", "%s", msg);
+    rc = E_SCHEMA;
+  }
+  return rc;
+}
+
+int participants_add(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_WRITE, participants_add_tx, op, err);
+}
+
+/* The participant row op->sub of conversation op->id, for writing. */
+static int load_row(struct store_tx *tx, const struct op *op, json_t **row, struct err *err)
+{
+  int rc = dq_get(tx, "conversationParticipants", op->sub, "participant", row, err);
+  if (rc == 0 && strcmp(dq_str(*row, "conversationId"), op->id) != 0) {
+    json_decref(*row);
+    *row = NULL;
+    rc = err_set(err, E_NOTFOUND, "no such participant in this conversation");
+  }
+  return rc;
+}
+
+static int set_removed(struct store_tx *tx, const char *id, struct err *err)
+{
+  json_t *patch = json_pack("{s:b,s:s}", "isRemoved", 1, "status", "inactive");
+  int rc = store_patch(tx, id, patch, err);
+  json_decref(patch);
+  return rc;
+}
+
+static int participants_remove_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  json_t *conv = NULL, *row = NULL, *agent = NULL;
+  int rc = conv_write_access(tx, op->who, op->id, &conv, NULL, err);
+  if (rc == 0)
+    rc = load_row(tx, op, &row, err);
+  if (rc == 0 && strcmp(dq_str(row, "kind"), "agent") == 0) {
+    rc = dq_get(tx, "agents", dq_str(row, "agentId"), "agent", &agent, err);
+    if (rc == E_NOTFOUND) { /* a deleted agent may always go */
+      err_clear(err);
+      rc = 0;
+    } else if (rc == 0 && strcmp(dq_str(agent, "kind"), "system_agent") == 0) {
+      rc = err_set(err, E_PERM, "system agents cannot be removed from a conversation");
+    }
+  } else if (rc == 0 && strcmp(dq_str(row, "userId"), op->who->user) != 0 &&
+             strcmp(dq_str(conv, "createdBy"), op->who->user) != 0) {
+    rc = err_set(err, E_PERM, "only the conversation's creator removes other people");
+  }
+  if (rc == 0 && !dq_bool(row, "isRemoved"))
+    rc = set_removed(tx, op->sub, err);
+  if (rc == 0)
+    rc = store_get(tx, op->sub, &op->out, NULL, err);
+  json_decref(conv);
+  json_decref(row);
+  json_decref(agent);
+  return rc;
+}
+
+int participants_remove(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_WRITE, participants_remove_tx, op, err);
+}
+
+static int participants_update_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  static const char *const fields[] = {"status", NULL};
+  struct op *op = arg;
+  json_t *row = NULL;
+  int rc = conv_access(tx, op->who, op->id, NULL, NULL, err);
+  if (rc == 0)
+    rc = load_row(tx, op, &row, err);
+  if (rc == 0 && !op->who->admin && strcmp(dq_str(row, "userId"), op->who->user) != 0)
+    rc = err_set(err, E_PERM, "only the participant themself or an administrator sets a status");
+  json_decref(row);
+  if (rc == 0)
+    rc = op_only_fields(op->in, "conversationParticipants", fields, err);
+  if (rc == 0)
+    rc = store_patch(tx, op->sub, op->in, err);
+  return rc ? rc : store_get(tx, op->sub, &op->out, NULL, err);
+}
+
+int participants_update(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_WRITE, participants_update_tx, op, err);
+}
+
+static int participants_leave_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  json_t *me = NULL;
+  int rc = conv_write_access(tx, op->who, op->id, NULL, &me, err);
+  if (rc == 0)
+    rc = set_removed(tx, dq_str(me, "_id"), err);
+  if (rc == 0)
+    rc = store_get(tx, dq_str(me, "_id"), &op->out, NULL, err);
+  json_decref(me);
+  return rc;
+}
+
+int participants_leave(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_WRITE, participants_leave_tx, op, err);
+}
+
+/* --- messages --- */
+
+json_t *message_with_parts(const json_t *msg)
+{
+  json_t *m = json_copy((json_t *)msg);
+  const json_t *content = json_object_get(msg, "content");
+  json_t *parts = mentions_parts(json_string_value(content) ? json_string_value(content) : "",
+                                 json_string_length(content));
+  if (!m || !parts) {
+    json_decref(m);
+    json_decref(parts);
+    return NULL;
+  }
+  json_object_set_new(m, "parts", parts);
+  return m;
+}
+
+static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  int rc = conv_access(tx, op->who, op->id, NULL, NULL, err);
+  if (rc)
+    return rc;
+  json_t *eq = json_pack("[s]", op->id);
+  struct store_query q = {.table = "conversationMessages", .index = "by_conversationId",
+                          .eq = eq, .desc = 1, .limit = op_limit(op), .cursor = op->cursor};
+  struct store_page page = {0};
+  rc = store_query(tx, &q, &page, err);
+  json_decref(eq);
+  if (rc == 0) {
+    json_t *items = json_array();
+    for (size_t i = 0; i < json_array_size(page.docs); i++)
+      json_array_append_new(items, message_with_parts(json_array_get(page.docs, i)));
+    op->out = op_page(items, page.cursor, page.done);
+  }
+  store_page_release(&page);
+  return rc;
+}
+
+int messages_list(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, messages_list_tx, op, err);
+}
+
+/* Adds every mentioned user or agent who is not an active participant, as
+ * the author may; a mention of something unknown or unusable refuses the
+ * message (E_SCHEMA at content, or E_PERM). */
+static int add_mentioned(struct store_tx *tx, const struct actor *who, const char *conv,
+                         const char *content, json_t *added, struct err *err)
+{
+  struct mention m[MENTION_MAX_PER_MESSAGE];
+  size_t n = mentions_find(content, strlen(content), m, MENTION_MAX_PER_MESSAGE);
+  for (size_t i = 0; i < n; i++) {
+    int agent = m[i].kind == MENTION_AGENT;
+    json_t *row = NULL;
+    int created = 0;
+    int rc = add_participant(tx, who, conv, agent ? "agent" : "user", m[i].id, &row, &created, err);
+    if (rc == E_NOTFOUND) {
+      err_clear(err);
+      err_set(err, E_SCHEMA, "the message mentions %.*s, who is not a %s you may add",
+              (int)(m[i].name_len > 100 ? 100 : m[i].name_len), content + m[i].name_start,
+              agent ? "agent" : "user");
+      err_add_detail(err, "content", "mention %zu (%s:%s): no such %s", i + 1,
+                     agent ? "agent" : "user", m[i].id, agent ? "agent" : "user");
+      return E_SCHEMA;
+    }
+    if (rc)
+      return rc;
+    if (created)
+      json_array_append(added, row);
+    json_decref(row);
+  }
+  return 0;
+}
+
+static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  static const char *const fields[] = {"content", "type", "tags", "attachments", "step", NULL};
+  struct op *op = arg;
+  json_t *me = NULL;
+  int rc = conv_write_access(tx, op->who, op->id, NULL, &me, err);
+  if (rc)
+    return rc;
+  const char *content = json_string_value(json_object_get(op->in, "content"));
+  if ((rc = op_only_fields(op->in, "conversationMessages", fields, err)) == 0 &&
+      (!content || !content[0] || strlen(content) > MESSAGE_MAX_CONTENT)) {
+    err_set(err, E_SCHEMA, "a message needs content of 1 to %d bytes", MESSAGE_MAX_CONTENT);
+    err_add_detail(err, "conversationMessages.content", "%s",
+                   !content ? "missing or not a string" : content[0] ? "too long" : "empty");
+    rc = E_SCHEMA;
+  }
+  json_t *added = json_array();
+  if (rc == 0)
+    rc = add_mentioned(tx, op->who, op->id, content, added, err);
+  double now = clock_now_ms();
+  char id[CID_MAX];
+  if (rc == 0) {
+    json_t *doc = json_deep_copy(op->in);
+    json_object_set_new(doc, "conversationId", json_string(op->id));
+    json_object_set_new(doc, "authorParticipantId", json_string(dq_str(me, "_id")));
+    json_object_set_new(doc, "kind", json_string("participant"));
+    json_object_set_new(doc, "createdAt", json_real(now));
+    rc = store_insert(tx, "conversationMessages", doc, 0, id, err);
+    json_decref(doc);
+  }
+  if (rc == 0) {
+    json_t *patch = json_pack("{s:f}", "lastMessageTime", now);
+    rc = store_patch(tx, op->id, patch, err);
+    json_decref(patch);
+  }
+  json_t *msg = NULL;
+  if (rc == 0 && (rc = store_get(tx, id, &msg, NULL, err)) == 0) {
+    op->out = message_with_parts(msg);
+    json_object_set(op->out, "addedParticipants", added);
+    op->created = 1;
+  }
+  json_decref(msg);
+  json_decref(added);
+  json_decref(me);
+  return rc;
+}
+
+int messages_send(struct store *s, struct op *op, struct err *err)
+{
+  int rc = op_need_object(op->in, err);
+  return rc ? rc : store_run(s, STORE_WRITE, messages_send_tx, op, err);
+}
+
+static int messages_update_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  static const char *const fields[] = {"content", "tags", NULL};
+  struct op *op = arg;
+  json_t *me = NULL, *msg = NULL;
+  int rc = conv_write_access(tx, op->who, op->id, NULL, &me, err);
+  if (rc == 0)
+    rc = dq_get(tx, "conversationMessages", op->sub, "message", &msg, err);
+  if (rc == 0 && strcmp(dq_str(msg, "conversationId"), op->id) != 0)
+    rc = err_set(err, E_NOTFOUND, "no such message in this conversation");
+  if (rc == 0 && strcmp(dq_str(msg, "authorParticipantId"), dq_str(me, "_id")) != 0)
+    rc = err_set(err, E_PERM, "only a message's author edits it");
+  if (rc == 0)
+    rc = op_only_fields(op->in, "conversationMessages", fields, err);
+  json_t *added = json_array();
+  const char *content = json_string_value(json_object_get(op->in, "content"));
+  if (rc == 0 && content)
+    rc = add_mentioned(tx, op->who, op->id, content, added, err);
+  if (rc == 0)
+    rc = store_patch(tx, op->sub, op->in, err);
+  json_decref(msg);
+  msg = NULL;
+  if (rc == 0 && (rc = store_get(tx, op->sub, &msg, NULL, err)) == 0) {
+    op->out = message_with_parts(msg);
+    json_object_set(op->out, "addedParticipants", added);
+  }
+  json_decref(added);
+  json_decref(msg);
+  json_decref(me);
+  return rc;
+}
+
+int messages_update(struct store *s, struct op *op, struct err *err)
+{
+  int rc = op_need_object(op->in, err);
+  return rc ? rc : store_run(s, STORE_WRITE, messages_update_tx, op, err);
+}

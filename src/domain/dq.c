@@ -1,0 +1,84 @@
+/* dq: index lookups and field access for the domain modules. */
+#include "domain/dq.h"
+
+#include "util/jv.h"
+
+#include <string.h>
+
+int dq_first(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
+             json_t **doc, struct err *err)
+{
+  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1};
+  struct store_page page = {0};
+  *doc = NULL;
+  int rc = store_query(tx, &q, &page, err);
+  if (rc == 0 && json_array_size(page.docs) > 0)
+    *doc = json_incref(json_array_get(page.docs, 0));
+  store_page_release(&page);
+  return rc;
+}
+
+int dq_first_str(struct store_tx *tx, const char *table, const char *index, const char *key,
+                 json_t **doc, struct err *err)
+{
+  json_t *eq = json_pack("[s]", key);
+  if (!eq)
+    return err_set(err, E_NOMEM, "out of memory");
+  int rc = dq_first(tx, table, index, eq, doc, err);
+  json_decref(eq);
+  return rc;
+}
+
+int dq_is_id_of(struct store_tx *tx, const char *id, const char *table)
+{
+  uint32_t number = id ? cid_table(id, strlen(id)) : 0;
+  if (!number)
+    return 0;
+  struct id_resolver r = store_id_resolver(tx);
+  const char *name = r.table_name ? r.table_name(r.ctx, number) : NULL;
+  return name && strcmp(name, table) == 0;
+}
+
+int dq_get(struct store_tx *tx, const char *table, const char *id, const char *what,
+           json_t **doc, struct err *err)
+{
+  *doc = NULL;
+  if (!dq_is_id_of(tx, id, table))
+    return err_set(err, E_NOTFOUND, "no such %s", what);
+  char found[65];
+  struct err e = ERR_INIT;
+  int rc = store_get(tx, id, doc, found, &e);
+  if (rc == E_NOTFOUND) {
+    err_clear(&e);
+    return err_set(err, E_NOTFOUND, "no such %s", what);
+  }
+  if (rc != 0) {
+    if (err)
+      *err = e;
+    else
+      err_clear(&e);
+    return rc;
+  }
+  return 0;
+}
+
+const char *dq_str(const json_t *doc, const char *field)
+{
+  const char *s = json_string_value(json_object_get(doc, field));
+  return s ? s : "";
+}
+
+int dq_bool(const json_t *doc, const char *field)
+{
+  return json_is_true(json_object_get(doc, field));
+}
+
+double dq_num(const json_t *doc, const char *field, double dflt)
+{
+  const json_t *v = json_object_get(doc, field);
+  if (json_is_integer(v))
+    return (double)json_integer_value(v);
+  if (jv_type(v) == JV_FLOAT64)
+    return jv_float_value(v);
+  return dflt;
+}

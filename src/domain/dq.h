@@ -1,0 +1,32 @@
+/* dq: small document helpers shared by the domain modules: the first
+ * document of an index prefix, field access, and ids checked for their
+ * table. They run inside a caller's transaction. */
+#ifndef ONE_DOMAIN_DQ_H
+#define ONE_DOMAIN_DQ_H
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+/* The first document of table's index whose leading fields equal eq (an
+ * array, borrowed) into *doc (new reference), or *doc = NULL when none. */
+int dq_first(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
+             json_t **doc, struct err *err);
+/* Same with one string key. */
+int dq_first_str(struct store_tx *tx, const char *table, const char *index, const char *key,
+                 json_t **doc, struct err *err);
+/* The document with id if it is in table, into *doc; E_NOTFOUND (with what,
+ * e.g. "conversation", in the message) when there is none or the id is of
+ * another table or malformed. */
+int dq_get(struct store_tx *tx, const char *table, const char *id, const char *what,
+           json_t **doc, struct err *err);
+/* A string field of doc, or "" (never NULL). */
+const char *dq_str(const json_t *doc, const char *field);
+/* A boolean field of doc (false when missing). */
+int dq_bool(const json_t *doc, const char *field);
+/* A number field (float64 or int64) of doc, or dflt. */
+double dq_num(const json_t *doc, const char *field, double dflt);
+/* 1 when id is a well-formed id of table (no lookup). */
+int dq_is_id_of(struct store_tx *tx, const char *id, const char *table);
+
+#endif
