@@ -54,6 +54,22 @@ int cmd_user_create(struct cli *c)
     store_close(s);
     return rc;
   }
+  if (cli_flag(c, "admin")) {
+    /* an existing account is promoted; no password needed */
+    rc = account_set_role(s, email, 1, &err);
+    if (rc == 0) {
+      printf("%s is now an administrator\n", email);
+      store_close(s);
+      return EXIT_OK;
+    }
+    if (rc != E_NOTFOUND) {
+      rc = cli_fail(&err);
+      err_clear(&err);
+      store_close(s);
+      return rc;
+    }
+    err_clear(&err);
+  }
   char pw[PASSWORD_MAX + 2];
   if (read_password(c, pw, sizeof pw) != 0) {
     store_close(s);
@@ -63,11 +79,7 @@ int cmd_user_create(struct cli *c)
   char id[CID_MAX];
   rc = account_create(s, &a, id, &err);
   sodium_memzero(pw, sizeof pw);
-  if (rc == E_CONFLICT && a.admin) {
-    err_clear(&err);
-    if ((rc = account_set_role(s, email, 1, &err)) == 0)
-      printf("%s is now an administrator\n", email);
-  } else if (rc == 0) {
+  if (rc == 0) {
     printf("%s\n", id);
     fprintf(stderr, "created %s%s\n", email, a.admin ? " (administrator)" : "");
   }

@@ -173,8 +173,8 @@ int account_create(struct store *s, const struct account_new *a, char user_id[CI
     }
     memcpy(name, a->name, n + 1);
   } else {
-    size_t n = (size_t)(strchr(email, '@') - email);
-    memcpy(name, email, n);
+    size_t n = (size_t)(strchr(a->email, '@') - a->email); /* as typed: "Ann@…" is Ann */
+    memcpy(name, a->email, n);
     name[n] = '\0';
   }
   struct create_ctx c = {.email = email, .name = name, .admin = a->admin};

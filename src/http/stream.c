@@ -464,36 +464,42 @@ static void *worker(void *arg)
       pthread_cond_timedwait(&h->wake, &h->lock, &ts);
     }
     h->changed = 0;
-    struct stream *pending = h->pending;
-    h->pending = NULL;
-    for (struct stream *s = pending; s; s = s->next)
-      atomic_fetch_add(&s->refs, 1);
+    /* the new streams, each with a reference of the worker's */
+    size_t np = 0;
+    for (struct stream *s = h->pending; s; s = s->next)
+      np++;
+    struct stream **fresh = np ? one_malloc(np * sizeof *fresh) : NULL;
+    if (np && !fresh)
+      np = 0; /* out of memory: they wait for the next round */
+    else {
+      np = 0;
+      for (struct stream *s = h->pending; s; s = s->next) {
+        atomic_fetch_add(&s->refs, 1);
+        fresh[np++] = s;
+      }
+      h->pending = NULL;
+    }
     int64_t delivered = h->delivered;
     pthread_mutex_unlock(&h->lock);
 
     /* New streams catch up to what the live ones have had, then join them. */
-    for (struct stream *s = pending, *next; s; s = next) {
-      next = s->next;
-      if (s->last < delivered)
-        follow(h, s->last, delivered, &s, 1);
-    }
+    for (size_t i = 0; i < np; i++)
+      if (fresh[i]->last < delivered)
+        follow(h, fresh[i]->last, delivered, &fresh[i], 1);
     pthread_mutex_lock(&h->lock);
-    for (struct stream *s = pending, *next; s; s = next) {
-      next = s->next;
-      if (s->gone) {
-        stream_unref(s); /* the hub's reference: stream_free did not find it */
+    for (size_t i = 0; i < np; i++) {
+      if (fresh[i]->gone) {
+        stream_unref(fresh[i]); /* the hub's reference: stream_free did not find it */
         continue;
       }
-      s->next = h->live;
-      h->live = s;
+      fresh[i]->next = h->live;
+      h->live = fresh[i];
     }
     size_t n = 0;
     struct stream **list = snapshot(h, &n);
     pthread_mutex_unlock(&h->lock);
-    for (struct stream *s = pending, *next; s; s = next) {
-      next = s->next;
-      stream_unref(s);
-    }
+    if (fresh)
+      release(fresh, np); /* the worker's references */
 
     int64_t upto = list ? follow(h, delivered, -1, list, n) : delivered;
     double now = clock_mono_s();

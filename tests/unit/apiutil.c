@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,7 +89,10 @@ struct api_reply api_call(const struct api_server *s, const char *method, const 
   struct curl_slist *hl = NULL;
   for (const char *const *x = extra_headers; x && *x; x++)
     hl = curl_slist_append(hl, *x);
-  if (body)
+  int typed = 0;
+  for (const char *const *x = extra_headers; x && *x; x++)
+    typed |= strncasecmp(*x, "Content-Type:", 13) == 0;
+  if (body && !typed)
     hl = curl_slist_append(hl, "Content-Type: application/json");
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
@@ -115,4 +121,203 @@ void api_reply_free(struct api_reply *r)
   free(r->body);
   free(r->headers);
   r->body = r->headers = NULL;
+}
+
+struct api_reply api_req(const struct api_server *s, const char *token, const char *method,
+                         const char *path, const char *fmt, ...)
+{
+  char *body = NULL;
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    cr_assert(vasprintf(&body, fmt, ap) >= 0);
+    va_end(ap);
+  }
+  char auth[200];
+  const char *headers[2] = {NULL, NULL};
+  if (token) {
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    headers[0] = auth;
+  }
+  struct api_reply r = api_call(s, method, path, body, body ? strlen(body) : 0, headers);
+  free(body);
+  return r;
+}
+
+json_t *api_expect(const struct api_server *s, const char *token, long status, const char *method,
+                   const char *path, const char *fmt, ...)
+{
+  char *body = NULL;
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    cr_assert(vasprintf(&body, fmt, ap) >= 0);
+    va_end(ap);
+  }
+  struct api_reply r = api_req(s, token, method, path, body ? "%s" : NULL, body);
+  cr_assert_eq(r.status, status, "%s %s -> %ld, expected %ld: %s", method, path, r.status, status,
+               r.body);
+  json_t *j = r.body[0] ? tu_json(r.body) : json_object();
+  api_reply_free(&r);
+  free(body);
+  return j;
+}
+
+static void take_session(json_t *j, struct api_user *u)
+{
+  snprintf(u->id, sizeof u->id, "%s", json_string_value(json_object_get(j, "userId")));
+  snprintf(u->token, sizeof u->token, "%s", json_string_value(json_object_get(j, "token")));
+  cr_assert(u->id[0] && u->token[0]);
+}
+
+void api_signup(const struct api_server *s, const char *email, struct api_user *u)
+{
+  json_t *j = api_expect(s, NULL, 201, "POST", "/api/v1/auth/signup",
+                         "{\"email\":\"%s\",\"password\":\"correct horse\"}", email);
+  take_session(j, u);
+  json_decref(j);
+}
+
+void api_admin(const struct api_server *s, const char *email, struct api_user *u)
+{
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "ONE_PASSWORD='correct horse' %s --db %s/t.db user create --email %s "
+           "--admin", ONE_BINARY, s->dir, email);
+  char *out = NULL, *errout = NULL;
+  int rc = tu_run(cmd, &out, &errout);
+  cr_assert_eq(rc, 0, "user create: %s", errout);
+  free(out);
+  free(errout);
+  json_t *j = api_expect(s, NULL, 200, "POST", "/api/v1/auth/signin",
+                         "{\"email\":\"%s\",\"password\":\"correct horse\"}", email);
+  take_session(j, u);
+  json_decref(j);
+}
+
+/* --- Server-Sent Events --- */
+
+struct api_stream {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  char url[4096];
+  char auth[200], last[64];
+  char *buf;
+  size_t n;
+  long status;
+  int stop, ended;
+};
+
+static size_t stream_collect(char *data, size_t size, size_t nmemb, void *arg)
+{
+  struct api_stream *st = arg;
+  size_t add = size * nmemb;
+  pthread_mutex_lock(&st->lock);
+  st->buf = realloc(st->buf, st->n + add + 1);
+  memcpy(st->buf + st->n, data, add);
+  st->n += add;
+  st->buf[st->n] = '\0';
+  pthread_mutex_unlock(&st->lock);
+  return add;
+}
+
+static int stream_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+  struct api_stream *st = arg;
+  (void)a, (void)b, (void)c, (void)d;
+  pthread_mutex_lock(&st->lock);
+  int stop = st->stop;
+  pthread_mutex_unlock(&st->lock);
+  return stop;
+}
+
+static void *stream_run(void *arg)
+{
+  struct api_stream *st = arg;
+  CURL *c = curl_easy_init();
+  struct curl_slist *hl = NULL;
+  if (st->auth[0])
+    hl = curl_slist_append(hl, st->auth);
+  if (st->last[0])
+    hl = curl_slist_append(hl, st->last);
+  curl_easy_setopt(c, CURLOPT_URL, st->url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, st);
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, stream_progress);
+  curl_easy_setopt(c, CURLOPT_XFERINFODATA, st);
+  curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(hl);
+  curl_easy_cleanup(c);
+  pthread_mutex_lock(&st->lock);
+  st->status = status;
+  st->ended = 1;
+  pthread_mutex_unlock(&st->lock);
+  return NULL;
+}
+
+struct api_stream *api_stream_open(const struct api_server *s, const char *path, const char *token,
+                                   const char *last_event_id)
+{
+  struct api_stream *st = calloc(1, sizeof *st);
+  pthread_mutex_init(&st->lock, NULL);
+  st->buf = calloc(1, 1);
+  snprintf(st->url, sizeof st->url, "%s%s", s->url, path);
+  if (token)
+    snprintf(st->auth, sizeof st->auth, "Authorization: Bearer %s", token);
+  if (last_event_id)
+    snprintf(st->last, sizeof st->last, "Last-Event-ID: %s", last_event_id);
+  cr_assert_eq(pthread_create(&st->thread, NULL, stream_run, st), 0);
+  return st;
+}
+
+int api_stream_wait(struct api_stream *st, const char *needle, int timeout_ms)
+{
+  for (int waited = 0;; waited += 5) {
+    pthread_mutex_lock(&st->lock);
+    int found = strstr(st->buf, needle) != NULL, ended = st->ended;
+    pthread_mutex_unlock(&st->lock);
+    if (found)
+      return 1;
+    if (ended || waited >= timeout_ms)
+      return 0;
+    struct timespec ts = {0, 5 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+int api_stream_ended(struct api_stream *st, int timeout_ms, long *status)
+{
+  for (int waited = 0;; waited += 5) {
+    pthread_mutex_lock(&st->lock);
+    int ended = st->ended;
+    if (status)
+      *status = st->status;
+    pthread_mutex_unlock(&st->lock);
+    if (ended || waited >= timeout_ms)
+      return ended;
+    struct timespec ts = {0, 5 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+char *api_stream_text(struct api_stream *st)
+{
+  pthread_mutex_lock(&st->lock);
+  char *t = strdup(st->buf);
+  pthread_mutex_unlock(&st->lock);
+  return t;
+}
+
+void api_stream_close(struct api_stream *st)
+{
+  pthread_mutex_lock(&st->lock);
+  st->stop = 1;
+  pthread_mutex_unlock(&st->lock);
+  pthread_join(st->thread, NULL);
+  pthread_mutex_destroy(&st->lock);
+  free(st->buf);
+  free(st);
 }

@@ -27,4 +27,37 @@ struct api_reply api_call(const struct api_server *s, const char *method, const 
                           const char *body, size_t body_len, const char *const *extra_headers);
 void api_reply_free(struct api_reply *r);
 
+#include <jansson.h>
+
+/* A request with a printf-formatted JSON body (fmt NULL: none) as the
+ * holder of token (NULL: anonymous). */
+struct api_reply api_req(const struct api_server *s, const char *token, const char *method,
+                         const char *path, const char *fmt, ...)
+  __attribute__((format(printf, 5, 6)));
+/* The same, asserting the status; returns the parsed body (json_decref). */
+json_t *api_expect(const struct api_server *s, const char *token, long status, const char *method,
+                   const char *path, const char *fmt, ...)
+  __attribute__((format(printf, 6, 7)));
+
+struct api_user {
+  char id[64];
+  char token[80];
+};
+/* Signs up email (password "correct horse") and keeps its session. */
+void api_signup(const struct api_server *s, const char *email, struct api_user *u);
+/* Creates an administrator with `one user create --admin`, and signs in. */
+void api_admin(const struct api_server *s, const char *email, struct api_user *u);
+
+/* A Server-Sent Events client on a thread of its own. */
+struct api_stream;
+struct api_stream *api_stream_open(const struct api_server *s, const char *path, const char *token,
+                                   const char *last_event_id);
+/* 1 when needle has arrived within timeout_ms. */
+int api_stream_wait(struct api_stream *st, const char *needle, int timeout_ms);
+/* 1 when the server ended the stream within timeout_ms (status: its HTTP status). */
+int api_stream_ended(struct api_stream *st, int timeout_ms, long *status);
+/* Everything received so far (free). */
+char *api_stream_text(struct api_stream *st);
+void api_stream_close(struct api_stream *st);
+
 #endif

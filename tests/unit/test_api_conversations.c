@@ -1,0 +1,304 @@
+/* API tests of conversations: mentions parsed on the server (and the
+ * participants they add, and the ones they may not), message pages newest
+ * first, my conversations by their last message, and the realtime streams
+ * (delivery in order, resuming without loss or duplicates, a removed
+ * participant's stream ending). Runs the real `one serve`. */
+#include "apiutil.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct api_server srv;
+static struct api_user ann, bob, cid;
+
+static void setup(void)
+{
+  api_start(&srv);
+  api_signup(&srv, "ann@example.org", &ann);
+  api_signup(&srv, "bob@example.org", &bob);
+  api_signup(&srv, "cid@example.org", &cid);
+}
+
+static void teardown(void) { cr_assert_eq(api_stop(&srv), 0); }
+
+TestSuite(api_conversations, .init = setup, .fini = teardown, .timeout = 180);
+
+static void take_id(json_t *j, char *out, size_t n)
+{
+  const char *id = json_string_value(json_object_get(j, "_id"));
+  cr_assert(id, "no _id");
+  snprintf(out, n, "%s", id);
+  json_decref(j);
+}
+
+static void new_conversation(const struct api_user *u, const char *title, char *id)
+{
+  take_id(api_expect(&srv, u->token, 201, "POST", "/api/v1/conversations", "{\"title\":\"%s\"}",
+                     title), id, 64);
+}
+
+static size_t count_items(const struct api_user *u, const char *path)
+{
+  json_t *j = api_expect(&srv, u->token, 200, "GET", path, NULL);
+  size_t n = json_array_size(json_object_get(j, "items"));
+  json_decref(j);
+  return n;
+}
+
+Test(api_conversations, mentions_are_parsed_into_parts)
+{
+  char conv[64], agent[64], path[256];
+  new_conversation(&ann, "Mentions", conv);
+  take_id(api_expect(&srv, ann.token, 201, "POST", "/api/v1/agents",
+                     "{\"name\":\"Writer\",\"description\":\"writes\"}"), agent, sizeof agent);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  /* at the start, in the middle with punctuation and brackets, at the end;
+   * malformed ones are text */
+  json_t *m = api_expect(&srv, ann.token, 201, "POST", path,
+                         "{\"content\":\"@[Writer](agent:%s), ask @[Bob (the [builder)](user:%s)! "
+                         "@[x](robot:1) @[y](agent:) @[unclosed](user:abc def @[Bob](user:%s)\"}",
+                         agent, bob.id, bob.id);
+  json_t *parts = json_object_get(m, "parts");
+  cr_assert_eq(json_array_size(parts), 5, "%s", json_dumps(parts, 0));
+  json_t *p0 = json_array_get(parts, 0), *p2 = json_array_get(parts, 2), *p4 = json_array_get(parts, 4);
+  cr_assert_str_eq(json_string_value(json_object_get(p0, "type")), "mention");
+  cr_assert_str_eq(json_string_value(json_object_get(p0, "kind")), "agent");
+  cr_assert_str_eq(json_string_value(json_object_get(p0, "id")), agent);
+  cr_assert_str_eq(json_string_value(json_object_get(p0, "name")), "Writer");
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(parts, 1), "text")), ", ask ");
+  cr_assert_str_eq(json_string_value(json_object_get(p2, "name")), "Bob (the [builder)");
+  cr_assert_str_eq(json_string_value(json_object_get(p2, "kind")), "user");
+  const char *text3 = json_string_value(json_object_get(json_array_get(parts, 3), "text"));
+  cr_assert(strstr(text3, "@[x](robot:1) @[y](agent:) @[unclosed](user:abc def "), "%s", text3);
+  cr_assert_str_eq(json_string_value(json_object_get(p4, "name")), "Bob");
+  /* the writer and Bob joined, once each */
+  json_t *added = json_object_get(m, "addedParticipants");
+  cr_assert_eq(json_array_size(added), 2, "%s", json_dumps(added, 0));
+  json_decref(m);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/participants", conv);
+  cr_assert_eq(count_items(&ann, path), 3);
+  /* Bob now sees the conversation and the parts on read */
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_t *page = api_expect(&srv, bob.token, 200, "GET", path, NULL);
+  json_t *first = json_array_get(json_object_get(page, "items"), 0);
+  cr_assert_eq(json_array_size(json_object_get(first, "parts")), 5);
+  json_decref(page);
+  /* a client cannot smuggle its own parts or author */
+  json_decref(api_expect(&srv, ann.token, 422, "POST", path,
+                         "{\"content\":\"hi\",\"parts\":[]}"));
+  json_decref(api_expect(&srv, ann.token, 422, "POST", path,
+                         "{\"content\":\"hi\",\"authorParticipantId\":\"x\"}"));
+}
+
+Test(api_conversations, mentions_that_may_not_add_refuse_the_message)
+{
+  char conv[64], priv[64], path[256], ppath[256];
+  new_conversation(&ann, "Refusals", conv);
+  take_id(api_expect(&srv, cid.token, 201, "POST", "/api/v1/agents",
+                     "{\"name\":\"Secret\",\"description\":\"cid's\",\"visibility\":\"private\"}"),
+          priv, sizeof priv);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  snprintf(ppath, sizeof ppath, "/api/v1/conversations/%s/participants", conv);
+  /* cid's private agent, an agent id that does not exist, a user id that
+   * is an agent's: each refuses the whole message, nothing is written */
+  json_t *j = api_expect(&srv, ann.token, 422, "POST", path,
+                         "{\"content\":\"hey @[Bob](user:%s) and @[Secret](agent:%s)\"}", bob.id, priv);
+  cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "path")), "content");
+  json_decref(j);
+  json_decref(api_expect(&srv, ann.token, 422, "POST", path,
+                         "{\"content\":\"@[Ghost](agent:%s)\"}", "jh7d4q9dhgxjtkpspy4qt8wbcr000amd"));
+  json_decref(api_expect(&srv, ann.token, 422, "POST", path, "{\"content\":\"@[Odd](user:%s)\"}",
+                         priv));
+  cr_assert_eq(count_items(&ann, path), 0, "no message was written");
+  cr_assert_eq(count_items(&ann, ppath), 1, "Bob was not added by the refused message");
+  /* once cid shares the agent with Ann, the mention adds it */
+  char share[256];
+  snprintf(share, sizeof share, "/api/v1/agents/%s/sharing", priv);
+  json_decref(api_expect(&srv, cid.token, 200, "POST", share, "{\"userId\":\"%s\"}", ann.id));
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path,
+                         "{\"content\":\"@[Secret](agent:%s) hello\"}", priv));
+  cr_assert_eq(count_items(&ann, ppath), 2);
+  /* Bob, not a participant, can neither read nor post */
+  json_decref(api_expect(&srv, bob.token, 404, "POST", path, "{\"content\":\"let me in\"}"));
+}
+
+Test(api_conversations, pages_newest_first_and_my_list_by_last_message)
+{
+  char a[64], b[64], path[256];
+  new_conversation(&ann, "First", a);
+  new_conversation(&ann, "Second", b);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", a);
+  for (int i = 0; i < 7; i++)
+    json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"m%d\"}", i));
+  /* newest first, three at a time, nothing lost or repeated */
+  char url[1024], cursor[512] = "";
+  int expect = 6, pages = 0;
+  for (;;) {
+    snprintf(url, sizeof url, "%s?limit=3%s%s", path, cursor[0] ? "&cursor=" : "", cursor);
+    json_t *page = api_expect(&srv, ann.token, 200, "GET", url, NULL);
+    json_t *items = json_object_get(page, "items");
+    for (size_t i = 0; i < json_array_size(items); i++) {
+      char want[16];
+      snprintf(want, sizeof want, "m%d", expect--);
+      cr_assert_str_eq(json_string_value(json_object_get(json_array_get(items, i), "content")), want);
+    }
+    pages++;
+    int done = json_is_true(json_object_get(page, "done"));
+    if (!done) {
+      char *esc = curl_easy_escape(NULL, json_string_value(json_object_get(page, "cursor")), 0);
+      snprintf(cursor, sizeof cursor, "%s", esc);
+      curl_free(esc);
+    }
+    json_decref(page);
+    if (done)
+      break;
+    cr_assert(pages < 10);
+  }
+  cr_assert_eq(expect, -1);
+  /* a message in the first conversation brings it to the top of my list */
+  json_t *list = api_expect(&srv, ann.token, 200, "GET", "/api/v1/conversations", NULL);
+  json_t *top = json_array_get(json_object_get(list, "items"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(top, "_id")), a);
+  json_decref(list);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", b);
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"now b\"}"));
+  list = api_expect(&srv, ann.token, 200, "GET", "/api/v1/conversations?limit=1", NULL);
+  top = json_array_get(json_object_get(list, "items"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(top, "_id")), b);
+  cr_assert(!json_is_true(json_object_get(list, "done")));
+  json_decref(list);
+  /* Bob has none */
+  cr_assert_eq(count_items(&bob, "/api/v1/conversations"), 0);
+}
+
+/* The "id: N" of the last event in text, or "". */
+static void last_id(const char *text, char *out, size_t n)
+{
+  out[0] = '\0';
+  for (const char *p = strstr(text, "id: "); p; p = strstr(p + 1, "\nid: ")) {
+    const char *v = p[0] == '\n' ? p + 5 : p + 4;
+    snprintf(out, n, "%.*s", (int)strcspn(v, "\n"), v);
+  }
+}
+
+static size_t occurrences(const char *text, const char *needle)
+{
+  size_t n = 0;
+  for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+Test(api_conversations, streams_deliver_in_order_and_resume_without_loss)
+{
+  char conv[64], path[256], spath[256];
+  new_conversation(&ann, "Live", conv);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  snprintf(spath, sizeof spath, "/api/v1/conversations/%s/stream", conv);
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"@[Bob](user:%s)\"}",
+                         bob.id));
+  struct api_stream *st = api_stream_open(&srv, spath, bob.token, NULL);
+  cr_assert(api_stream_wait(st, ": connected", 10000));
+  for (int i = 0; i < 5; i++)
+    json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"live %d\"}", i));
+  cr_assert(api_stream_wait(st, "live 4", 10000), "Bob's stream got Ann's messages");
+  char *text = api_stream_text(st);
+  const char *prev = text;
+  for (int i = 0; i < 5; i++) {
+    char want[16];
+    snprintf(want, sizeof want, "live %d", i);
+    const char *at = strstr(text, want);
+    cr_assert(at && at >= prev, "in order: %s", text);
+    prev = at;
+  }
+  cr_assert(strstr(text, "event: message\n"), "%s", text);
+  char resume[32];
+  last_id(text, resume, sizeof resume);
+  cr_assert(resume[0]);
+  free(text);
+  api_stream_close(st); /* the connection drops */
+
+  /* while Bob is away: more messages, a status change and a rename */
+  for (int i = 5; i < 8; i++)
+    json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"away %d\"}", i));
+  char conv_path[256];
+  snprintf(conv_path, sizeof conv_path, "/api/v1/conversations/%s", conv);
+  json_decref(api_expect(&srv, ann.token, 200, "PATCH", conv_path, "{\"title\":\"Renamed\"}"));
+
+  st = api_stream_open(&srv, spath, bob.token, resume);
+  cr_assert(api_stream_wait(st, "Renamed", 10000), "resumed stream caught up");
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"back 8\"}"));
+  cr_assert(api_stream_wait(st, "back 8", 10000));
+  text = api_stream_text(st);
+  cr_assert_eq(occurrences(text, "live "), 0, "nothing before Last-Event-ID again: %s", text);
+  for (int i = 5; i < 8; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "\"content\":\"away %d\"", i);
+    cr_assert_eq(occurrences(text, want), 1, "%s exactly once: %s", want, text);
+  }
+  cr_assert_eq(occurrences(text, "\"content\":\"back 8\""), 1);
+  free(text);
+  api_stream_close(st);
+  /* a Last-Event-ID that is not an event id */
+  st = api_stream_open(&srv, spath, bob.token, "yesterday");
+  long status = 0;
+  cr_assert(api_stream_ended(st, 10000, &status));
+  cr_assert_eq(status, 400);
+  api_stream_close(st);
+}
+
+Test(api_conversations, a_removed_participants_stream_ends)
+{
+  char conv[64], path[256], spath[256];
+  new_conversation(&ann, "Leaving", conv);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/participants", conv);
+  json_t *row = api_expect(&srv, ann.token, 201, "POST", path,
+                           "{\"kind\":\"user\",\"userId\":\"%s\"}", bob.id);
+  char rid[64];
+  take_id(row, rid, sizeof rid);
+  snprintf(spath, sizeof spath, "/api/v1/conversations/%s/stream", conv);
+  struct api_stream *st = api_stream_open(&srv, spath, bob.token, NULL);
+  struct api_stream *mine = api_stream_open(&srv, "/api/v1/me/stream", bob.token, NULL);
+  cr_assert(api_stream_wait(st, ": connected", 10000));
+  cr_assert(api_stream_wait(mine, ": connected", 10000));
+  char del[512];
+  snprintf(del, sizeof del, "%s/%s", path, rid);
+  json_decref(api_expect(&srv, ann.token, 200, "DELETE", del, NULL));
+  long status = 0;
+  cr_assert(api_stream_ended(st, 10000, &status), "the stream ended");
+  char *text = api_stream_text(st);
+  cr_assert(strstr(text, "\"isRemoved\":true"), "the last event says why: %s", text);
+  free(text);
+  cr_assert(api_stream_wait(mine, "event: membership", 10000), "Bob's list learns it too");
+  api_stream_close(st);
+  api_stream_close(mine);
+  /* and he cannot follow it again */
+  st = api_stream_open(&srv, spath, bob.token, NULL);
+  cr_assert(api_stream_ended(st, 10000, &status));
+  cr_assert_eq(status, 404);
+  api_stream_close(st);
+}
+
+Test(api_conversations, my_stream_follows_my_conversations)
+{
+  char conv[64], path[256];
+  struct api_stream *mine = api_stream_open(&srv, "/api/v1/me/stream", bob.token, NULL);
+  cr_assert(api_stream_wait(mine, ": connected", 10000));
+  new_conversation(&ann, "For Bob", conv);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"private\"}"));
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"@[Bob](user:%s) join\"}",
+                         bob.id));
+  cr_assert(api_stream_wait(mine, "event: membership", 10000));
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"welcome\"}"));
+  cr_assert(api_stream_wait(mine, "event: conversation", 10000));
+  char *text = api_stream_text(mine);
+  cr_assert(strstr(text, "For Bob"), "%s", text);
+  cr_assert(!strstr(text, "\"private\""), "messages are not on the list stream: %s", text);
+  free(text);
+  api_stream_close(mine);
+}
