@@ -88,6 +88,11 @@ void http_server_stop(struct http_server *srv, int grace_ms);
 const char *http_header(const struct http_req *req, const char *name);
 /* A query parameter's value, or NULL. */
 const char *http_query(const struct http_req *req, const char *name);
+/* Parses a request body of Content-Type type (NULL: not given) as JSON
+ * into *out: E_INVALID (empty, not application/json) or E_PARSE (not JSON,
+ * not UTF-8, duplicate keys). Pure; the fuzz target calls it. */
+int http_parse_body(const char *type, const char *body, size_t len, json_t **out,
+                    struct err *err);
 /* The body parsed as JSON (new reference), or NULL with res set to a 400. */
 json_t *http_body_json(struct http_req *req, struct http_res *res);
 
