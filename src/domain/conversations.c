@@ -5,7 +5,10 @@
 #include "domain/agents.h"
 #include "domain/dq.h"
 #include "domain/mentions.h"
+#include "util/buf.h"
 #include "util/clock.h"
+#include "util/jtext.h"
+#include "util/jv.h"
 #include "util/mem.h"
 
 #include <stdio.h>
@@ -482,6 +485,57 @@ json_t *message_with_parts(const json_t *msg)
   return m;
 }
 
+/* The parts of a message whose content is the JSON string token c (clen
+ * bytes), appended to b as JSON. The raw token is reused when it has no
+ * escapes and no mention; otherwise only the content is parsed. */
+static int parts_text(struct buf *b, const char *c, size_t clen)
+{
+  if (clen <= 2)
+    return buf_puts(b, "[]");
+  if (!memchr(c, '\\', clen)) {
+    struct mention m;
+    if (!memmem(c, clen, "@[", 2) || mentions_find(c + 1, clen - 2, &m, 1) == 0)
+      return buf_puts(b, "[{\"type\":\"text\",\"text\":") || buf_append(b, c, clen) ||
+             buf_puts(b, "}]");
+  }
+  json_t *str = json_loadb(c, clen, JSON_DECODE_ANY, NULL);
+  json_t *parts = json_is_string(str) ? mentions_parts(json_string_value(str), json_string_length(str))
+                                      : NULL;
+  char *text = parts ? jv_dumps(parts) : NULL;
+  int rc = text ? buf_puts(b, text) : E_NOMEM;
+  one_free(text);
+  json_decref(parts);
+  json_decref(str);
+  return rc;
+}
+
+/* Appends message text t (stored JSON) with its parts to b, as wire JSON.
+ * A message without int64 values (all of them, as the schema has it) is
+ * forwarded as stored; only an `any` field holding an int64 makes it go
+ * through parsing. */
+static int message_text(struct buf *b, const char *t, size_t n, struct err *err)
+{
+  const char *c = NULL;
+  size_t clen = 0;
+  int has = n > 2 && t[n - 1] == '}' ? jtext_field(t, n, "content", &c, &clen) : -1;
+  if (has >= 0 && (!has || c[0] == '"') && !jtext_has_integer(t, n)) {
+    int rc = buf_append(b, t, n - 1) || buf_puts(b, ",\"parts\":") ||
+             (has ? parts_text(b, c, clen) : buf_puts(b, "[]")) || buf_putc(b, '}');
+    return rc ? err_set(err, E_NOMEM, "out of memory") : 0;
+  }
+  json_t *doc = jv_parse(t, n, err);
+  if (!doc)
+    return err_set(err, E_STORE, "a stored message is damaged");
+  json_t *m = message_with_parts(doc), *wire = m ? jv_to_wire(m) : NULL;
+  char *text = wire ? jv_dumps(wire) : NULL;
+  int rc = text ? buf_puts(b, text) : E_NOMEM;
+  one_free(text);
+  json_decref(wire);
+  json_decref(m);
+  json_decref(doc);
+  return rc ? err_set(err, E_NOMEM, "out of memory") : 0;
+}
+
 static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
@@ -490,16 +544,30 @@ static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
     return rc;
   json_t *eq = json_pack("[s]", op->id);
   struct store_query q = {.table = "conversationMessages", .index = "by_conversationId",
-                          .eq = eq, .desc = 1, .limit = op_limit(op), .cursor = op->cursor};
+                          .eq = eq, .desc = 1, .limit = op_limit(op), .cursor = op->cursor,
+                          .as_text = 1};
   struct store_page page = {0};
   rc = store_query(tx, &q, &page, err);
   json_decref(eq);
-  if (rc == 0) {
-    json_t *items = json_array();
-    for (size_t i = 0; i < json_array_size(page.docs); i++)
-      json_array_append_new(items, message_with_parts(json_array_get(page.docs, i)));
-    op->out = op_page(items, page.cursor, page.done);
+  struct buf b;
+  buf_init(&b, BUF_UNBOUNDED);
+  if (rc == 0 && buf_puts(&b, "{\"items\":["))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  for (size_t i = 0; rc == 0 && i < page.ntexts; i++) {
+    if (i && buf_putc(&b, ','))
+      rc = err_set(err, E_NOMEM, "out of memory");
+    else
+      rc = message_text(&b, page.texts[i], page.lens[i], err);
   }
+  if (rc == 0 && ((page.cursor && !page.done)
+                      ? buf_printf(&b, "],\"cursor\":\"%s\",\"done\":false}", page.cursor)
+                      : buf_puts(&b, "],\"cursor\":null,\"done\":true}")))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  if (rc == 0) {
+    op->text_len = b.len;
+    op->text = buf_detach(&b);
+  }
+  buf_release(&b);
   store_page_release(&page);
   return rc;
 }

@@ -2,6 +2,7 @@
 #include "http/handlers.h"
 
 #include "util/jv.h"
+#include "util/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +77,17 @@ void http_op(struct http_req *req, struct http_res *res, domain_fn fn, int flags
     http_reply_err(res, &err);
   } else if (flags & OPF_NOBODY) {
     res->status = 204;
+  } else if (op.text) {
+    res->status = 200;
+    res->text = op.text;
+    res->len = op.text_len;
+    res->content_type = "application/json";
+    op.text = NULL;
   } else {
     http_reply_value(res, op.created ? 201 : 200, op.out);
   }
   err_clear(&err);
   json_decref(op.out);
+  one_free(op.text);
   json_decref(in);
 }

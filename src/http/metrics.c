@@ -2,6 +2,7 @@
  * and store counts, in Prometheus text format. The counters are shared by
  * every server thread: atomics, no locks. */
 #include "http/http.h"
+#include "http/stream.h"
 #include "http/routes.h"
 #include "util/buf.h"
 #include "util/mem.h"
@@ -109,6 +110,10 @@ char *metrics_render(struct store *store)
                           "one_http_request_duration_seconds_count{route=\"%s\"} %lu\n",
                       l, total, l, (double)atomic_load(&shared_latency_us[r]) / 1e6, l, total);
   }
+  if (!rc)
+    rc = buf_printf(&b, "# HELP one_http_open_streams Server-Sent Events streams open now.\n"
+                        "# TYPE one_http_open_streams gauge\none_http_open_streams %ld\n",
+                    stream_open_count());
   struct err err = ERR_INIT;
   struct counts c = {&b};
   if (!rc && store)

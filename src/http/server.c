@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -148,9 +149,12 @@ static int queue(struct MHD_Connection *conn, struct req_ctx *ctx, struct http_r
     len = res->len;
     type = res->content_type ? res->content_type : "text/plain; charset=utf-8";
   }
-  struct MHD_Response *r = MHD_create_response_from_buffer(len, body ? body : (char *)"",
-                                                           MHD_RESPMEM_MUST_COPY);
-  one_free(body);
+  /* The body is handed over (one_free is free), not copied. */
+  struct MHD_Response *r = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)
+                                : MHD_create_response_from_buffer(0, (char *)"",
+                                                                  MHD_RESPMEM_PERSISTENT);
+  if (!r)
+    one_free(body);
   if (!r)
     return MHD_NO;
   if (len || res->status != 204)
@@ -278,6 +282,16 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
   atomic_fetch_sub(&srv->active, 1);
 }
 
+/* Connections at once: most of the descriptors the process may open (each
+ * stream subscriber holds one), keeping some for the database and logs. */
+static unsigned connection_limit(void)
+{
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY)
+    return 1000;
+  return r.rlim_cur > 1064 ? (unsigned)(r.rlim_cur - 64) : 1000;
+}
+
 int http_server_start(const struct http_config *cfg, struct store *store,
                       struct http_server **out, struct err *err)
 {
@@ -310,6 +324,7 @@ int http_server_start(const struct http_config *cfg, struct store *store,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                            MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
                             MHD_OPTION_END);
   if (!srv->d) {
     hub_close_streams(srv->hub);

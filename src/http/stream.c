@@ -501,7 +501,17 @@ static void *worker(void *arg)
     if (fresh)
       release(fresh, np); /* the worker's references */
 
-    int64_t upto = list ? follow(h, delivered, -1, list, n) : delivered;
+    int64_t upto = delivered;
+    if (list && n > 0) {
+      upto = follow(h, delivered, -1, list, n);
+    } else if (list) {
+      /* nobody listens: skip to the end of the log without rendering */
+      int64_t oldest = 0, newest = 0;
+      struct err err = ERR_INIT;
+      if (store_changes_bounds(h->store, &oldest, &newest, &err) == 0 && newest > upto)
+        upto = newest;
+      err_clear(&err);
+    }
     double now = clock_mono_s();
     int beat = now - h->heartbeat >= STREAM_HEARTBEAT_S;
     if (beat) {

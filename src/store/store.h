@@ -125,6 +125,7 @@ struct store_query {
   enum store_bound upper_op; /* STORE_NONE, STORE_LT or STORE_LTE on the next field */
   const json_t *upper;
   int desc;
+  int as_text;              /* fill page.texts with the stored JSON, not page.docs */
   size_t limit;             /* 1 to STORE_MAX_PAGE */
   const char *cursor;       /* from a previous page, or NULL */
 };
@@ -132,7 +133,10 @@ struct store_query {
 #define STORE_MAX_PAGE 1000
 
 struct store_page {
-  json_t *docs;             /* array of documents */
+  json_t *docs;             /* array of documents (empty when as_text) */
+  char **texts;             /* as_text: each document's stored JSON text (util/jv.h) */
+  size_t *lens;
+  size_t ntexts;
   char *cursor;             /* continue from here (NULL when nothing was returned) */
   int done;                 /* no more documents after this page */
 };

@@ -345,6 +345,7 @@ static int cursor_decode(const char *s, int64_t ix, struct buf *key, struct err 
 
 struct page_acc {
   struct store_page *page;
+  int as_text;
   size_t limit, seen;
   struct buf last;
   struct err *err;
@@ -357,6 +358,17 @@ static int page_row(void *arg, const uint8_t *key, size_t klen, const char *id, 
   if (a->seen++ == a->limit) { /* one more than asked: not done */
     a->page->done = 0;
     return 1;
+  }
+  if (a->as_text) {
+    char *copy = one_malloc(blen + 1);
+    if (!copy)
+      return err_set(a->err, E_NOMEM, "out of memory");
+    memcpy(copy, body, blen);
+    copy[blen] = '\0';
+    a->page->texts[a->page->ntexts] = copy;
+    a->page->lens[a->page->ntexts++] = blen;
+    buf_reset(&a->last);
+    return buf_append(&a->last, key, klen) ? err_set(a->err, E_NOMEM, "out of memory") : 0;
   }
   json_t *doc = jv_parse(body, blen, a->err);
   if (!doc)
@@ -471,8 +483,16 @@ int store_query(struct store_tx *tx, const struct store_query *q, struct store_p
     rc = err_set(err, E_NOMEM, "out of memory");
     goto out;
   }
+  if (q->as_text) {
+    page->texts = one_calloc(q->limit, sizeof *page->texts);
+    page->lens = one_calloc(q->limit, sizeof *page->lens);
+    if (!page->texts || !page->lens) {
+      rc = err_set(err, E_NOMEM, "out of memory");
+      goto out;
+    }
+  }
   page->done = 1;
-  struct page_acc acc = {page, q->limit, 0, {0}, err};
+  struct page_acc acc = {page, q->as_text, q->limit, 0, {0}, err};
   buf_init(&acc.last, BUF_UNBOUNDED);
   rc = tx->s->be->scan(tx->c, ix, (const uint8_t *)lo.p, lo.len, has_hi ? (const uint8_t *)hi.p : NULL,
                        hi.len, q->desc, q->limit + 1, page_row, &acc, err);
@@ -490,6 +510,10 @@ out:
 void store_page_release(struct store_page *p)
 {
   json_decref(p->docs);
+  for (size_t i = 0; i < p->ntexts; i++)
+    one_free(p->texts[i]);
+  one_free(p->texts);
+  one_free(p->lens);
   one_free(p->cursor);
   memset(p, 0, sizeof *p);
 }

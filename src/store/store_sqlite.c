@@ -63,7 +63,9 @@ static const char *const sql[S_COUNT_STMTS] = {
   [S_CHANGE_ADD] = "INSERT INTO one_changes(tbl, id, kind) VALUES(?1, ?2, ?3)",
   [S_CHANGES] = "SELECT seq, tbl, id, kind FROM one_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
   [S_CHANGES_PRUNE] = "DELETE FROM one_changes WHERE seq < (SELECT max(seq) FROM one_changes) - ?1",
-  [S_CHANGE_BOUNDS] = "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM one_changes",
+  /* one aggregate per subquery: SQLite answers each from the b-tree's end */
+  [S_CHANGE_BOUNDS] = "SELECT coalesce((SELECT min(seq) FROM one_changes), 0),"
+                      " coalesce((SELECT max(seq) FROM one_changes), 0)",
 };
 
 static const char schema_sql[] =

@@ -302,3 +302,42 @@ Test(api_conversations, my_stream_follows_my_conversations)
   free(text);
   api_stream_close(mine);
 }
+
+/* A page forwards stored messages without parsing them when it can; the
+ * result must be what parsing would give: int64 values in wire form, parts
+ * for every message. */
+Test(api_conversations, pages_render_every_kind_of_message)
+{
+  struct api_user admin;
+  api_admin(&srv, "root@example.org", &admin);
+  char conv[64], path[256];
+  new_conversation(&admin, "Kinds", conv);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/participants", conv);
+  json_t *rows = api_expect(&srv, admin.token, 200, "GET", path, NULL);
+  const char *me = json_string_value(json_object_get(json_array_get(json_object_get(rows, "items"), 0), "_id"));
+  /* a system message with int64 in its meta, written as the runtime would */
+  json_decref(api_expect(&srv, admin.token, 201, "POST", "/api/v1/tables/conversationMessages",
+                         "{\"conversationId\":\"%s\",\"authorParticipantId\":\"%s\",\"kind\":\"system\","
+                         "\"content\":\"tool used\",\"createdAt\":1.0,\"meta\":{\"tool\":\"webSearch\","
+                         "\"n\":{\"$integer\":\"BwAAAAAAAAA=\"}}}", conv, me));
+  json_decref(rows);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, admin.token, 201, "POST", path, "{\"content\":\"plain \\\"quoted\\\" text\"}"));
+  json_decref(api_expect(&srv, admin.token, 201, "POST", path,
+                         "{\"content\":\"\\u00e9t\\u00e9 @[Root](user:%s)\"}", admin.id));
+  json_t *page = api_expect(&srv, admin.token, 200, "GET", path, NULL);
+  json_t *items = json_object_get(page, "items");
+  cr_assert_eq(json_array_size(items), 3);
+  json_t *m0 = json_array_get(items, 0), *m1 = json_array_get(items, 1), *m2 = json_array_get(items, 2);
+  cr_assert_eq(json_array_size(json_object_get(m0, "parts")), 2);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(m0, "parts"), 0), "text")),
+                   "\xc3\xa9t\xc3\xa9 ");
+  json_t *p1 = json_array_get(json_object_get(m1, "parts"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(p1, "text")), "plain \"quoted\" text");
+  cr_assert_str_eq(json_string_value(json_object_get(m2, "kind")), "system");
+  json_t *n = json_object_get(json_object_get(m2, "meta"), "n");
+  cr_assert_str_eq(json_string_value(json_object_get(n, "$integer")), "BwAAAAAAAAA=",
+                   "int64 stays int64 on the wire");
+  cr_assert_eq(json_array_size(json_object_get(m2, "parts")), 1);
+  json_decref(page);
+}

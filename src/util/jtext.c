@@ -1,0 +1,122 @@
+/* jtext: a small scanner over JSON text (see jtext.h). */
+#include "util/jtext.h"
+
+#include <string.h>
+
+static size_t skip_ws(const char *t, size_t n, size_t i)
+{
+  while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\r' || t[i] == '\t'))
+    i++;
+  return i;
+}
+
+/* The index just past the string starting at t[i] == '"', or 0. */
+static size_t skip_string(const char *t, size_t n, size_t i)
+{
+  for (i++; i < n;) {
+    const char *q = memchr(t + i, '"', n - i);
+    if (!q)
+      return 0;
+    size_t at = (size_t)(q - t), bs = 0;
+    while (at - bs > i && t[at - bs - 1] == '\\')
+      bs++;
+    if (bs % 2 == 0)
+      return at + 1;
+    i = at + 1; /* an escaped quote */
+  }
+  return 0;
+}
+
+static int number_char(char c)
+{
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/* The index just past the value starting at t[i], or 0. */
+static size_t skip_value(const char *t, size_t n, size_t i)
+{
+  if (i >= n)
+    return 0;
+  if (t[i] == '"')
+    return skip_string(t, n, i);
+  if (t[i] == '{' || t[i] == '[') {
+    size_t depth = 0;
+    for (; i < n; i++) {
+      char c = t[i];
+      if (c == '"') {
+        size_t e = skip_string(t, n, i);
+        if (!e)
+          return 0;
+        i = e - 1;
+      } else if (c == '{' || c == '[') {
+        depth++;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return 0;
+  }
+  size_t s = i; /* number or literal */
+  while (i < n && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' && t[i] != '\n' &&
+         t[i] != '\r' && t[i] != '\t')
+    i++;
+  return i > s ? i : 0;
+}
+
+int jtext_field(const char *t, size_t n, const char *key, const char **v, size_t *vlen)
+{
+  size_t klen = strlen(key), i = skip_ws(t, n, 0);
+  if (i >= n || t[i] != '{')
+    return -1;
+  i = skip_ws(t, n, i + 1);
+  if (i < n && t[i] == '}')
+    return 0;
+  while (i < n) {
+    if (t[i] != '"')
+      return -1;
+    size_t ke = skip_string(t, n, i);
+    if (!ke)
+      return -1;
+    int match = ke - i - 2 == klen && memcmp(t + i + 1, key, klen) == 0;
+    i = skip_ws(t, n, ke);
+    if (i >= n || t[i] != ':')
+      return -1;
+    i = skip_ws(t, n, i + 1);
+    size_t ve = skip_value(t, n, i);
+    if (!ve)
+      return -1;
+    if (match) {
+      *v = t + i;
+      *vlen = ve - i;
+      return 1;
+    }
+    i = skip_ws(t, n, ve);
+    if (i < n && t[i] == '}')
+      return 0;
+    if (i >= n || t[i] != ',')
+      return -1;
+    i = skip_ws(t, n, i + 1);
+  }
+  return -1;
+}
+
+int jtext_has_integer(const char *t, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (c == '"') {
+      size_t e = skip_string(t, n, i);
+      if (!e)
+        return 1; /* malformed: let the careful path decide */
+      i = e - 1;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      int real = 0;
+      for (; i < n && number_char(t[i]); i++)
+        real |= t[i] == '.' || t[i] == 'e' || t[i] == 'E';
+      if (!real)
+        return 1;
+      i--;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,19 @@
+/* jtext: reading JSON text without building it into values, for the read
+ * paths that forward stored documents (a page of messages is sent as the
+ * stored text, not parsed and printed again). The text must be valid JSON
+ * (as the store holds it); on anything else these functions say so rather
+ * than guess. */
+#ifndef ONE_UTIL_JTEXT_H
+#define ONE_UTIL_JTEXT_H
+
+#include <stddef.h>
+
+/* Finds the top-level field key of the JSON object in t[0..n): sets *v and
+ * *vlen to its value's raw text. 1 found, 0 not there, -1 not an object. */
+int jtext_field(const char *t, size_t n, const char *key, const char **v, size_t *vlen);
+/* 1 when t holds a JSON integer token (a number with no '.', 'e' or 'E')
+ * outside strings: an int64 in the in-memory encoding, which the wire
+ * encoding writes differently. */
+int jtext_has_integer(const char *t, size_t n);
+
+#endif
