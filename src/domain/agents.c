@@ -354,15 +354,7 @@ int agents_unshare(struct store *s, struct op *op, struct err *err)
 
 static int tools_list_tx(struct store_tx *tx, void *arg, struct err *err)
 {
-  struct op *op = arg;
-  struct store_query q = {.table = "tools", .index = "by_name", .limit = op_limit(op),
-                          .cursor = op->cursor};
-  struct store_page page = {0};
-  int rc = store_query(tx, &q, &page, err);
-  if (rc == 0)
-    op->out = op_page(json_incref(page.docs), page.cursor, page.done);
-  store_page_release(&page);
-  return rc;
+  return op_list(tx, arg, "tools", "by_name", NULL, err);
 }
 
 int tools_list(struct store *s, struct op *op, struct err *err)
@@ -408,14 +400,8 @@ static int agent_tools_list_tx(struct store_tx *tx, void *arg, struct err *err)
   if (rc)
     return rc;
   json_t *eq = json_pack("[s]", op->id);
-  struct store_query q = {.table = "agentTools", .index = "by_agent", .eq = eq,
-                          .limit = op_limit(op), .cursor = op->cursor};
-  struct store_page page = {0};
-  rc = store_query(tx, &q, &page, err);
+  rc = op_list(tx, op, "agentTools", "by_agent", eq, err);
   json_decref(eq);
-  if (rc == 0)
-    op->out = op_page(json_incref(page.docs), page.cursor, page.done);
-  store_page_release(&page);
   return rc;
 }
 

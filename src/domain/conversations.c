@@ -318,14 +318,8 @@ static int participants_list_tx(struct store_tx *tx, void *arg, struct err *err)
   if (rc)
     return rc;
   json_t *eq = json_pack("[s]", op->id);
-  struct store_query q = {.table = "conversationParticipants", .index = "by_conversationId",
-                          .eq = eq, .limit = op_limit(op), .cursor = op->cursor};
-  struct store_page page = {0};
-  rc = store_query(tx, &q, &page, err);
+  rc = op_list(tx, op, "conversationParticipants", "by_conversationId", eq, err);
   json_decref(eq);
-  if (rc == 0)
-    op->out = op_page(json_incref(page.docs), page.cursor, page.done);
-  store_page_release(&page);
   return rc;
 }
 

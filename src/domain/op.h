@@ -39,6 +39,10 @@ struct op {
 
 /* A page: {"items": items (stolen), "cursor": cursor or null, "done": done}. */
 json_t *op_page(json_t *items, const char *cursor, int done);
+/* Sets op->out to the page of table's index (eq: its leading values, may be
+ * NULL) at op->cursor, op_limit(op) long, as op_page makes it. */
+int op_list(struct store_tx *tx, struct op *op, const char *table, const char *index,
+            const json_t *eq, struct err *err);
 /* The page size asked for, bounded to 1..STORE_MAX_PAGE. */
 size_t op_limit(const struct op *op);
 /* E_SCHEMA with a detail for every field of in not in allowed (a
