@@ -32,17 +32,6 @@ static void limits_init(void)
     dummy_hash[0] = '\0';
 }
 
-void account_limits_reset(void)
-{
-  pthread_once(&limits_once, limits_init);
-  pthread_mutex_lock(&by_account.lock);
-  memset(by_account.slots, 0, sizeof by_account.slots);
-  pthread_mutex_unlock(&by_account.lock);
-  pthread_mutex_lock(&by_address.lock);
-  memset(by_address.slots, 0, sizeof by_address.slots);
-  pthread_mutex_unlock(&by_address.lock);
-}
-
 /* --- tokens --- */
 
 static void token_new(const char *prefix, char token[TOKEN_MAX])

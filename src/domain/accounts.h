@@ -74,7 +74,4 @@ int token_revoke(struct store *s, const struct actor *who, const char *id, struc
  * email, and tests). */
 int account_set_role(struct store *s, const char *email, int admin, struct err *err);
 
-/* Forgets the in-process sign-in failure counts (tests). */
-void account_limits_reset(void);
-
 #endif

@@ -20,20 +20,11 @@ static int is_system(const json_t *agent)
   return strcmp(dq_str(agent, "kind"), "system_agent") == 0;
 }
 
-static int shared_with(const json_t *agent, const char *user)
-{
-  const json_t *list = json_object_get(agent, "sharedWith");
-  for (size_t i = 0; i < json_array_size(list); i++)
-    if (strcmp(str_at(list, i), user) == 0)
-      return 1;
-  return 0;
-}
-
 int agent_usable(const struct actor *who, const json_t *agent)
 {
   if (who->admin || strcmp(dq_str(agent, "visibility"), "private") != 0)
     return 1;
-  return strcmp(dq_str(agent, "createdBy"), who->user) == 0 || shared_with(agent, who->user);
+  return strcmp(dq_str(agent, "createdBy"), who->user) == 0 || dq_list_has(json_object_get(agent, "sharedWith"), who->user);
 }
 
 int agent_editable(const struct actor *who, const json_t *agent)
@@ -225,17 +216,6 @@ int agents_create(struct store *s, struct op *op, struct err *err)
   return store_run(s, STORE_WRITE, create_tx, op, err);
 }
 
-/* A copy of in where JSON null means "remove this field". */
-static json_t *patch_of(const json_t *in)
-{
-  json_t *p = json_object();
-  const char *k;
-  const json_t *v;
-  json_object_foreach((json_t *)in, k, v)
-    json_object_set_new(p, k, json_is_null(v) ? store_undefined() : json_incref((json_t *)v));
-  return p;
-}
-
 static int update_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
@@ -247,7 +227,7 @@ static int update_tx(struct store_tx *tx, void *arg, struct err *err)
   if ((rc = op_only_fields(op->in, "agents", editable_fields, err)) ||
       (rc = check_delegates(tx, op->who, op->in, err)))
     return rc;
-  json_t *patch = patch_of(op->in);
+  json_t *patch = op_patch(op->in);
   json_object_set_new(patch, "updatedAt", json_real(clock_now_ms()));
   json_object_set_new(patch, "updatedBy", json_string(op->who->user));
   rc = store_patch(tx, op->id, patch, err);

@@ -602,6 +602,21 @@ static int add_mentioned(struct store_tx *tx, const struct actor *who, const cha
   return 0;
 }
 
+/* Sets op->out to message id with its parts and the participants its
+ * mentions added. */
+static int message_out(struct store_tx *tx, struct op *op, const char *id, json_t *added,
+                       struct err *err)
+{
+  json_t *msg = NULL;
+  int rc = store_get(tx, id, &msg, NULL, err);
+  if (rc == 0) {
+    op->out = message_with_parts(msg);
+    json_object_set(op->out, "addedParticipants", added);
+  }
+  json_decref(msg);
+  return rc;
+}
+
 static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   static const char *const fields[] = {"content", "type", "tags", "attachments", "step", NULL};
@@ -637,13 +652,8 @@ static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
     rc = store_patch(tx, op->id, patch, err);
     json_decref(patch);
   }
-  json_t *msg = NULL;
-  if (rc == 0 && (rc = store_get(tx, id, &msg, NULL, err)) == 0) {
-    op->out = message_with_parts(msg);
-    json_object_set(op->out, "addedParticipants", added);
+  if (rc == 0 && (rc = message_out(tx, op, id, added, err)) == 0)
     op->created = 1;
-  }
-  json_decref(msg);
   json_decref(added);
   json_decref(me);
   return rc;
@@ -675,12 +685,8 @@ static int messages_update_tx(struct store_tx *tx, void *arg, struct err *err)
     rc = add_mentioned(tx, op->who, op->id, content, added, err);
   if (rc == 0)
     rc = store_patch(tx, op->sub, op->in, err);
-  json_decref(msg);
-  msg = NULL;
-  if (rc == 0 && (rc = store_get(tx, op->sub, &msg, NULL, err)) == 0) {
-    op->out = message_with_parts(msg);
-    json_object_set(op->out, "addedParticipants", added);
-  }
+  if (rc == 0)
+    rc = message_out(tx, op, op->sub, added, err);
   json_decref(added);
   json_decref(msg);
   json_decref(me);

@@ -68,6 +68,16 @@ const char *dq_str(const json_t *doc, const char *field)
   return s ? s : "";
 }
 
+int dq_list_has(const json_t *list, const char *s)
+{
+  for (size_t i = 0; i < json_array_size(list); i++) {
+    const char *v = json_string_value(json_array_get(list, i));
+    if (v && strcmp(v, s) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 int dq_bool(const json_t *doc, const char *field)
 {
   return json_is_true(json_object_get(doc, field));

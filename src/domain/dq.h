@@ -26,6 +26,8 @@ const char *dq_str(const json_t *doc, const char *field);
 int dq_bool(const json_t *doc, const char *field);
 /* A number field (float64 or int64) of doc, or dflt. */
 double dq_num(const json_t *doc, const char *field, double dflt);
+/* 1 when the array list holds the string s. */
+int dq_list_has(const json_t *list, const char *s);
 /* 1 when id is a well-formed id of table (no lookup). */
 int dq_is_id_of(struct store_tx *tx, const char *id, const char *table);
 

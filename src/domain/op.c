@@ -71,3 +71,13 @@ int op_list(struct store_tx *tx, struct op *op, const char *table, const char *i
   store_page_release(&page);
   return rc;
 }
+
+json_t *op_patch(const json_t *in)
+{
+  json_t *p = json_object();
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)in, k, v)
+    json_object_set_new(p, k, json_is_null(v) ? store_undefined() : json_incref(v));
+  return p;
+}

@@ -49,6 +49,9 @@ size_t op_limit(const struct op *op);
  * NULL-ended list), named table.field; 0 when all are allowed. */
 int op_only_fields(const json_t *in, const char *table, const char *const *allowed,
                    struct err *err);
+/* A patch for store_patch from a PATCH body: a copy of in where JSON null
+ * means "remove this field" (new reference). */
+json_t *op_patch(const json_t *in);
 /* E_SCHEMA unless in is an object. */
 int op_need_object(const json_t *in, struct err *err);
 

@@ -110,14 +110,8 @@ static int knowledge_write(struct store_tx *tx, const struct actor *who, const j
 static int event_read(struct store_tx *tx, const struct actor *who, const json_t *doc)
 {
   (void)tx;
-  if (mine(who, doc, "createdBy"))
-    return 1;
-  const json_t *p = json_object_get(doc, "participants");
-  for (size_t i = 0; i < json_array_size(p); i++)
-    if (strcmp(json_string_value(json_array_get(p, i)) ? json_string_value(json_array_get(p, i))
-                                                       : "", who->user) == 0)
-      return 1;
-  return 0;
+  return mine(who, doc, "createdBy") ||
+         dq_list_has(json_object_get(doc, "participants"), who->user);
 }
 
 static int task_read(struct store_tx *tx, const struct actor *who, const json_t *doc)

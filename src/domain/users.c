@@ -60,11 +60,7 @@ static int update_tx(struct store_tx *tx, void *arg, struct err *err)
   int rc = op_only_fields(op->in, "users", editable_fields, err);
   if (rc)
     return rc;
-  json_t *patch = json_object();
-  const char *k;
-  json_t *v;
-  json_object_foreach((json_t *)op->in, k, v)
-    json_object_set_new(patch, k, json_is_null(v) ? store_undefined() : json_incref(v));
+  json_t *patch = op_patch(op->in);
   rc = store_patch(tx, op->who->user, patch, err);
   json_decref(patch);
   return rc ? rc : me_tx(tx, op, err);

@@ -338,14 +338,6 @@ static int matches(const struct stream *st, enum stream_kind kind, const char *k
          strcmp(kind == STREAM_CONVERSATION ? st->conv : st->user, key) == 0;
 }
 
-static int user_in(const json_t *users, const char *user)
-{
-  for (size_t i = 0; i < json_array_size(users); i++)
-    if (strcmp(json_string_value(json_array_get(users, i)), user) == 0)
-      return 1;
-  return 0;
-}
-
 /* Feeds one change to the streams in list[0..n) that it concerns. */
 static void deliver(int64_t seq, struct rendering *r, struct me_fanout *fan,
                     struct stream **list, size_t n)
@@ -370,7 +362,7 @@ static void deliver(int64_t seq, struct rendering *r, struct me_fanout *fan,
     size_t len = 0;
     for (size_t k = 0; k < n; k++) {
       struct stream *st = list[k];
-      if (st->kind != STREAM_ME || !user_in(fan->users, st->user))
+      if (st->kind != STREAM_ME || !dq_list_has(fan->users, st->user))
         continue;
       if (!text && !(text = event_text(seq, "conversation", fan->data, &len)))
         break;
@@ -428,17 +420,18 @@ static int64_t follow(struct hub *h, int64_t from, int64_t to, struct stream **l
   }
 }
 
-/* The live streams with a reference each (stream_unref them), or NULL. */
-static struct stream **snapshot(struct hub *h, size_t *n)
+/* The streams of the list at head (hub's lock held), each with a
+ * reference (release them), or NULL when out of memory. */
+static struct stream **take_refs(struct stream *head, size_t *n)
 {
   size_t count = 0;
-  for (struct stream *s = h->live; s; s = s->next)
+  for (struct stream *s = head; s; s = s->next)
     count++;
   *n = 0;
   struct stream **list = one_malloc((count ? count : 1) * sizeof *list);
   if (!list)
     return NULL;
-  for (struct stream *s = h->live; s; s = s->next) {
+  for (struct stream *s = head; s; s = s->next) {
     atomic_fetch_add(&s->refs, 1);
     list[(*n)++] = s;
   }
@@ -466,19 +459,9 @@ static void *worker(void *arg)
     h->changed = 0;
     /* the new streams, each with a reference of the worker's */
     size_t np = 0;
-    for (struct stream *s = h->pending; s; s = s->next)
-      np++;
-    struct stream **fresh = np ? one_malloc(np * sizeof *fresh) : NULL;
-    if (np && !fresh)
-      np = 0; /* out of memory: they wait for the next round */
-    else {
-      np = 0;
-      for (struct stream *s = h->pending; s; s = s->next) {
-        atomic_fetch_add(&s->refs, 1);
-        fresh[np++] = s;
-      }
-      h->pending = NULL;
-    }
+    struct stream **fresh = take_refs(h->pending, &np);
+    if (fresh)
+      h->pending = NULL; /* out of memory: they wait for the next round */
     int64_t delivered = h->delivered;
     pthread_mutex_unlock(&h->lock);
 
@@ -496,7 +479,7 @@ static void *worker(void *arg)
       h->live = fresh[i];
     }
     size_t n = 0;
-    struct stream **list = snapshot(h, &n);
+    struct stream **list = take_refs(h->live, &n);
     pthread_mutex_unlock(&h->lock);
     if (fresh)
       release(fresh, np); /* the worker's references */
@@ -579,19 +562,9 @@ void hub_close_streams(struct hub *h)
   pthread_mutex_lock(&h->lock);
   h->stopping = 1;
   pthread_cond_signal(&h->wake);
-  size_t n = 0;
-  struct stream **list = snapshot(h, &n);
-  struct stream **waiting = NULL;
-  size_t nw = 0;
-  for (struct stream *s = h->pending; s; s = s->next)
-    nw++;
-  if (nw && (waiting = one_malloc(nw * sizeof *waiting)) != NULL) {
-    nw = 0;
-    for (struct stream *s = h->pending; s; s = s->next) {
-      atomic_fetch_add(&s->refs, 1);
-      waiting[nw++] = s;
-    }
-  }
+  size_t n = 0, nw = 0;
+  struct stream **list = take_refs(h->live, &n);
+  struct stream **waiting = take_refs(h->pending, &nw);
   pthread_mutex_unlock(&h->lock);
   for (size_t i = 0; waiting && i < nw; i++)
     stream_end(waiting[i]);

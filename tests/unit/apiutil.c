@@ -123,16 +123,22 @@ void api_reply_free(struct api_reply *r)
   r->body = r->headers = NULL;
 }
 
+/* The body of fmt and its arguments (free), or NULL when fmt is NULL. */
+static char *vformat(const char *fmt, va_list ap)
+{
+  char *body = NULL;
+  if (fmt)
+    cr_assert(vasprintf(&body, fmt, ap) >= 0);
+  return body;
+}
+
 struct api_reply api_req(const struct api_server *s, const char *token, const char *method,
                          const char *path, const char *fmt, ...)
 {
-  char *body = NULL;
-  if (fmt) {
-    va_list ap;
-    va_start(ap, fmt);
-    cr_assert(vasprintf(&body, fmt, ap) >= 0);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  char *body = vformat(fmt, ap);
+  va_end(ap);
   char auth[200];
   const char *headers[2] = {NULL, NULL};
   if (token) {
@@ -147,13 +153,10 @@ struct api_reply api_req(const struct api_server *s, const char *token, const ch
 json_t *api_expect(const struct api_server *s, const char *token, long status, const char *method,
                    const char *path, const char *fmt, ...)
 {
-  char *body = NULL;
-  if (fmt) {
-    va_list ap;
-    va_start(ap, fmt);
-    cr_assert(vasprintf(&body, fmt, ap) >= 0);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  char *body = vformat(fmt, ap);
+  va_end(ap);
   struct api_reply r = api_req(s, token, method, path, body ? "%s" : NULL, body);
   cr_assert_eq(r.status, status, "%s %s -> %ld, expected %ld: %s", method, path, r.status, status,
                r.body);
