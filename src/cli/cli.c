@@ -48,6 +48,22 @@ static const struct command commands[] = {
    "Prints the database's path, the schema version in force, and each table\n"
    "with its number and document count. Tables the schema no longer names\n"
    "but that still hold documents are listed too, marked (not in schema)."},
+  {"import", cmd_import, "one import SNAPSHOT.zip [--schema NAME] [--json]",
+   "read a Convex snapshot export into a new database",
+   "Reads a Convex snapshot ZIP (what `npx convex export` writes) into a new\n"
+   "database (--db; the file must not exist or hold nothing) at schema\n"
+   "agent-inbox, or NAME. Both value encodings are read exactly: int64 stays\n"
+   "int64, bytes stay bytes, NaN keeps its bits; _id, _creationTime and table\n"
+   "numbers are kept. Tables the schema does not know are kept as they are\n"
+   "and reported. Everything lands in one transaction: a malformed line or a\n"
+   "document the schema refuses is reported as file:line and nothing is\n"
+   "imported (a database file the import created is removed again)."},
+  {"export", cmd_export, "one export OUT.zip [--json]",
+   "write the database as a Convex snapshot ZIP",
+   "Writes every table of the database (also tables no longer in the schema)\n"
+   "as a snapshot in Convex's current format, from one consistent read, while\n"
+   "the server keeps serving. `one import` of it gives back identical\n"
+   "documents, and `npx convex import` can load it. OUT must not exist."},
   {"schema show", cmd_schema_show, "one schema show NAME|PATH [--json]",
    "print a schema canonically",
    "Parses a built-in schema (agent-inbox, one), a schema file, or a folder\n"
@@ -162,8 +178,8 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 int cli_fail(const struct err *err)
 {
   if (err->ndetails) {
-    fprintf(stderr, "one: %s (%zu problem%s):\n", err_message(err->code), err->ndetails,
-            err->ndetails > 1 ? "s" : "");
+    fprintf(stderr, "one: %s%s%s (%zu problem%s):\n", err->where, err->where[0] ? ": " : "",
+            err_message(err->code), err->ndetails, err->ndetails > 1 ? "s" : "");
     for (size_t i = 0; i < err->ndetails; i++)
       fprintf(stderr, "  %s: %s\n", err->details[i].path, err->details[i].message);
     return EXIT_FAIL;

@@ -71,5 +71,7 @@ int cmd_data_delete(struct cli *c);
 int cmd_data_list(struct cli *c);
 int cmd_db_status(struct cli *c);
 int cmd_db_init(struct cli *c);
+int cmd_import(struct cli *c);
+int cmd_export(struct cli *c);
 
 #endif

@@ -148,6 +148,12 @@ enum {
 int schema_validate(const struct schema *s, const char *table, const json_t *doc,
                     const struct id_resolver *ids, int flags, struct err *err);
 
+/* Validates doc as a document of a table that no schema describes (an
+ * imported table the schema does not know): system fields as above, other
+ * fields any value within Convex's limits and naming rules. */
+int schema_validate_untyped(const char *table, const json_t *doc, const struct id_resolver *ids,
+                            int flags, struct err *err);
+
 /* Validates any value against one validator; path prefixes error paths. */
 int validator_check(const struct validator *v, const json_t *value, const char *path,
                     const struct id_resolver *ids, struct err *err);

@@ -372,12 +372,33 @@ int validator_check(const struct validator *v, const json_t *value, const char *
   return finish(&c, err);
 }
 
-int schema_validate(const struct schema *s, const char *table, const json_t *doc,
-                    const struct id_resolver *ids, int flags, struct err *err)
+/* Top-level fields of a document of a table no schema describes: any
+ * values, under Convex's naming and size rules. */
+static void check_untyped(struct vctx *c, const json_t *doc)
 {
-  const struct table_def *t = schema_table(s, table);
-  if (!t)
-    return err_set(err, E_NOTFOUND, "table '%s' is not in the schema", table);
+  if (json_object_size(doc) > SCHEMA_MAX_FIELDS) {
+    problem(c, "object has %zu fields, more than %d", json_object_size(doc), SCHEMA_MAX_FIELDS);
+    return;
+  }
+  const char *k;
+  json_t *y;
+  json_object_foreach((json_t *)doc, k, y) {
+    if (strcmp(k, "_id") == 0 || strcmp(k, "_creationTime") == 0)
+      continue;
+    size_t m = push_field(c, k);
+    if (name_ok(c, k, 1)) {
+      if (k[0] == '_')
+        problem(c, "field names starting with '_' are reserved for system fields");
+      else
+        check_shape(c, y, 2);
+    }
+    pop(c, m);
+  }
+}
+
+static int validate_doc(const struct table_def *t, const char *table, const json_t *doc,
+                        const struct id_resolver *ids, int flags, struct err *err)
+{
   struct vctx c = {ids, err, 0, {0}, 0};
   buf_init(&c.path, BUF_UNBOUNDED);
   if (buf_puts(&c.path, table))
@@ -405,6 +426,24 @@ int schema_validate(const struct schema *s, const char *table, const json_t *doc
       problem(&c, "expected a positive finite number of milliseconds");
     pop(&c, m);
   }
-  check(&c, t->doc, doc, 1, 1);
+  if (t)
+    check(&c, t->doc, doc, 1, 1);
+  else
+    check_untyped(&c, doc);
   return finish(&c, err);
+}
+
+int schema_validate(const struct schema *s, const char *table, const json_t *doc,
+                    const struct id_resolver *ids, int flags, struct err *err)
+{
+  const struct table_def *t = schema_table(s, table);
+  if (!t)
+    return err_set(err, E_NOTFOUND, "table '%s' is not in the schema", table);
+  return validate_doc(t, table, doc, ids, flags, err);
+}
+
+int schema_validate_untyped(const char *table, const json_t *doc, const struct id_resolver *ids,
+                            int flags, struct err *err)
+{
+  return validate_doc(NULL, table, doc, ids, flags, err);
 }

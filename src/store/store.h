@@ -86,6 +86,9 @@ struct id_resolver store_id_resolver(struct store_tx *tx);
 
 enum {
   STORE_KEEP_SYSTEM = 1,   /* insert: keep the given _id and _creationTime (import) */
+  STORE_UNTYPED = 2,       /* with KEEP_SYSTEM: a table known by number but not in the
+                              schema takes any values (an imported table ONE does not
+                              know, kept as it is) */
 };
 
 /* Inserts fields (an object without system fields) into table; writes the

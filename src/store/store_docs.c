@@ -68,13 +68,15 @@ int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *doc,
 
 /* Validates doc for table t, then serializes it within the size limit. */
 static int check_and_dump(struct store_tx *tx, const struct stable *t, const json_t *doc,
-                          char **body, struct err *err)
+                          int untyped, char **body, struct err *err)
 {
-  if (!t->def)
+  if (!t->def && !untyped)
     return err_set(err, E_SCHEMA, "table '%s' is not in the schema in force (%s)", t->name,
                    tx->state->name);
   struct id_resolver ids = store_id_resolver(tx);
-  int rc = schema_validate(tx->state->schema, t->name, doc, &ids, VALIDATE_SYSTEM_FIELDS, err);
+  int rc = t->def ? schema_validate(tx->state->schema, t->name, doc, &ids,
+                                    VALIDATE_SYSTEM_FIELDS, err)
+                  : schema_validate_untyped(t->name, doc, &ids, VALIDATE_SYSTEM_FIELDS, err);
   if (rc)
     return rc;
   *body = jv_dumps(doc);
@@ -95,7 +97,8 @@ int store_insert(struct store_tx *tx, const char *table, const json_t *fields, i
   if (rc)
     return rc;
   const struct stable *t = state_table(tx->state, table);
-  if (!t || !t->def)
+  int untyped = (flags & STORE_UNTYPED) && (flags & STORE_KEEP_SYSTEM);
+  if (!t || (!t->def && !untyped))
     return err_set(err, E_NOTFOUND, "no table '%s' in the schema in force (%s)", table,
                    tx->state->name[0] ? tx->state->name : "none");
   if (!json_is_object(fields))
@@ -128,7 +131,7 @@ int store_insert(struct store_tx *tx, const char *table, const json_t *fields, i
     rc = err_set(err, E_NOMEM, "out of memory");
     goto out;
   }
-  if ((rc = check_and_dump(tx, t, doc, &body, err)))
+  if ((rc = check_and_dump(tx, t, doc, untyped, &body, err)))
     goto out;
   rc = tx->s->be->doc_insert(tx->c, id, t->number, body, strlen(body), err);
   if (rc)
@@ -204,7 +207,7 @@ static int rewrite(struct store_tx *tx, const struct stable *t, const json_t *ol
                    const json_t *doc, struct err *err)
 {
   char *body = NULL;
-  int rc = check_and_dump(tx, t, doc, &body, err);
+  int rc = check_and_dump(tx, t, doc, 0, &body, err);
   if (rc)
     return rc;
   const char *id = json_string_value(json_object_get(doc, "_id"));
