@@ -75,6 +75,15 @@ static const struct command commands[] = {
    "Parses PATH (a schema file, or a folder holding schema.ts, following\n"
    "relative imports) and reports the first error as file:line:column:\n"
    "message. Prints the tables and index counts when the schema is valid."},
+  {"schema diff", cmd_schema_diff, "one schema diff FROM TO [--data] [--json]",
+   "gap analysis: what changes between two schemas, and what it means for the data",
+   "Compares two schemas (built-in names such as agent-inbox and one, schema\n"
+   "files, or folders holding schema.ts, like a Convex project's convex/)\n"
+   "table by table, field by field and index by index. Each finding is\n"
+   "classified: safe addition, widening, narrowing, rename or type change,\n"
+   "removal, with the resolution the migration plan applies. With --data it\n"
+   "also reads the database (--db) and counts, per finding, the documents the\n"
+   "target schema would refuse and why. --json prints the same as JSON."},
   {"data insert", cmd_data_insert, "one data insert TABLE JSON",
    "insert a document (JSON, or - for standard input)",
    "Inserts one document into TABLE and prints its id. JSON is Convex JSON:\n"

@@ -64,6 +64,7 @@ int cmd_serve(struct cli *c);
 int cmd_user_create(struct cli *c);
 int cmd_schema_show(struct cli *c);
 int cmd_schema_check(struct cli *c);
+int cmd_schema_diff(struct cli *c);
 int cmd_data_insert(struct cli *c);
 int cmd_data_get(struct cli *c);
 int cmd_data_patch(struct cli *c);

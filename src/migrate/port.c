@@ -130,55 +130,34 @@ int port_import(struct store *s, const char *zip_path, const char *schema_name,
 
 /* --- export --- */
 
-static int export_table(struct store_tx *tx, struct snapshot_writer *w, const char *name,
-                        const struct port_progress *progress, size_t *total, int64_t *count,
-                        struct err *err)
+struct export_arg {
+  struct snapshot_writer *w;
+  const struct port_progress *progress;
+  size_t total;
+  int64_t count;
+};
+
+static int export_doc(void *arg, const json_t *doc, const char *text, size_t len,
+                      struct err *err)
 {
-  char *cursor = NULL;
-  int rc = 0;
-  *count = 0;
-  for (;;) {
-    struct store_query q = {.table = name, .as_text = 1, .limit = STORE_MAX_PAGE,
-                            .cursor = cursor};
-    struct store_page page;
-    rc = store_query(tx, &q, &page, err);
-    one_free(cursor);
-    cursor = NULL;
-    if (rc)
-      break;
-    for (size_t i = 0; !rc && i < page.ntexts; i++)
-      rc = snapshot_writer_doc(w, page.texts[i], page.lens[i], err);
-    *count += (int64_t)page.ntexts;
-    size_t before = *total;
-    *total += page.ntexts;
-    if (*total / PROGRESS_EVERY != before / PROGRESS_EVERY)
-      report_progress(progress, "documents exported", *total);
-    int done = page.done || !page.cursor;
-    if (!done)
-      cursor = one_strdup(page.cursor);
-    store_page_release(&page);
-    if (rc || done)
-      break;
-    if (!cursor) {
-      rc = err_set(err, E_NOMEM, "out of memory");
-      break;
-    }
-  }
-  one_free(cursor);
-  return rc;
+  (void)doc;
+  struct export_arg *a = arg;
+  a->count++;
+  if (++a->total % PROGRESS_EVERY == 0)
+    report_progress(a->progress, "documents exported", a->total);
+  return snapshot_writer_doc(a->w, text, len, err);
 }
 
 int port_export(struct store *s, const char *zip_path, const struct port_progress *progress,
                 json_t **report, struct err *err)
 {
   *report = NULL;
-  struct snapshot_writer *w = NULL;
   struct store_tx *tx = NULL;
   json_t *tables = NULL;
-  size_t total = 0;
+  struct export_arg a = {NULL, progress, 0, 0};
   int rc = store_begin(s, STORE_READ, &tx, err);
   if (!rc)
-    rc = snapshot_writer_open(zip_path, &w, err);
+    rc = snapshot_writer_open(zip_path, &a.w, err);
   if (!rc && !(tables = store_tables(tx)))
     rc = err_set(err, E_NOMEM, "out of memory");
   size_t i;
@@ -188,23 +167,23 @@ int port_export(struct store *s, const char *zip_path, const struct port_progres
       break;
     const char *name = json_string_value(json_object_get(row, "name"));
     uint32_t number = (uint32_t)json_integer_value(json_object_get(row, "number"));
-    int64_t count = 0;
-    rc = snapshot_writer_table(w, name, number, err);
+    a.count = 0;
+    rc = snapshot_writer_table(a.w, name, number, err);
     if (!rc)
-      rc = export_table(tx, w, name, progress, &total, &count, err);
-    json_object_set_new(row, "documents", json_integer(count));
+      rc = store_each(tx, name, 1, export_doc, &a, err);
+    json_object_set_new(row, "documents", json_integer(a.count));
     json_object_set_new(row, "encoding", json_string("uniform"));
   }
   store_rollback(tx); /* a read transaction: nothing to keep */
   if (!rc) {
-    rc = snapshot_writer_close(w, err);
-    w = NULL;
+    rc = snapshot_writer_close(a.w, err);
+    a.w = NULL;
   }
-  snapshot_writer_abort(w);
+  snapshot_writer_abort(a.w);
   if (rc) {
     json_decref(tables);
     return rc;
   }
-  *report = json_pack("{s:I,s:o}", "documents", (json_int_t)total, "tables", tables);
+  *report = json_pack("{s:I,s:o}", "documents", (json_int_t)a.total, "tables", tables);
   return *report ? 0 : err_set(err, E_NOMEM, "out of memory");
 }

@@ -148,6 +148,14 @@ int store_query(struct store_tx *tx, const struct store_query *q, struct store_p
                 struct err *err);
 void store_page_release(struct store_page *p);
 
+/* Calls fn for every document of table in _creationTime order, a page at a
+ * time, within tx: with the document (as_text 0) or its stored JSON text
+ * (as_text 1; doc is NULL). fn returns nonzero to stop with that code. */
+typedef int (*store_each_fn)(void *arg, const json_t *doc, const char *text, size_t len,
+                             struct err *err);
+int store_each(struct store_tx *tx, const char *table, int as_text, store_each_fn fn, void *arg,
+               struct err *err);
+
 /* Document count of a table (walks its by_creation_time index). */
 int store_count(struct store_tx *tx, const char *table, int64_t *count, struct err *err);
 

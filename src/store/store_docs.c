@@ -529,3 +529,30 @@ int store_count(struct store_tx *tx, const char *table, int64_t *count, struct e
   *count = 0;
   return t->by_ct ? tx->s->be->count(tx->c, t->by_ct, count, err) : 0;
 }
+
+int store_each(struct store_tx *tx, const char *table, int as_text, store_each_fn fn, void *arg,
+               struct err *err)
+{
+  char *cursor = NULL;
+  int rc = 0;
+  for (;;) {
+    struct store_query q = {.table = table, .as_text = as_text, .limit = STORE_MAX_PAGE,
+                            .cursor = cursor};
+    struct store_page page;
+    rc = store_query(tx, &q, &page, err);
+    one_free(cursor);
+    cursor = NULL;
+    if (rc)
+      return rc;
+    size_t n = as_text ? page.ntexts : json_array_size(page.docs);
+    for (size_t i = 0; !rc && i < n; i++)
+      rc = as_text ? fn(arg, NULL, page.texts[i], page.lens[i], err)
+                   : fn(arg, json_array_get(page.docs, i), NULL, 0, err);
+    int done = rc || page.done || !page.cursor;
+    if (!done && !(cursor = one_strdup(page.cursor)))
+      rc = err_set(err, E_NOMEM, "out of memory");
+    store_page_release(&page);
+    if (done || rc)
+      return rc;
+  }
+}
