@@ -679,6 +679,87 @@ json_t *store_tables(struct store_tx *tx)
   return a;
 }
 
+/* --- application metadata and journals --- */
+
+#define APP_META "app:"
+
+static int app_key(const char *key, char *out, size_t n, struct err *err)
+{
+  if ((size_t)snprintf(out, n, APP_META "%s", key) >= n)
+    return err_set(err, E_INVALID, "metadata key too long");
+  return 0;
+}
+
+int store_meta_get(struct store_tx *tx, const char *key, char **value, struct err *err)
+{
+  char k[512];
+  int rc = app_key(key, k, sizeof k, err);
+  return rc ? rc : tx->s->be->meta_get(tx->c, k, value, err);
+}
+
+int store_meta_set(struct store_tx *tx, const char *key, const char *value, struct err *err)
+{
+  if (!tx->write)
+    return err_set(err, E_INVALID, "store_meta_set needs a write transaction");
+  char k[512];
+  int rc = app_key(key, k, sizeof k, err);
+  if (rc)
+    return rc;
+  return value ? tx->s->be->meta_set(tx->c, k, value, err) : tx->s->be->meta_del(tx->c, k, err);
+}
+
+struct meta_list_arg {
+  store_meta_fn fn;
+  void *arg;
+};
+
+static int meta_list_row(void *p, const char *key, const char *value)
+{
+  struct meta_list_arg *a = p;
+  return a->fn(a->arg, key + strlen(APP_META), value);
+}
+
+int store_meta_list(struct store_tx *tx, const char *prefix, store_meta_fn fn, void *arg,
+                    struct err *err)
+{
+  char k[512];
+  int rc = app_key(prefix, k, sizeof k, err);
+  struct meta_list_arg a = {fn, arg};
+  return rc ? rc : tx->s->be->meta_list(tx->c, k, meta_list_row, &a, err);
+}
+
+int store_journal_add(struct store_tx *tx, const char *stream, const char *body, int64_t *seq,
+                      struct err *err)
+{
+  if (!tx->write)
+    return err_set(err, E_INVALID, "store_journal_add needs a write transaction");
+  return tx->s->be->journal_add(tx->c, stream, body, seq, err);
+}
+
+int store_journal_scan(struct store_tx *tx, const char *stream, int desc, store_journal_fn fn,
+                       void *arg, struct err *err)
+{
+  return tx->s->be->journal_scan(tx->c, stream, desc, fn, arg, err);
+}
+
+int store_journal_drop(struct store_tx *tx, const char *stream, struct err *err)
+{
+  if (!tx->write)
+    return err_set(err, E_INVALID, "store_journal_drop needs a write transaction");
+  return tx->s->be->journal_drop(tx->c, stream, err);
+}
+
+int store_backup(struct store *s, const char *path, struct err *err)
+{
+  void *c = NULL;
+  int rc = conn_get(s, &c, err);
+  if (rc)
+    return rc;
+  rc = s->be->backup(c, path, err);
+  conn_put(s, c);
+  return rc;
+}
+
 /* --- change feed --- */
 
 int store_subscribe(struct store *s, store_listener fn, void *arg)

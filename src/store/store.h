@@ -163,6 +163,32 @@ int store_count(struct store_tx *tx, const char *table, int64_t *count, struct e
  * no longer in the schema), as a new array of {"name","number"}. */
 json_t *store_tables(struct store_tx *tx);
 
+/* --- application metadata and journals ---
+ * What migrations keep beside the documents, in the same database (so a
+ * backup holds it and a batch commits its checkpoint with its writes).
+ * Keys and streams are the caller's; the store's own metadata is apart. */
+
+/* The value of key (one_free) or E_NOTFOUND. */
+int store_meta_get(struct store_tx *tx, const char *key, char **value, struct err *err);
+/* Sets key; a NULL value deletes it. Write transactions only. */
+int store_meta_set(struct store_tx *tx, const char *key, const char *value, struct err *err);
+/* Every key starting with prefix, in key order; fn returns nonzero to stop. */
+typedef int (*store_meta_fn)(void *arg, const char *key, const char *value);
+int store_meta_list(struct store_tx *tx, const char *prefix, store_meta_fn fn, void *arg,
+                    struct err *err);
+/* Appends body to stream; *seq (when not NULL) receives its place. */
+int store_journal_add(struct store_tx *tx, const char *stream, const char *body, int64_t *seq,
+                      struct err *err);
+/* The entries of stream, oldest first (desc: newest first). */
+typedef int (*store_journal_fn)(void *arg, int64_t seq, const char *body);
+int store_journal_scan(struct store_tx *tx, const char *stream, int desc, store_journal_fn fn,
+                       void *arg, struct err *err);
+int store_journal_drop(struct store_tx *tx, const char *stream, struct err *err);
+
+/* An online backup of the whole database into path (a new file), while
+ * other transactions go on: SQLite's backup API. */
+int store_backup(struct store *s, const char *path, struct err *err);
+
 /* --- change feed --- */
 enum store_change_kind { STORE_INSERTED = 1, STORE_UPDATED = 2, STORE_DELETED = 3 };
 

@@ -63,6 +63,21 @@ struct backend {
                  int (*fn)(void *arg, int64_t seq, uint32_t table, const char *id, int kind),
                  void *arg, struct err *err);
   int (*change_bounds)(void *c, int64_t *oldest, int64_t *newest, struct err *err);
+
+  int (*meta_del)(void *c, const char *key, struct err *err);
+  /* Keys starting with prefix, in order; fn returns nonzero to stop. */
+  int (*meta_list)(void *c, const char *prefix,
+                   int (*fn)(void *arg, const char *key, const char *value), void *arg,
+                   struct err *err);
+  int (*journal_add)(void *c, const char *stream, const char *body, int64_t *seq,
+                     struct err *err);
+  int (*journal_scan)(void *c, const char *stream, int desc,
+                      int (*fn)(void *arg, int64_t seq, const char *body), void *arg,
+                      struct err *err);
+  int (*journal_drop)(void *c, const char *stream, struct err *err);
+  /* A consistent copy of the whole database at path, while others write.
+   * Called outside any transaction of c. */
+  int (*backup)(void *c, const char *path, struct err *err);
 };
 
 extern const struct backend store_sqlite_backend;

@@ -3,7 +3,9 @@
  * Layout: one_meta (key, value), one_tables (number, name), one_indexes
  * (ix, tbl, name, fields), one_documents (id, tbl, body) WITHOUT ROWID,
  * one_index_entries (ix, key, id) WITHOUT ROWID with primary key (ix, key),
- * and one_changes (seq, tbl, id, kind), the change log. WAL mode, so readers
+ * one_changes (seq, tbl, id, kind), the change log, and one_journal (seq,
+ * stream, body), append-only records of migrations (their log and undo
+ * batches). WAL mode, so readers
  * never wait for the writer; write transactions start with BEGIN IMMEDIATE
  * and wait for the write lock (busy timeout plus retries), so SQLITE_BUSY
  * does not reach the store. Each connection prepares its statements once. */
@@ -23,7 +25,8 @@ enum {
   S_DOC_INSERT, S_DOC_UPDATE, S_DOC_DELETE, S_ENTRY_PUT, S_ENTRY_DELETE, S_SCAN_ASC,
   S_SCAN_DESC, S_SCAN_ASC_OPEN, S_SCAN_DESC_OPEN, S_COUNT, S_TABLES, S_TABLE_ADD, S_INDEXES,
   S_INDEX_ADD, S_INDEX_DROP_ENTRIES, S_INDEX_DROP, S_CHANGE_ADD, S_CHANGES, S_CHANGES_PRUNE,
-  S_CHANGE_BOUNDS,
+  S_CHANGE_BOUNDS, S_META_DEL, S_META_LIST, S_JOURNAL_ADD, S_JOURNAL_ASC, S_JOURNAL_DESC,
+  S_JOURNAL_DROP,
   S_COUNT_STMTS
 };
 
@@ -66,6 +69,13 @@ static const char *const sql[S_COUNT_STMTS] = {
   /* one aggregate per subquery: SQLite answers each from the b-tree's end */
   [S_CHANGE_BOUNDS] = "SELECT coalesce((SELECT min(seq) FROM one_changes), 0),"
                       " coalesce((SELECT max(seq) FROM one_changes), 0)",
+  [S_META_DEL] = "DELETE FROM one_meta WHERE key = ?1",
+  [S_META_LIST] = "SELECT key, value FROM one_meta WHERE key >= ?1 AND key < ?1 || x'ff' "
+                  "ORDER BY key",
+  [S_JOURNAL_ADD] = "INSERT INTO one_journal(stream, body) VALUES(?1, ?2)",
+  [S_JOURNAL_ASC] = "SELECT seq, body FROM one_journal WHERE stream = ?1 ORDER BY seq ASC",
+  [S_JOURNAL_DESC] = "SELECT seq, body FROM one_journal WHERE stream = ?1 ORDER BY seq DESC",
+  [S_JOURNAL_DROP] = "DELETE FROM one_journal WHERE stream = ?1",
 };
 
 static const char schema_sql[] =
@@ -78,7 +88,10 @@ static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS one_index_entries(ix INTEGER NOT NULL, key BLOB NOT NULL,"
   "  id TEXT NOT NULL, PRIMARY KEY(ix, key)) WITHOUT ROWID;"
   "CREATE TABLE IF NOT EXISTS one_changes(seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL,"
-  "  id TEXT NOT NULL, kind INTEGER NOT NULL);";
+  "  id TEXT NOT NULL, kind INTEGER NOT NULL);"
+  "CREATE TABLE IF NOT EXISTS one_journal(seq INTEGER PRIMARY KEY, stream TEXT NOT NULL,"
+  "  body TEXT NOT NULL);"
+  "CREATE INDEX IF NOT EXISTS one_journal_stream ON one_journal(stream, seq);";
 
 /* Changes kept in the log; older ones are pruned now and then. */
 #define CHANGES_KEPT 100000
@@ -264,6 +277,129 @@ static int sq_meta_set(void *p, const char *key, const char *value, struct err *
   sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
   return step_done(c, s, "cannot write metadata", err);
+}
+
+static int sq_meta_del(void *p, const char *key, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_META_DEL);
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  return step_done(c, s, "cannot write metadata", err);
+}
+
+/* Runs a prepared statement, handing each row's (integer, text) columns to
+ * fn; fn returns nonzero to stop with that code. */
+static int each_row(struct conn *c, sqlite3_stmt *s, const char *what,
+                    int (*fn)(void *arg, sqlite3_stmt *row), void *arg, struct err *err)
+{
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int stop = fn(arg, s);
+    if (stop) {
+      sqlite3_reset(s);
+      return stop;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(c, err, what);
+}
+
+struct kv_arg {
+  int (*fn)(void *arg, const char *key, const char *value);
+  void *arg;
+};
+
+static int kv_row(void *p, sqlite3_stmt *row)
+{
+  struct kv_arg *a = p;
+  return a->fn(a->arg, (const char *)sqlite3_column_text(row, 0),
+               (const char *)sqlite3_column_text(row, 1));
+}
+
+static int sq_meta_list(void *p, const char *prefix,
+                        int (*fn)(void *arg, const char *key, const char *value), void *arg,
+                        struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_META_LIST);
+  sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+  struct kv_arg a = {fn, arg};
+  return each_row(c, s, "cannot read metadata", kv_row, &a, err);
+}
+
+static int sq_journal_add(void *p, const char *stream, const char *body, int64_t *seq,
+                          struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_JOURNAL_ADD);
+  sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, body, -1, SQLITE_STATIC);
+  int rc = step_done(c, s, "cannot write the journal", err);
+  if (!rc && seq)
+    *seq = sqlite3_last_insert_rowid(c->db);
+  return rc;
+}
+
+struct journal_arg {
+  int (*fn)(void *arg, int64_t seq, const char *body);
+  void *arg;
+};
+
+static int journal_row(void *p, sqlite3_stmt *row)
+{
+  struct journal_arg *a = p;
+  return a->fn(a->arg, sqlite3_column_int64(row, 0), (const char *)sqlite3_column_text(row, 1));
+}
+
+static int sq_journal_scan(void *p, const char *stream, int desc,
+                           int (*fn)(void *arg, int64_t seq, const char *body), void *arg,
+                           struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, desc ? S_JOURNAL_DESC : S_JOURNAL_ASC);
+  sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+  struct journal_arg a = {fn, arg};
+  return each_row(c, s, "cannot read the journal", journal_row, &a, err);
+}
+
+static int sq_journal_drop(void *p, const char *stream, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_JOURNAL_DROP);
+  sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+  return step_done(c, s, "cannot write the journal", err);
+}
+
+/* An online copy with SQLite's backup API: writers go on while it runs (a
+ * write by another connection restarts the copy, which is why it goes in
+ * steps with a pause between them). */
+static int sq_backup(void *p, const char *path, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3 *dest = NULL;
+  if (sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    int rc = err_set(err, E_IO, "cannot create the backup %s: %s", path,
+                     dest ? sqlite3_errmsg(dest) : "out of memory");
+    sqlite3_close(dest);
+    return rc;
+  }
+  sqlite3_backup *b = sqlite3_backup_init(dest, "main", c->db, "main");
+  int rc = b ? SQLITE_OK : sqlite3_errcode(dest);
+  while (b && (rc = sqlite3_backup_step(b, 4096)) == SQLITE_OK)
+    ;
+  while (b && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)) {
+    sleep_ms(10);
+    rc = sqlite3_backup_step(b, 4096);
+    while (rc == SQLITE_OK)
+      rc = sqlite3_backup_step(b, 4096);
+  }
+  if (b)
+    sqlite3_backup_finish(b);
+  int out = 0;
+  if (rc != SQLITE_DONE)
+    out = err_set(err, E_IO, "backup to %s failed: %s", path, sqlite3_errmsg(dest));
+  sqlite3_close(dest);
+  return out;
 }
 
 static int sq_doc_get(void *p, const char *id, uint32_t *table, char **body, struct err *err)
@@ -500,5 +636,6 @@ const struct backend store_sqlite_backend = {
   "sqlite", sq_connect, sq_disconnect, sq_begin, sq_commit, sq_rollback, sq_meta_get,
   sq_meta_set, sq_doc_get, sq_doc_insert, sq_doc_update, sq_doc_delete, sq_entry_put,
   sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
-  sq_index_drop, sq_change_add, sq_changes, sq_change_bounds,
+  sq_index_drop, sq_change_add, sq_changes, sq_change_bounds, sq_meta_del, sq_meta_list,
+  sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup,
 };

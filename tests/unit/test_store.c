@@ -624,3 +624,69 @@ Test(store, tables_keep_the_numbers_an_import_gives_them)
   json_decref(doc);
   store_rollback(tx);
 }
+
+static int collect_kv(void *arg, const char *key, const char *value)
+{
+  json_object_set_new(arg, key, json_string(value));
+  return 0;
+}
+
+static int collect_journal(void *arg, int64_t seq, const char *body)
+{
+  (void)seq;
+  json_array_append_new(arg, json_string(body));
+  return 0;
+}
+
+Test(store, metadata_journals_and_online_backup)
+{
+  struct err err = ERR_INIT;
+  struct store_tx *tx = NULL;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  cr_assert_eq(store_meta_set(tx, "migrate.a", "1", &err), 0);
+  cr_assert_eq(store_meta_set(tx, "migrate.b", "2", &err), 0);
+  cr_assert_eq(store_meta_set(tx, "other", "3", &err), 0);
+  cr_assert_eq(store_journal_add(tx, "log", "first", NULL, &err), 0);
+  cr_assert_eq(store_journal_add(tx, "log", "second", NULL, &err), 0);
+  cr_assert_eq(store_journal_add(tx, "undo", "x", NULL, &err), 0);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  char id[CID_MAX];
+  insert("users", "{\"name\":\"Ada\"}", id);
+
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *kv = json_object(), *entries = json_array();
+  cr_assert_eq(store_meta_list(tx, "migrate.", collect_kv, kv, &err), 0);
+  cr_expect_eq(json_object_size(kv), 2);
+  cr_expect_str_eq(json_string_value(json_object_get(kv, "migrate.b")), "2");
+  char *v = NULL;
+  cr_expect_eq(store_meta_get(tx, "schema_name", &v, &err), E_NOTFOUND,
+               "the store's own metadata is apart");
+  cr_assert_eq(store_meta_set(tx, "migrate.a", NULL, &err), 0);
+  cr_expect_eq(store_meta_get(tx, "migrate.a", &v, &err), E_NOTFOUND);
+  cr_assert_eq(store_journal_scan(tx, "log", 1, collect_journal, entries, &err), 0);
+  cr_expect_eq(json_array_size(entries), 2);
+  cr_expect_str_eq(json_string_value(json_array_get(entries, 0)), "second");
+  cr_assert_eq(store_journal_drop(tx, "log", &err), 0);
+  json_array_clear(entries);
+  cr_assert_eq(store_journal_scan(tx, "log", 0, collect_journal, entries, &err), 0);
+  cr_expect_eq(json_array_size(entries), 0);
+  /* a backup runs while this write transaction is open, and sees the last commit */
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/backup.db", dir) > 0);
+  cr_assert_eq(store_backup(st, path, &err), 0, "%s", err.msg);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  struct store_options o = {path, STORE_SYNC_FULL, 1};
+  struct store *b = NULL;
+  cr_assert_eq(store_open(&o, &b, &err), 0, "%s", err.msg);
+  cr_assert_eq(store_begin(b, STORE_READ, &tx, &err), 0);
+  json_t *doc = NULL;
+  cr_expect_eq(store_get(tx, id, &doc, NULL, &err), 0);
+  cr_expect_eq(store_meta_get(tx, "migrate.a", &v, &err), 0, "the backup predates the delete");
+  one_free(v);
+  json_decref(doc);
+  store_rollback(tx);
+  store_close(b);
+  free(path);
+  json_decref(kv);
+  json_decref(entries);
+}
