@@ -11,6 +11,7 @@ import { schedulingTables } from "./scheduling";
 import { learningTables } from "./learning";
 import { commerceTables } from "./commerce";
 import { accountTables } from "./accounts";
+import { migrationTables } from "./migration";
 
 export default defineSchema({
   ...peopleTables,
@@ -21,4 +22,5 @@ export default defineSchema({
   ...learningTables,
   ...commerceTables,
   ...accountTables,
+  ...migrationTables,
 });

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const builtin_names[] = {"agent-inbox", "one", NULL};
+static const char *const builtin_names[] = {"agent-inbox", "one-expand", "one", NULL};
 
 const char *const *schema_builtin_names(void) { return builtin_names; }
 

@@ -290,13 +290,13 @@ static enum diff_class classify(const struct validator *vf, int ofrom, const str
   unsigned kf = base_kinds(vf), kt = base_kinds(vt);
   /* names becoming ids (also inside arrays) is a conversion, not a filter */
   unsigned id = 1u << VK_ID | 1u << (16 + VK_ID), str = 1u << VK_STRING | 1u << (16 + VK_STRING);
-  if (!(kf & kt) || ((kt & id) && !(kf & id) && (kf & str))) {
-    *note = "values change representation and must be converted";
-    return DIFF_TYPE_CHANGE;
-  }
   if (fwd) {
     *note = "the target accepts every value the source did";
     return DIFF_WIDENING;
+  }
+  if (!(kf & kt) || ((kt & id) && !(kf & id) && (kf & str))) {
+    *note = "values change representation and must be converted";
+    return DIFF_TYPE_CHANGE;
   }
   if (back) {
     *note = ofrom && !oto ? "optional becomes required: documents without it need a value"

@@ -174,3 +174,26 @@ Test(diff, data_counts_match_the_fixture, .init = setup, .fini = teardown, .time
   free(out);
   free(err);
 }
+
+/* The expanded schema must accept every document of both ends of the
+ * migration: from either end to it, only additions and widenings. */
+Test(diff, one_expand_accepts_both_shapes)
+{
+  static const char *const ends[] = {"agent-inbox", "one"};
+  struct schema *mid = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(schema_load("one-expand", &mid, &err), 0, "%s", err.msg);
+  for (size_t k = 0; k < 2; k++) {
+    struct schema *end = NULL;
+    cr_assert_eq(schema_load(ends[k], &end, &err), 0);
+    struct schema_diff d;
+    cr_assert_eq(schema_diff(end, mid, &d, &err), 0);
+    for (size_t i = 0; i < d.n; i++)
+      cr_expect(d.f[i].cls == DIFF_SAFE_ADDITION || d.f[i].cls == DIFF_WIDENING,
+                "%s -> one-expand: %s.%s is a %s", ends[k], d.f[i].table, d.f[i].name,
+                diff_class_name(d.f[i].cls));
+    schema_diff_release(&d);
+    schema_free(end);
+  }
+  schema_free(mid);
+}
