@@ -64,6 +64,36 @@ static const struct command commands[] = {
    "as a snapshot in Convex's current format, from one consistent read, while\n"
    "the server keeps serving. `one import` of it gives back identical\n"
    "documents, and `npx convex import` can load it. OUT must not exist."},
+  {"migrate status", cmd_migrate, "one migrate status [--json]",
+   "where the migration to ONE stands: schema, steps done, progress",
+   "Prints the schema in force, how many steps of the agent-inbox -> one chain\n"
+   "are done, each step's state and counts, and who holds the migration lock."},
+  {"migrate plan", cmd_migrate, "one migrate plan [--json]", "list the steps of the migration",
+   "Lists the chain's steps in order: expand, the backfills, contract, with\n"
+   "what each does and the schema in force after it."},
+  {"migrate up", cmd_migrate, "one migrate up [--to STEP] [--batch N] [--backup-dir DIR]",
+   "run the migration steps (all but contract, or up to STEP)",
+   "Runs the steps after the current position, up to STEP (default: every\n"
+   "step but contract), while the server keeps serving. Before each step an\n"
+   "online backup goes into DIR (default: backups/ beside the database).\n"
+   "Backfills rewrite N documents per transaction (default 500) and save a\n"
+   "checkpoint with each, so a killed run continues where it stopped. Only\n"
+   "one migration runs at a time."},
+  {"migrate down", cmd_migrate, "one migrate down [--to STEP|agent-inbox] [--batch N]",
+   "reverse migration steps (all of them, or back to just after STEP)",
+   "Reverses the steps done, newest first, down to just after STEP (default:\n"
+   "all, back to agent-inbox), each after an online backup. A backfill's\n"
+   "reverse puts back exactly the values it changed, keeping any value the\n"
+   "service wrote since, and deletes the documents it created. Reversing\n"
+   "expand is refused while a document would not fit agent-inbox."},
+  {"migrate contract", cmd_migrate, "one migrate contract --confirm",
+   "narrow to the one schema (after a passing verify)",
+   "The last step: moves every field the one schema has no place for into\n"
+   "migrationLegacy and puts one in force. Refused without --confirm, before\n"
+   "every backfill is done, and unless 'one migrate verify' passed at the\n"
+   "current position."},
+  {"migrate log", cmd_migrate, "one migrate log", "print the migration log (JSON)",
+   "Prints every step's start, end, failure and backup as JSON, oldest first."},
   {"schema show", cmd_schema_show, "one schema show NAME|PATH [--json]",
    "print a schema canonically",
    "Parses a built-in schema (agent-inbox, one), a schema file, or a folder\n"

@@ -74,5 +74,6 @@ int cmd_db_status(struct cli *c);
 int cmd_db_init(struct cli *c);
 int cmd_import(struct cli *c);
 int cmd_export(struct cli *c);
+int cmd_migrate(struct cli *c);
 
 #endif

@@ -1,0 +1,124 @@
+/* cmd_migrate: `one migrate status|plan|up|down|contract|log`. */
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "migrate/chain.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cli_opt run_opts[] = {{"to", 1, 0},         {"batch", 1, 0},
+                                          {"backup-dir", 1, 0}, {"confirm", 0, 0},
+                                          {"json", 0, 0},       {NULL, 0, 0}};
+
+static void on_progress(void *arg, const char *step, size_t done, size_t total)
+{
+  progress_update(arg, step, done, total);
+}
+
+static int print_json(json_t *v)
+{
+  char *text = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
+  if (text)
+    puts(text);
+  one_free(text);
+  json_decref(v);
+  return EXIT_OK;
+}
+
+static int fail(struct err *err, struct store *s)
+{
+  int rc = cli_fail(err);
+  err_clear(err);
+  store_close(s);
+  return rc;
+}
+
+static void print_status(const json_t *st)
+{
+  printf("schema    %s\nposition  %lld of %lld steps done\n",
+         json_string_value(json_object_get(st, "schema")),
+         (long long)json_integer_value(json_object_get(st, "position")),
+         (long long)json_integer_value(json_object_get(st, "count")));
+  const json_t *lock = json_object_get(st, "lock");
+  if (lock)
+    printf("running   pid %lld on %s since %s\n",
+           (long long)json_integer_value(json_object_get(lock, "pid")),
+           json_string_value(json_object_get(lock, "host")),
+           json_string_value(json_object_get(lock, "since")));
+  printf("\n");
+  size_t i;
+  const json_t *row;
+  json_array_foreach(json_object_get(st, "steps"), i, row) {
+    const char *state = json_string_value(json_object_get(row, "state"));
+    printf("  %zu. %-26s %-9s %-9s", i + 1, json_string_value(json_object_get(row, "name")),
+           json_string_value(json_object_get(row, "kind")), state ? state : "pending");
+    if (json_object_get(row, "processed"))
+      printf(" %lld documents, %lld changed",
+             (long long)json_integer_value(json_object_get(row, "processed")),
+             (long long)json_integer_value(json_object_get(row, "changed")));
+    printf("\n     %s\n", json_string_value(json_object_get(row, "summary")));
+  }
+}
+
+int cmd_migrate(struct cli *c)
+{
+  int rc = cli_args(c, run_opts, 0, 0);
+  if (rc)
+    return rc;
+  const char *what = strrchr(c->cmd, ' ') + 1;
+  if (strcmp(what, "plan") == 0) {
+    json_t *plan = migrate_plan();
+    if (cli_flag(c, "json"))
+      return print_json(plan);
+    size_t i;
+    json_t *row;
+    json_array_foreach(plan, i, row)
+      printf("%zu. %-26s %-9s -> %s\n   %s\n", i + 1,
+             json_string_value(json_object_get(row, "name")),
+             json_string_value(json_object_get(row, "kind")),
+             json_string_value(json_object_get(row, "schema")),
+             json_string_value(json_object_get(row, "summary")));
+    json_decref(plan);
+    return EXIT_OK;
+  }
+  struct err err = ERR_INIT;
+  struct store *s = NULL;
+  if (cli_open(c, 1, &s, &err))
+    return fail(&err, s);
+  struct progress p;
+  progress_init(&p);
+  const char *batch = cli_opt(c, "batch");
+  struct migrate_opts o = {batch ? (size_t)strtoul(batch, NULL, 10) : 0,
+                           cli_opt(c, "backup-dir"), c->db_path, on_progress, &p, 0};
+  const char *crash = getenv("ONE_TEST_CRASH_AFTER_BATCHES");
+  if (crash)
+    o.crash_after = (size_t)strtoul(crash, NULL, 10);
+  if (batch && (o.batch < 1 || o.batch > STORE_MAX_PAGE)) {
+    store_close(s);
+    return cli_usage(c, "--batch takes 1 to %d", STORE_MAX_PAGE);
+  }
+  if (strcmp(what, "up") == 0)
+    rc = migrate_up(s, cli_opt(c, "to"), &o, &err);
+  else if (strcmp(what, "down") == 0)
+    rc = migrate_down(s, cli_opt(c, "to"), &o, &err);
+  else if (strcmp(what, "contract") == 0)
+    rc = migrate_contract(s, cli_flag(c, "confirm"), &o, &err);
+  progress_done(&p);
+  if (rc)
+    return fail(&err, s);
+  json_t *out = NULL;
+  if (strcmp(what, "log") == 0)
+    rc = migrate_log(s, &out, &err);
+  else
+    rc = migrate_status(s, &out, &err);
+  if (rc)
+    return fail(&err, s);
+  store_close(s);
+  if (cli_flag(c, "json") || strcmp(what, "log") == 0)
+    return print_json(out);
+  print_status(out);
+  json_decref(out);
+  return EXIT_OK;
+}

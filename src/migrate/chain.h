@@ -1,0 +1,70 @@
+/* chain: the migration from agent-inbox to ONE as a chain of steps, run up
+ * and down on a live database.
+ *
+ * The steps (migrate/steps.c): expand (puts the one-expand schema in force),
+ * backfills (rewrite documents in bounded batches), contract (moves the
+ * fields ONE has no place for into migrationLegacy and puts the one schema
+ * in force). Their order is the plan; the position is the last step done.
+ *
+ * How a step runs, in both directions:
+ *   - one migration at a time: a lock in the database (migrate.lock) names
+ *     its holder; a second runner is refused with who holds it;
+ *   - an online backup of the database into the backup folder first;
+ *   - a backfill walks its tables in _creationTime order, `batch` documents
+ *     per transaction; each transaction writes the documents, an undo record
+ *     of exactly what it changed (journal "undo:<step>") and the checkpoint,
+ *     so a killed run resumes where it stopped and ends identical;
+ *   - down applies the undo records newest first: a field goes back to its
+ *     old value where it still holds what the step wrote (a later write by
+ *     the service is kept and counted), documents the step created are
+ *     deleted;
+ *   - every start, end, failure and verification goes to the migration log
+ *     (journal "migration.log").
+ * The service keeps serving throughout: each batch is a short transaction
+ * like any request's. */
+#ifndef ONE_MIGRATE_CHAIN_H
+#define ONE_MIGRATE_CHAIN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "store/store.h"
+#include "util/err.h"
+
+struct migrate_opts {
+  size_t batch;              /* documents per transaction (default 500) */
+  const char *backup_dir;    /* default: "backups" beside the database */
+  const char *db_path;       /* for naming backups */
+  /* progress of the running step: done of total documents */
+  void (*progress)(void *arg, const char *step, size_t done, size_t total);
+  void *arg;
+  /* tests: exit(3) after this many committed batches (0: never) */
+  size_t crash_after;
+};
+
+/* The plan: [{"name","kind","summary","schema"}] in order (a new value). */
+json_t *migrate_plan(void);
+
+/* Where the database stands: {"schema", "position" (steps done), "count",
+ * "steps": [{"name", "kind", "summary", "state", "processed", "changed",
+ * "finished"}], "lock", "verified"} (a new value in *out). */
+int migrate_status(struct store *s, json_t **out, struct err *err);
+
+/* Runs the steps after the current position up to and including `to` (a
+ * step name; NULL: every step but contract). Contract runs only through
+ * migrate_contract. */
+int migrate_up(struct store *s, const char *to, const struct migrate_opts *o, struct err *err);
+
+/* Reverses steps from the current position down to just after `to` (a step
+ * name, or "agent-inbox" / NULL for all of them). */
+int migrate_down(struct store *s, const char *to, const struct migrate_opts *o, struct err *err);
+
+/* Runs the contract step: refused without confirm, and unless the last
+ * verification passed at the current position. */
+int migrate_contract(struct store *s, int confirm, const struct migrate_opts *o,
+                     struct err *err);
+
+/* The migration log, oldest first (a new array in *out). */
+int migrate_log(struct store *s, json_t **out, struct err *err);
+
+#endif

@@ -1,0 +1,47 @@
+/* steps: the steps of the agent-inbox -> ONE chain, as data and rewrite
+ * functions (the engine that runs them is migrate/chain.c).
+ *
+ * A rewrite sees one document and answers with a patch (fields to set,
+ * store_undefined() to remove) or none. It may create documents through
+ * mctx_insert, which records them so that down deletes them. It must be
+ * idempotent: a document it already rewrote needs no patch, so a resumed or
+ * repeated run changes nothing twice. docs/migrations.md says why each
+ * conversion is what it is. */
+#ifndef ONE_MIGRATE_STEPS_H
+#define ONE_MIGRATE_STEPS_H
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+enum mstep_kind { MSTEP_EXPAND, MSTEP_BACKFILL, MSTEP_CONTRACT };
+
+struct mctx {
+  struct store_tx *tx;       /* the batch's write transaction */
+  const char *step;
+  json_t *created;           /* ids created in this batch, for the undo record */
+  json_t *memo;              /* per-run memo a step may use (an object) */
+  const struct schema *target; /* contract: the schema that will be in force */
+};
+
+typedef int (*mstep_rewrite)(struct mctx *m, const char *table, const json_t *doc,
+                             json_t **patch, struct err *err);
+
+struct mstep {
+  const char *name;
+  enum mstep_kind kind;
+  const char *summary;
+  const char *schema_up;     /* expand, contract: the schema up puts in force */
+  const char *schema_down;   /* and the one down puts back */
+  const char *const *tables; /* backfill, contract: the tables walked, in order */
+  mstep_rewrite rewrite;
+};
+
+/* The chain, in order. */
+const struct mstep *steps_list(size_t *n);
+
+/* Inserts a document on behalf of the running step and records it. */
+int mctx_insert(struct mctx *m, const char *table, const json_t *fields, char id[CID_MAX],
+                struct err *err);
+
+#endif

@@ -1,0 +1,158 @@
+/* Tests of the migration chain as an operator runs it: up and down give
+ * back the imported documents exactly; a killed run resumes; a second
+ * runner is refused; contract is refused without --confirm and before a
+ * verification. On fixtures from tests/fixtures/gen_agent_inbox.py. */
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *dir;
+static void setup(void) { dir = tu_tmpdir(); }
+static void teardown(void)
+{
+  tu_rmdir(dir);
+  free(dir);
+}
+
+TestSuite(migrate, .init = setup, .fini = teardown, .timeout = 300);
+
+static int sh(const char *cmdline, char **out, char **err)
+{
+  char *cmd = NULL;
+  cr_assert(asprintf(&cmd, "cd '%s' && %s", dir, cmdline) > 0);
+  int rc = tu_run(cmd, out, err);
+  free(cmd);
+  return rc;
+}
+
+static int one(const char *args, char **out, char **err)
+{
+  char *cmd = NULL;
+  cr_assert(asprintf(&cmd, "'%s' --db a.db %s", ONE_BINARY, args) > 0);
+  int rc = sh(cmd, out, err);
+  free(cmd);
+  return rc;
+}
+
+static void import_fixture(const char *args)
+{
+  char *cmd = NULL;
+  cr_assert(asprintf(&cmd, "python3 '%s/tests/fixtures/gen_agent_inbox.py' in.zip %s 2>/dev/null "
+                     "&& '%s' --db a.db import in.zip >/dev/null", ONE_SOURCE_DIR, args,
+                     ONE_BINARY) > 0);
+  cr_assert_eq(sh(cmd, NULL, NULL), 0, "%s", cmd);
+  free(cmd);
+}
+
+static char *docs(const char *zip)
+{
+  char *cmd = NULL, *out = NULL;
+  cr_assert(asprintf(&cmd, "python3 '%s/tests/fixtures/snapshot_docs.py' %s", ONE_SOURCE_DIR,
+                     zip) > 0);
+  cr_assert_eq(sh(cmd, &out, NULL), 0);
+  free(cmd);
+  return out;
+}
+
+Test(migrate, up_then_down_gives_back_the_imported_documents)
+{
+  import_fixture("--seed 21 --messages 400");
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(one("migrate up --batch 37", &out, &err), 0, "%s", err);
+  cr_expect(strstr(out, "schema    one-expand") && strstr(out, "7 of 8 steps done"), "%s", out);
+  free(out);
+  free(err);
+  /* the backfilled data has what ONE needs */
+  cr_assert_eq(one("schema diff one-expand one --data --json", &out, NULL), 0);
+  json_t *j = tu_json(out);
+  free(out);
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(j, "findings"), i, f) {
+    const char *cls = json_string_value(json_object_get(f, "class"));
+    if (strcmp(cls, "narrowing") == 0)
+      cr_expect_eq(json_integer_value(json_object_get(f, "documents")), 0,
+                   "%s.%s still refused by one", json_string_value(json_object_get(f, "table")),
+                   json_string_value(json_object_get(f, "name")));
+  }
+  json_decref(j);
+  /* eight backups, one before each step */
+  cr_assert_eq(sh("ls backups | wc -l", &out, NULL), 0);
+  cr_expect_eq(atoi(out), 7);
+  free(out);
+  cr_assert_eq(one("migrate down --batch 50", &out, &err), 0, "%s", err);
+  cr_expect(strstr(out, "schema    agent-inbox") && strstr(out, "0 of 8"), "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(one("export back.zip", NULL, NULL), 0);
+  char *want = docs("in.zip"), *got = docs("back.zip");
+  cr_expect_str_eq(got, want);
+  free(want);
+  free(got);
+  cr_assert_eq(one("migrate log", &out, NULL), 0);
+  cr_expect(strstr(out, "\"event\": \"backup\"") && strstr(out, "\"direction\": \"down\""));
+  free(out);
+}
+
+Test(migrate, a_killed_backfill_resumes_where_it_stopped)
+{
+  import_fixture("--seed 22 --messages 300");
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(one("migrate up --to expand", NULL, NULL), 0);
+  /* killed after 3 batches of 20 documents of backfill-created-at */
+  cr_expect_eq(sh("ONE_TEST_CRASH_AFTER_BATCHES=3 '" ONE_BINARY "' --db a.db migrate up "
+                  "--batch 20", NULL, NULL), 3);
+  cr_assert_eq(one("migrate status --json", &out, NULL), 0);
+  json_t *st = tu_json(out);
+  free(out);
+  json_t *step = json_array_get(json_object_get(st, "steps"), 1);
+  cr_expect_str_eq(json_string_value(json_object_get(step, "state")), "running");
+  json_int_t done = json_integer_value(json_object_get(step, "processed"));
+  cr_expect(done > 0 && done < 400, "3 batches done, then killed: %lld", (long long)done);
+  json_decref(st);
+  /* the dead runner's lock does not stop the next run, which finishes */
+  cr_assert_eq(one("migrate up --batch 20", &out, &err), 0, "%s", err);
+  cr_expect(strstr(out, "7 of 8 steps done"), "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(one("migrate down", NULL, NULL), 0);
+  cr_assert_eq(one("export back.zip", NULL, NULL), 0);
+  char *want = docs("in.zip"), *got = docs("back.zip");
+  cr_expect_str_eq(got, want);
+  free(want);
+  free(got);
+}
+
+Test(migrate, refusals)
+{
+  import_fixture("--seed 23 --messages 50");
+  char *err = NULL;
+  cr_expect_eq(one("migrate contract", NULL, &err), 1);
+  cr_expect(strstr(err, "--confirm"), "%s", err);
+  free(err);
+  cr_expect_eq(one("migrate contract --confirm", NULL, &err), 1);
+  cr_expect(strstr(err, "after every backfill"), "%s", err);
+  free(err);
+  cr_assert_eq(one("migrate up", NULL, NULL), 0);
+  cr_expect_eq(one("migrate contract --confirm", NULL, &err), 1);
+  cr_expect(strstr(err, "verify"), "%s", err);
+  free(err);
+  cr_expect_eq(one("migrate up --to nothing", NULL, &err), 1);
+  cr_expect(strstr(err, "no step 'nothing'"), "%s", err);
+  free(err);
+  /* a lock held by a live process refuses a second runner */
+  char host[256] = "", *sql = NULL;
+  gethostname(host, sizeof host - 1);
+  cr_assert(asprintf(&sql, "insert into one_meta values('app:migrate.lock', "
+                     "'{\"pid\":1,\"host\":\"%s\",\"since\":\"x\"}');\n", host) > 0);
+  tu_write(dir, "lock.sql", sql);
+  free(sql);
+  cr_assert_eq(sh("sqlite3 a.db < lock.sql", NULL, NULL), 0);
+  cr_expect_eq(one("migrate down", NULL, &err), 1);
+  cr_expect(strstr(err, "another migration is running (pid 1"), "%s", err);
+  free(err);
+}
