@@ -86,6 +86,14 @@ static const struct command commands[] = {
    "reverse puts back exactly the values it changed, keeping any value the\n"
    "service wrote since, and deletes the documents it created. Reversing\n"
    "expand is refused while a document would not fit agent-inbox."},
+  {"migrate verify", cmd_migrate, "one migrate verify [--json]",
+   "check the database at its migration position",
+   "Checks, from one consistent read: every document validates against the\n"
+   "schema in force; every id a document holds names a document that exists;\n"
+   "every backfill done has nothing left to do; and each table keeps the\n"
+   "documents and the values of the fields no step writes that it had before\n"
+   "the first step (count and checksum; tables the service wrote to since are\n"
+   "listed, not compared). Exits 1 when a check fails. Contract needs a pass."},
   {"migrate contract", cmd_migrate, "one migrate contract --confirm",
    "narrow to the one schema (after a passing verify)",
    "The last step: moves every field the one schema has no place for into\n"

@@ -1,4 +1,4 @@
-/* cmd_migrate: `one migrate status|plan|up|down|contract|log`. */
+/* cmd_migrate: `one migrate status|plan|up|down|verify|contract|log`. */
 #include "cli/cli.h"
 #include "cli/progress.h"
 #include "migrate/chain.h"
@@ -62,6 +62,47 @@ static void print_status(const json_t *st)
   }
 }
 
+static void print_verify(const json_t *v)
+{
+  int ok = json_is_true(json_object_get(v, "ok"));
+  printf("verify: %s at schema %s, %lld steps done\n", ok ? "passed" : "FAILED",
+         json_string_value(json_object_get(v, "schema")),
+         (long long)json_integer_value(json_object_get(v, "position")));
+  size_t i;
+  const json_t *x;
+  json_array_foreach(json_object_get(v, "problems"), i, x) {
+    printf("  %s: %lld invalid documents, %lld dangling references\n",
+           json_string_value(json_object_get(x, "table")),
+           (long long)json_integer_value(json_object_get(x, "invalid")),
+           (long long)json_integer_value(json_object_get(x, "dangling")));
+    size_t k;
+    const json_t *ex;
+    json_array_foreach(json_object_get(x, "examples"), k, ex)
+      printf("      %s\n", json_string_value(ex));
+  }
+  json_array_foreach(json_object_get(v, "incomplete"), i, x)
+    printf("  %s: %lld documents of %s still need it\n",
+           json_string_value(json_object_get(x, "step")),
+           (long long)json_integer_value(json_object_get(x, "documents")),
+           json_string_value(json_object_get(x, "table")));
+  json_array_foreach(json_object_get(v, "changed"), i, x)
+    printf("  %s: %lld documents and checksum %s at the baseline, now %lld and %s\n",
+           json_string_value(json_object_get(x, "table")),
+           (long long)json_integer_value(json_object_get(x, "count")),
+           json_string_value(json_object_get(x, "sum")),
+           (long long)json_integer_value(json_object_get(x, "nowCount")),
+           json_string_value(json_object_get(x, "nowSum")));
+  const char *t;
+  const json_t *n;
+  json_object_foreach((json_t *)json_object_get(v, "writtenByService"), t, n)
+    printf("  %s: %lld writes by the service since the baseline (not compared)\n", t,
+           (long long)json_integer_value(n));
+  if (!json_is_true(json_object_get(v, "baseline")))
+    printf("  no baseline yet: counts and checksums are compared once 'migrate up' has run\n");
+  printf("  values kept aside in migrationLegacy: %lld documents\n",
+         (long long)json_integer_value(json_object_get(v, "migrationLegacy")));
+}
+
 int cmd_migrate(struct cli *c)
 {
   int rc = cli_args(c, run_opts, 0, 0);
@@ -109,6 +150,20 @@ int cmd_migrate(struct cli *c)
   if (rc)
     return fail(&err, s);
   json_t *out = NULL;
+  if (strcmp(what, "verify") == 0) {
+    rc = migrate_verify(s, &out, &err);
+    store_close(s);
+    if (rc)
+      return fail(&err, NULL);
+    int ok = json_is_true(json_object_get(out, "ok"));
+    if (cli_flag(c, "json")) {
+      print_json(out);
+    } else {
+      print_verify(out);
+      json_decref(out);
+    }
+    return ok ? EXIT_OK : EXIT_FAIL;
+  }
   if (strcmp(what, "log") == 0)
     rc = migrate_log(s, &out, &err);
   else

@@ -561,7 +561,7 @@ static int step_index(const char *name, size_t *out)
 
 /* The number of steps done, from the start of the chain (they are done in
  * order, so this is the position). */
-static int position(struct store *s, size_t *pos, struct err *err)
+int migrate_position(struct store *s, size_t *pos, struct err *err)
 {
   struct store_tx *tx = NULL;
   int rc = store_begin(s, STORE_READ, &tx, err);
@@ -613,13 +613,15 @@ static int run_range(struct store *s, void *arg, struct err *err)
   store_schema_name(tx, name, sizeof name);
   store_rollback(tx);
   size_t pos = 0;
-  if ((rc = position(s, &pos, err)))
+  if ((rc = migrate_position(s, &pos, err)))
     return rc;
   const char *expected = pos == 0 ? "agent-inbox" : pos >= n ? "one" : "one-expand";
   if (strcmp(name, expected) != 0)
     return err_set(err, E_CONFLICT, "the database is at schema '%s', not '%s' as the migration "
                    "position (%zu of %zu steps done) says; nothing was changed",
                    name[0] ? name : "none", expected, pos, n);
+  if (!a->down && a->from == 0)
+    rc = migrate_baseline(s, err); /* what verify compares with, taken before anything changes */
   if (!a->down)
     for (size_t i = a->from; !rc && i < a->to; i++)
       rc = run_up(s, &st[i], a->o, err);
@@ -639,7 +641,7 @@ int migrate_up(struct store *s, const char *to, const struct migrate_opts *o, st
   if (target == n)
     return err_set(err, E_INVALID, "contract runs only with 'one migrate contract --confirm'");
   size_t pos = 0;
-  int rc = position(s, &pos, err);
+  int rc = migrate_position(s, &pos, err);
   if (rc || target <= pos)
     return rc; /* already there */
   struct run_arg a = {pos, target, 0, o};
@@ -655,7 +657,7 @@ int migrate_down(struct store *s, const char *to, const struct migrate_opts *o, 
     target++; /* keep `to` itself */
   }
   size_t pos = 0;
-  int rc = position(s, &pos, err);
+  int rc = migrate_position(s, &pos, err);
   if (rc || target >= pos)
     return rc;
   struct run_arg a = {pos, target, 1, o};
@@ -671,7 +673,7 @@ int migrate_contract(struct store *s, int confirm, const struct migrate_opts *o,
                    "'one migrate contract --confirm'");
   size_t n, pos = 0;
   steps_list(&n);
-  int rc = position(s, &pos, err);
+  int rc = migrate_position(s, &pos, err);
   if (rc)
     return rc;
   if (pos >= n)

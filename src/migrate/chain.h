@@ -64,6 +64,21 @@ int migrate_down(struct store *s, const char *to, const struct migrate_opts *o, 
 int migrate_contract(struct store *s, int confirm, const struct migrate_opts *o,
                      struct err *err);
 
+/* The number of steps done (the position in the chain). */
+int migrate_position(struct store *s, size_t *pos, struct err *err);
+
+/* Records the baseline verify compares with: per table, the document count
+ * and a checksum of the fields no step writes. Taken before the first step. */
+int migrate_baseline(struct store *s, struct err *err);
+
+/* Checks the database at its position (migrate/verify.c): {"ok", "schema",
+ * "position", "problems" (invalid documents and dangling references by
+ * table), "incomplete" (backfills with work left), "changed" (tables whose
+ * count or checksum moved from the baseline), "writtenByService",
+ * "migrationLegacy" (values kept aside)}. Records the outcome for contract
+ * and in the log. */
+int migrate_verify(struct store *s, json_t **report, struct err *err);
+
 /* The migration log, oldest first (a new array in *out). */
 int migrate_log(struct store *s, json_t **out, struct err *err);
 

@@ -430,30 +430,36 @@ static const char *const legacy_tables[] = {"users", "agents", "conversations",
                                             "conversationParticipants", "conversationMessages",
                                             NULL};
 
+static const char *const t_created_at[] = {"createdAt", NULL};
+static const char *const t_users[] = {"name", "email", "phoneNumbers", NULL};
+static const char *const t_prompt[] = {"prompt", NULL};
+static const char *const t_tools[] = {"tools", NULL};
+static const char *const t_author[] = {"authorParticipantId", NULL};
+
 static const struct mstep chain[] = {
   {"expand", MSTEP_EXPAND,
    "put one-expand in force: the new tables and indexes, new fields as optional, validators "
-   "widened to accept both shapes", "one-expand", "agent-inbox", NULL, NULL},
+   "widened to accept both shapes", "one-expand", "agent-inbox", NULL, NULL, NULL},
   {"backfill-created-at", MSTEP_BACKFILL,
    "createdAt from _creationTime on users, agents, conversations and messages", NULL, NULL,
-   created_at_tables, created_at},
+   created_at_tables, created_at, t_created_at},
   {"backfill-users", MSTEP_BACKFILL,
    "a name and an email for every user (derived where missing), phoneNumbers from phone",
-   NULL, NULL, users_tables, users},
+   NULL, NULL, users_tables, users, t_users},
   {"backfill-agent-prompts", MSTEP_BACKFILL,
    "prompt from personality, goal, systemPrompt and instructions", NULL, NULL, agents_tables,
-   agent_prompts},
+   agent_prompts, t_prompt},
   {"backfill-tools", MSTEP_BACKFILL,
-   "tool names become tools documents and their ids", NULL, NULL, agents_tables, tools},
+   "tool names become tools documents and their ids", NULL, NULL, agents_tables, tools, t_tools},
   {"backfill-director", MSTEP_BACKFILL,
    "the Director takes the triage agent's duty: it joins every conversation triage is in",
-   NULL, NULL, participants_tables, director},
+   NULL, NULL, participants_tables, director, NULL},
   {"backfill-system-authors", MSTEP_BACKFILL,
    "an author for every system message: the agent its meta names, else the Director", NULL,
-   NULL, messages_tables, system_authors},
+   NULL, messages_tables, system_authors, t_author},
   {"contract", MSTEP_CONTRACT,
    "move the fields ONE has no place for into migrationLegacy and put one in force",
-   "one", "one-expand", legacy_tables, contract},
+   "one", "one-expand", legacy_tables, contract, NULL},
 };
 
 const struct mstep *steps_list(size_t *n)

@@ -35,6 +35,7 @@ struct mstep {
   const char *schema_down;   /* and the one down puts back */
   const char *const *tables; /* backfill, contract: the tables walked, in order */
   mstep_rewrite rewrite;
+  const char *const *touches; /* the fields the step may write (verify's checksum skips them) */
 };
 
 /* The chain, in order. */

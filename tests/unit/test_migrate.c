@@ -58,6 +58,17 @@ static char *docs(const char *zip)
   return out;
 }
 
+/* The database holds exactly the documents the fixture was imported with. */
+static void expect_imported_documents(void)
+{
+  sh("rm -f back.zip", NULL, NULL);
+  cr_assert_eq(one("export back.zip", NULL, NULL), 0);
+  char *want = docs("in.zip"), *got = docs("back.zip");
+  cr_expect_str_eq(got, want);
+  free(want);
+  free(got);
+}
+
 Test(migrate, up_then_down_gives_back_the_imported_documents)
 {
   import_fixture("--seed 21 --messages 400");
@@ -88,11 +99,7 @@ Test(migrate, up_then_down_gives_back_the_imported_documents)
   cr_expect(strstr(out, "schema    agent-inbox") && strstr(out, "0 of 8"), "%s", out);
   free(out);
   free(err);
-  cr_assert_eq(one("export back.zip", NULL, NULL), 0);
-  char *want = docs("in.zip"), *got = docs("back.zip");
-  cr_expect_str_eq(got, want);
-  free(want);
-  free(got);
+  expect_imported_documents();
   cr_assert_eq(one("migrate log", &out, NULL), 0);
   cr_expect(strstr(out, "\"event\": \"backup\"") && strstr(out, "\"direction\": \"down\""));
   free(out);
@@ -120,11 +127,7 @@ Test(migrate, a_killed_backfill_resumes_where_it_stopped)
   free(out);
   free(err);
   cr_assert_eq(one("migrate down", NULL, NULL), 0);
-  cr_assert_eq(one("export back.zip", NULL, NULL), 0);
-  char *want = docs("in.zip"), *got = docs("back.zip");
-  cr_expect_str_eq(got, want);
-  free(want);
-  free(got);
+  expect_imported_documents();
 }
 
 Test(migrate, refusals)
@@ -155,4 +158,56 @@ Test(migrate, refusals)
   cr_expect_eq(one("migrate down", NULL, &err), 1);
   cr_expect(strstr(err, "another migration is running (pid 1"), "%s", err);
   free(err);
+}
+
+Test(migrate, the_whole_chain_with_verify_and_contract_and_back)
+{
+  import_fixture("--seed 24 --messages 300");
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(one("migrate up", NULL, NULL), 0);
+  cr_assert_eq(one("migrate verify", &out, &err), 0, "%s%s", out, err);
+  cr_expect(strstr(out, "verify: passed at schema one-expand, 7 steps done"), "%s", out);
+  free(out);
+  free(err);
+  cr_assert_eq(one("migrate contract --confirm", &out, &err), 0, "%s", err);
+  cr_expect(strstr(out, "schema    one") && strstr(out, "8 of 8"), "%s", out);
+  free(out);
+  free(err);
+  /* after contract: valid at one, and the moved values still add up */
+  cr_assert_eq(one("migrate verify --json", &out, NULL), 0, "%s", out);
+  json_t *v = tu_json(out);
+  free(out);
+  cr_expect(json_is_true(json_object_get(v, "ok")));
+  cr_expect(json_integer_value(json_object_get(v, "migrationLegacy")) > 0);
+  json_decref(v);
+  cr_assert_eq(one("migrate down", NULL, &err), 0, "%s", err);
+  free(err);
+  expect_imported_documents();
+}
+
+Test(migrate, verify_catches_damage)
+{
+  import_fixture("--seed 25 --messages 200");
+  char *out = NULL;
+  cr_assert_eq(one("migrate up", NULL, NULL), 0);
+  /* a backfilled value taken away again: the step is incomplete */
+  cr_assert_eq(sh("'" ONE_BINARY "' --db a.db data list users --limit 1 --json | python3 -c "
+                  "\"import json,sys;print(json.load(sys.stdin)['page'][0]['_id'])\" > uid", NULL,
+                  NULL), 0);
+  cr_assert_eq(sh("'" ONE_BINARY "' --db a.db data patch $(cat uid) --unset createdAt", NULL,
+                  NULL), 0);
+  cr_expect_eq(one("migrate verify", &out, NULL), 1);
+  cr_expect(strstr(out, "backfill-created-at: 1 documents of users still need it"), "%s", out);
+  free(out);
+  cr_expect_eq(one("migrate contract --confirm", NULL, NULL), 1, "a failed verify blocks contract");
+  cr_assert_eq(one("migrate down --to expand", NULL, NULL), 0); /* redo the step */
+  cr_assert_eq(one("migrate up", NULL, NULL), 0);
+  cr_assert_eq(one("migrate verify", NULL, NULL), 0);
+  /* damage behind the store's back: a value no step writes, and a lost document */
+  cr_assert_eq(sh("sqlite3 a.db \"update one_documents set body = replace(body, '\\\"title\\\":\\\"',"
+                  " '\\\"title\\\":\\\"x') where id in (select id from one_documents where body like "
+                  "'%\\\"title\\\":%' limit 1)\"", NULL, NULL), 0);
+  cr_expect_eq(one("migrate verify", &out, NULL), 1);
+  cr_expect(strstr(out, "conversations:") && strstr(out, "checksum"), "%s", out);
+  free(out);
 }
