@@ -102,6 +102,17 @@ static const struct command commands[] = {
    "current position."},
   {"migrate log", cmd_migrate, "one migrate log", "print the migration log (JSON)",
    "Prints every step's start, end, failure and backup as JSON, oldest first."},
+  {"backup list", cmd_backup_list, "one backup list [--backup-dir DIR] [--json]",
+   "list the backups the migration steps took",
+   "Lists the online backups in DIR (default: backups/ beside the database),\n"
+   "oldest first, with their size, when they were taken and which step they\n"
+   "precede (\"before-backfill-tools-up\")."},
+  {"restore", cmd_restore, "one restore BACKUP.db",
+   "put a backup back in place of the database",
+   "Replaces the database (--db) with a copy of BACKUP.db, after checking that\n"
+   "it is a ONE database. The database as it was is first saved beside it as\n"
+   "DB.<time>.before-restore.db, so a restore can itself be undone. Stop\n"
+   "'one serve' first: a running server keeps the old file open."},
   {"schema show", cmd_schema_show, "one schema show NAME|PATH [--json]",
    "print a schema canonically",
    "Parses a built-in schema (agent-inbox, one), a schema file, or a folder\n"

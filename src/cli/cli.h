@@ -75,5 +75,7 @@ int cmd_db_init(struct cli *c);
 int cmd_import(struct cli *c);
 int cmd_export(struct cli *c);
 int cmd_migrate(struct cli *c);
+int cmd_backup_list(struct cli *c);
+int cmd_restore(struct cli *c);
 
 #endif

@@ -211,3 +211,33 @@ Test(migrate, verify_catches_damage)
   cr_expect(strstr(out, "conversations:") && strstr(out, "checksum"), "%s", out);
   free(out);
 }
+
+Test(migrate, a_backup_restores_the_database_as_it_was)
+{
+  import_fixture("--seed 26 --messages 100");
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(one("migrate up", NULL, NULL), 0);
+  cr_assert_eq(one("backup list --json", &out, NULL), 0);
+  json_t *list = tu_json(out);
+  free(out);
+  cr_assert_eq(json_array_size(list), 7, "a backup before each of the 7 steps");
+  json_t *first = json_array_get(list, 0);
+  cr_expect_str_eq(json_string_value(json_object_get(first, "before")), "expand-up");
+  char *args = NULL;
+  cr_assert(asprintf(&args, "restore '%s'", json_string_value(json_object_get(first, "path"))) > 0);
+  json_decref(list);
+  cr_assert_eq(one(args, &out, &err), 0, "%s", err);
+  cr_expect(strstr(out, "schema agent-inbox") && strstr(out, "before-restore.db"), "%s", out);
+  free(out);
+  free(err);
+  free(args);
+  cr_assert_eq(one("migrate status", &out, NULL), 0);
+  cr_expect(strstr(out, "schema    agent-inbox") && strstr(out, "0 of 8"), "%s", out);
+  free(out);
+  expect_imported_documents();
+  cr_assert_eq(sh("echo nothing > junk.db", NULL, NULL), 0);
+  cr_expect_eq(one("restore junk.db", NULL, &err), 1);
+  free(err);
+  cr_assert_eq(one("migrate status", &out, NULL), 0, "a refused restore leaves the database");
+  free(out);
+}
