@@ -8,6 +8,7 @@
 #include "migrate/snapshot.h"
 
 #include "migrate/shape.h"
+#include "schema/schema.h"
 #include "util/buf.h"
 #include "util/cid.h"
 #include "util/jv.h"
@@ -49,18 +50,6 @@ struct lines {
   size_t lineno;
   char file[160];
 };
-
-static int valid_table_name(const char *s, size_t n)
-{
-  if (n == 0 || n > 64 || s[0] == '_' || (s[0] >= '0' && s[0] <= '9'))
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (!(c == '_' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-      return 0;
-  }
-  return 1;
-}
 
 static int zip_fail(struct err *err, zip_t *za, const char *what)
 {
@@ -186,7 +175,7 @@ static int classify(struct reader *r, zip_int64_t *tables_ix)
     int schema = slash && strcmp(slash, "/generated_schema.jsonl") == 0;
     if (!docs && !schema)
       return err_set(r->err, E_PARSE, "%s: not an entry of a Convex snapshot", name);
-    if (!valid_table_name(name, (size_t)(slash - name)))
+    if (!schema_table_name_ok(name, (size_t)(slash - name)))
       return err_set(r->err, E_PARSE, "%s: '%.*s' is not a table name", name,
                      (int)(slash - name), name);
     struct rtable *t = table_named(r, name, (size_t)(slash - name), 1);
@@ -231,8 +220,8 @@ static int table_number_line(struct reader *r, void *arg, const struct lines *L,
   int rc = 0;
   if (!o)
     rc = line_error(L, r->err, E_PARSE, je.text);
-  else if (!name || !valid_table_name(name, strlen(name)) || num < 1 || num > CID_TABLE_MAX ||
-           num != (double)(uint32_t)num)
+  else if (!name || !schema_table_name_ok(name, strlen(name)) || num < 1 ||
+           num > CID_TABLE_MAX || num != (double)(uint32_t)num)
     rc = line_error(L, r->err, E_PARSE, "expected {\"name\": a table name, \"id\": a table "
                     "number}");
   else {
@@ -519,7 +508,7 @@ int snapshot_writer_table(struct snapshot_writer *w, const char *name, uint32_t 
   int rc = close_current(w, err);
   if (rc)
     return rc;
-  if (!valid_table_name(name, strlen(name)))
+  if (!schema_table_name_ok(name, strlen(name)))
     return err_set(err, E_INVALID, "'%s' is not a table name", name);
   struct wtable *t = one_realloc(w->t, (w->n + 1) * sizeof *t);
   if (!t)

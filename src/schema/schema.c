@@ -6,6 +6,7 @@
 #include "util/jv.h"
 #include "util/mem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +108,16 @@ void schema_free(struct schema *s)
     table_def_release(&s->tables[i]);
   one_free(s->tables);
   one_free(s);
+}
+
+int schema_table_name_ok(const char *s, size_t n)
+{
+  if (n == 0 || n > 64 || !isalpha((unsigned char)s[0]))
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+      return 0;
+  return 1;
 }
 
 const struct table_def *schema_table(const struct schema *s, const char *name)

@@ -122,6 +122,9 @@ const char *const *schema_builtin_names(void);
 const char *schema_latest_name(void);
 
 void schema_free(struct schema *s);                       /* accepts NULL */
+/* Whether the n bytes at s are a user table name: a letter, then letters,
+ * digits and _, at most 64 (spec/convex-formats.md). */
+int schema_table_name_ok(const char *s, size_t n);
 const struct table_def *schema_table(const struct schema *s, const char *name);
 const struct index_def *table_index(const struct table_def *t, const char *name);
 

@@ -37,7 +37,6 @@ static const char *kind_name(enum pv_kind k)
   return "a value";
 }
 
-static int valid_table_name(const char *s);
 static int set_depth(struct pstate *st, struct validator *v, int line, int col);
 
 /* --- the v.* validators --- */
@@ -212,7 +211,7 @@ static int call_v(struct pstate *st, const char *name, struct pval **args, size_
     if (strcmp(name, "id") == 0) {
       if (a->kind != PV_STRING)
         return ps_error(st, a->line, a->col, "v.id expects a table name string");
-      if (!valid_table_name(a->str) || strlen(a->str) != a->len)
+      if (!schema_table_name_ok(a->str, a->len) || strlen(a->str) != a->len)
         return ps_error(st, a->line, a->col, "v.id(\"%s\"): not a valid table name", a->str);
       v = validator_new(VK_ID);
       if (!v || !(v->table = one_strdup(a->str))) {
@@ -297,16 +296,6 @@ static int set_depth(struct pstate *st, struct validator *v, int line, int col)
 
 /* --- tables and schemas --- */
 
-static int valid_table_name(const char *s)
-{
-  if (!(isalpha((unsigned char)s[0]) || s[0] == '_') || s[0] == '_')
-    return 0;
-  for (const char *c = s; *c; c++)
-    if (!isalnum((unsigned char)*c) && *c != '_')
-      return 0;
-  return strlen(s) <= 64;
-}
-
 /* A table's validator must be an object or a union of objects. */
 static int table_doc_ok(const struct validator *v)
 {
@@ -376,7 +365,7 @@ static int call_index(struct pstate *st, struct pval *recv, struct pval **args, 
   if (nargs != 2 || args[0]->kind != PV_STRING || args[1]->kind != PV_ARRAY)
     return ps_error(st, line, col, ".index expects a name and an array of field names");
   const char *name = args[0]->str;
-  if (!valid_table_name(name) || strcmp(name, "by_id") == 0 ||
+  if (!schema_table_name_ok(name, strlen(name)) || strcmp(name, "by_id") == 0 ||
       strcmp(name, "by_creation_time") == 0)
     return ps_error(st, args[0]->line, args[0]->col,
                     "invalid index name '%s' (letters, digits and _, not starting with _; "
@@ -462,7 +451,7 @@ static int call_define_schema(struct pstate *st, struct pval **args, size_t narg
       return ps_error(st, t->line, t->col, "'%s' must be a defineTable(...), got %s",
                       obj->entries[i].key, kind_name(t->kind));
     }
-    if (!valid_table_name(obj->entries[i].key)) {
+    if (!schema_table_name_ok(obj->entries[i].key, strlen(obj->entries[i].key))) {
       schema_free(s);
       return ps_error(st, t->line, t->col, "invalid table name '%s' (letters, digits and _, "
                       "not starting with _ or a digit, at most 64)", obj->entries[i].key);
