@@ -312,6 +312,16 @@ int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *
   return store_open(&o, s, err);
 }
 
+void cli_remove_database(const char *path, int keep_main)
+{
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  char p[4200];
+  for (size_t i = keep_main ? 1 : 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+    snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+    unlink(p);
+  }
+}
+
 int cli_print_value(const json_t *v, int pretty)
 {
   json_t *w = jv_to_wire(v);

@@ -53,6 +53,9 @@ int cli_usage(const struct cli *c, const char *fmt, ...) __attribute__((format(p
 
 /* Opens the database (must_exist: refuse to create it). */
 int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *err);
+/* Removes a database's WAL and journal files, and the database file itself
+ * unless keep_main. */
+void cli_remove_database(const char *path, int keep_main);
 /* Prints a value in Convex JSON (wire) form on stdout, one line. */
 int cli_print_value(const json_t *v, int pretty);
 

@@ -1,5 +1,6 @@
 /* cmd_backup: `one backup list` and `one restore FILE`. */
 #include "cli/cli.h"
+#include "migrate/chain.h"
 #include "util/mem.h"
 
 #include <dirent.h>
@@ -13,17 +14,6 @@
 
 static const struct cli_opt opts[] = {{"backup-dir", 1, 0}, {"json", 0, 0}, {NULL, 0, 0}};
 
-/* The backup folder: --backup-dir, else backups/ beside the database. */
-static void backup_dir(const struct cli *c, char *out, size_t n)
-{
-  if (cli_opt(c, "backup-dir")) {
-    snprintf(out, n, "%s", cli_opt(c, "backup-dir"));
-    return;
-  }
-  const char *slash = strrchr(c->db_path, '/');
-  snprintf(out, n, "%.*sbackups", slash ? (int)(slash - c->db_path + 1) : 0, c->db_path);
-}
-
 static int by_name(const void *a, const void *b)
 {
   return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "file")),
@@ -36,7 +26,7 @@ int cmd_backup_list(struct cli *c)
   if (rc)
     return rc;
   char dir[4096];
-  backup_dir(c, dir, sizeof dir);
+  migrate_backup_dir(c->db_path, cli_opt(c, "backup-dir"), dir, sizeof dir);
   DIR *d = opendir(dir);
   json_t *list = json_array();
   if (!d && errno != ENOENT) {
@@ -95,16 +85,6 @@ int cmd_backup_list(struct cli *c)
   return EXIT_OK;
 }
 
-/* Removes a database's WAL companions. */
-static void remove_companions(const char *path)
-{
-  char p[4200];
-  snprintf(p, sizeof p, "%s-wal", path);
-  unlink(p);
-  snprintf(p, sizeof p, "%s-shm", path);
-  unlink(p);
-}
-
 int cmd_restore(struct cli *c)
 {
   int rc = cli_args(c, opts, 1, 1);
@@ -151,7 +131,7 @@ int cmd_restore(struct cli *c)
     err_clear(&err);
     return rc;
   }
-  remove_companions(c->db_path);
+  cli_remove_database(c->db_path, 1);
   printf("restored %s from %s (schema %s)\n", c->db_path, from, name);
   if (safety[0])
     printf("the database as it was is kept in %s\n", safety);

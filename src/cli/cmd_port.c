@@ -54,17 +54,6 @@ static int finish(struct cli *c, json_t *report, const char *verb, const char *w
   return EXIT_OK;
 }
 
-/* Removes a database file and its WAL companions. */
-static void remove_database(const char *path)
-{
-  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-  char p[4200];
-  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-    snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-    unlink(p);
-  }
-}
-
 int cmd_import(struct cli *c)
 {
   static const struct cli_opt opts[] = {{"schema", 1, 0}, {"json", 0, 0}, {NULL, 0, 0}};
@@ -91,7 +80,7 @@ int cmd_import(struct cli *c)
   store_close(s);
   if (rc) {
     if (!existed)
-      remove_database(c->db_path); /* nothing half-imported is left behind */
+      cli_remove_database(c->db_path, 0); /* nothing half-imported is left behind */
     rc = cli_fail(&err);
     err_clear(&err);
     return rc;

@@ -129,17 +129,21 @@ static int lock_drop(struct store_tx *tx, void *arg, struct err *err)
 
 /* --- backups --- */
 
+void migrate_backup_dir(const char *db_path, const char *override, char *out, size_t n)
+{
+  if (override) {
+    snprintf(out, n, "%s", override);
+    return;
+  }
+  const char *slash = strrchr(db_path, '/');
+  snprintf(out, n, "%.*sbackups", slash ? (int)(slash - db_path + 1) : 0, db_path);
+}
+
 static int backup(struct store *s, const struct migrate_opts *o, const char *step,
                   const char *dir_word, struct err *err)
 {
   char dir[4096];
-  if (o->backup_dir)
-    snprintf(dir, sizeof dir, "%s", o->backup_dir);
-  else {
-    const char *db = o->db_path ? o->db_path : "one.db";
-    const char *slash = strrchr(db, '/');
-    snprintf(dir, sizeof dir, "%.*sbackups", slash ? (int)(slash - db + 1) : 0, db);
-  }
+  migrate_backup_dir(o->db_path ? o->db_path : "one.db", o->backup_dir, dir, sizeof dir);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return err_set(err, E_IO, "cannot create the backup folder %s: %s", dir, strerror(errno));
   char stamp[32], path[4400];

@@ -42,6 +42,10 @@ struct migrate_opts {
   size_t crash_after;
 };
 
+/* The folder backups go to: override when given, else backups/ beside the
+ * database at db_path. */
+void migrate_backup_dir(const char *db_path, const char *override, char *out, size_t n);
+
 /* The plan: [{"name","kind","summary","schema"}] in order (a new value). */
 json_t *migrate_plan(void);
 
