@@ -210,6 +210,13 @@ Test(migrate, verify_catches_damage)
   cr_expect_eq(one("migrate verify", &out, NULL), 1);
   cr_expect(strstr(out, "conversations:") && strstr(out, "checksum"), "%s", out);
   free(out);
+  tu_write(dir, "lose.sql", "delete from one_documents where id = (select id from one_documents "
+                            "where tbl = (select number from one_tables where name = "
+                            "'conversations') limit 1);\n");
+  cr_assert_eq(sh("sqlite3 a.db < lose.sql", NULL, NULL), 0);
+  cr_expect_eq(one("migrate verify", &out, NULL), 1);
+  cr_expect(strstr(out, "dangling references") && strstr(out, "which does not exist"), "%s", out);
+  free(out);
 }
 
 Test(migrate, a_backup_restores_the_database_as_it_was)
