@@ -115,17 +115,15 @@ static unsigned base_kinds(const struct validator *v)
 
 /* --- a table's fields, across its object shapes --- */
 
-static void shapes(const struct validator *doc, const struct validator *const **out, size_t *n)
+/* A table's object shapes: the members of its union, or the one object. */
+static size_t shape_count(const struct validator *doc)
 {
-  if (doc->kind == VK_UNION) {
-    *out = (const struct validator *const *)doc->members;
-    *n = doc->nmembers;
-  } else {
-    static __thread const struct validator *one[1];
-    one[0] = doc;
-    *out = one;
-    *n = 1;
-  }
+  return doc->kind == VK_UNION ? doc->nmembers : 1;
+}
+
+static const struct validator *shape_at(const struct validator *doc, size_t i)
+{
+  return doc->kind == VK_UNION ? doc->members[i] : doc;
 }
 
 static int union_add(struct validator *u, struct validator *v)
@@ -143,15 +141,14 @@ static int union_add(struct validator *u, struct validator *v)
 
 struct validator *table_field(const struct table_def *t, const char *name, int *optional)
 {
-  const struct validator *const *sh;
-  size_t n;
-  shapes(t->doc, &sh, &n);
+  size_t n = shape_count(t->doc);
   struct validator *u = validator_new(VK_UNION);
   if (!u)
     return NULL;
   *optional = 0;
   for (size_t i = 0; i < n; i++) {
-    const struct vfield *f = sh[i]->kind == VK_OBJECT ? field_of(sh[i], name) : NULL;
+    const struct validator *sh = shape_at(t->doc, i);
+    const struct vfield *f = sh->kind == VK_OBJECT ? field_of(sh, name) : NULL;
     if (!f) {
       *optional = 1;
       continue;
@@ -184,18 +181,17 @@ struct validator *table_field(const struct table_def *t, const char *name, int *
 /* Field names of a table in order of first appearance (borrowed strings). */
 static size_t field_names(const struct table_def *t, const char **out, size_t cap)
 {
-  const struct validator *const *sh;
-  size_t n, count = 0;
-  shapes(t->doc, &sh, &n);
-  for (size_t i = 0; i < n; i++) {
-    if (sh[i]->kind != VK_OBJECT)
+  size_t count = 0;
+  for (size_t i = 0; i < shape_count(t->doc); i++) {
+    const struct validator *sh = shape_at(t->doc, i);
+    if (sh->kind != VK_OBJECT)
       continue;
-    for (size_t j = 0; j < sh[i]->nfields; j++) {
+    for (size_t j = 0; j < sh->nfields; j++) {
       int seen = 0;
       for (size_t k = 0; k < count && !seen; k++)
-        seen = strcmp(out[k], sh[i]->fields[j].name) == 0;
+        seen = strcmp(out[k], sh->fields[j].name) == 0;
       if (!seen && count < cap)
-        out[count++] = sh[i]->fields[j].name;
+        out[count++] = sh->fields[j].name;
     }
   }
   return count;
