@@ -57,27 +57,41 @@ static int is_done(const json_t *st)
   return strcmp(json_string_value(json_object_get(st, "state")), "done") == 0;
 }
 
-static int log_event(struct store *s, const char *step, const char *event, json_t *extra,
-                     struct err *err)
+int migrate_log_add(struct store_tx *tx, const char *step, const char *event, json_t *extra,
+                    struct err *err)
 {
   json_t *e = json_pack("{s:f,s:s,s:s}", "at", clock_now_ms(), "step", step, "event", event);
-  if (extra)
+  if (e && extra)
     json_object_update(e, extra);
   json_decref(extra);
   char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
   json_decref(e);
-  if (!text)
-    return err_set(err, E_NOMEM, "out of memory");
-  struct store_tx *tx = NULL;
-  int rc = store_begin(s, STORE_WRITE, &tx, err);
-  if (!rc)
-    rc = store_journal_add(tx, LOG_STREAM, text, NULL, err);
-  if (!rc) {
-    rc = store_commit(tx, err);
-    tx = NULL;
-  }
-  store_rollback(tx);
+  int rc = text ? store_journal_add(tx, LOG_STREAM, text, NULL, err)
+                : err_set(err, E_NOMEM, "out of memory");
   one_free(text);
+  return rc;
+}
+
+struct log_arg {
+  const char *step, *event;
+  json_t *extra;
+};
+
+static int log_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct log_arg *a = arg;
+  json_t *extra = a->extra;
+  a->extra = NULL; /* migrate_log_add takes it, even on failure */
+  return migrate_log_add(tx, a->step, a->event, extra, err);
+}
+
+/* Appends to the log in a transaction of its own. */
+static int log_event(struct store *s, const char *step, const char *event, json_t *extra,
+                     struct err *err)
+{
+  struct log_arg a = {step, event, extra};
+  int rc = store_run(s, STORE_WRITE, log_tx, &a, err);
+  json_decref(a.extra); /* when the transaction never started */
   return rc;
 }
 
@@ -86,14 +100,13 @@ static int log_event(struct store *s, const char *step, const char *event, json_
 static int lock_take(struct store_tx *tx, void *arg, struct err *err)
 {
   (void)arg;
-  char *text = NULL;
+  char *text = NULL, host[256] = "";
+  gethostname(host, sizeof host - 1);
   struct err e = ERR_INIT;
   if (store_meta_get(tx, LOCK_KEY, &text, &e) == 0) {
     json_t *l = json_loads(text, 0, NULL);
     one_free(text);
     long pid = (long)json_integer_value(json_object_get(l, "pid"));
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
     int same_host = strcmp(json_string_value(json_object_get(l, "host")) ?
                            json_string_value(json_object_get(l, "host")) : "", host) == 0;
     int alive = pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
@@ -108,8 +121,7 @@ static int lock_take(struct store_tx *tx, void *arg, struct err *err)
     json_decref(l); /* its process is gone: the lock is stale */
   }
   err_clear(&e);
-  char host[256] = "", since[64];
-  gethostname(host, sizeof host - 1);
+  char since[64];
   time_t now = time(NULL);
   strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   json_t *l = json_pack("{s:I,s:s,s:s}", "pid", (json_int_t)getpid(), "host", host, "since",
@@ -490,6 +502,12 @@ static int mark_done(struct store_tx *tx, void *arg, struct err *err)
   return rc;
 }
 
+static int clear_state(struct store_tx *tx, void *arg, struct err *err)
+{
+  const struct mstep *st = arg;
+  return state_set(tx, st->name, NULL, err); /* back to pending */
+}
+
 static int run_up(struct store *s, const struct mstep *st, const struct migrate_opts *o,
                   struct err *err)
 {
@@ -531,17 +549,8 @@ static int run_down(struct store *s, const struct mstep *st, const struct migrat
     rc = unwalk(s, st, o, err);
   if (!rc && st->kind == MSTEP_EXPAND) {
     rc = switch_schema(s, st->schema_down, err);
-    if (!rc) {
-      struct store_tx *tx = NULL;
-      rc = store_begin(s, STORE_WRITE, &tx, err);
-      if (!rc)
-        rc = state_set(tx, st->name, NULL, err);
-      if (!rc) {
-        rc = store_commit(tx, err);
-        tx = NULL;
-      }
-      store_rollback(tx);
-    }
+    if (!rc)
+      rc = store_run(s, STORE_WRITE, clear_state, (void *)st, err);
   }
   struct err e2 = ERR_INIT;
   log_event(s, st->name, rc ? "fail" : "end",

@@ -83,6 +83,11 @@ int migrate_baseline(struct store *s, struct err *err);
  * and in the log. */
 int migrate_verify(struct store *s, json_t **report, struct err *err);
 
+/* Appends {"at", "step", "event", ...extra} to the migration log inside tx
+ * (takes the reference to extra, which may be NULL). */
+int migrate_log_add(struct store_tx *tx, const char *step, const char *event, json_t *extra,
+                    struct err *err);
+
 /* The migration log, oldest first (a new array in *out). */
 int migrate_log(struct store *s, json_t **out, struct err *err);
 

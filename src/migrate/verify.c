@@ -411,18 +411,15 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
     problems = incomplete = mismatch = written = NULL;
     json_t *v = json_pack("{s:b,s:I,s:f}", "ok", ok, "position", (json_int_t)pos, "at",
                           clock_now_ms());
-    json_t *entry = json_pack("{s:f,s:s,s:s,s:b,s:I}", "at", clock_now_ms(), "step", "verify",
-                              "event", ok ? "verified" : "verify failed", "ok", ok, "position",
-                              (json_int_t)pos);
-    char *vt = v ? json_dumps(v, JSON_COMPACT) : NULL, *lt = entry ? json_dumps(entry, 0) : NULL;
+    char *vt = v ? json_dumps(v, JSON_COMPACT) : NULL;
     json_decref(v);
-    json_decref(entry);
-    if (!vt || !lt)
+    if (!vt)
       rc = err_set(err, E_NOMEM, "out of memory");
     else if ((rc = store_begin(s, STORE_WRITE, &tx, err)) == 0) {
       rc = store_meta_set(tx, VERIFIED_KEY, vt, err);
       if (!rc)
-        rc = store_journal_add(tx, "migration.log", lt, NULL, err);
+        rc = migrate_log_add(tx, "verify", ok ? "verified" : "verify failed",
+                             json_pack("{s:b,s:I}", "ok", ok, "position", (json_int_t)pos), err);
       if (!rc) {
         rc = store_commit(tx, err);
         tx = NULL;
@@ -430,7 +427,6 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
       store_rollback(tx);
     }
     one_free(vt);
-    one_free(lt);
   }
   json_decref(problems);
   json_decref(incomplete);
