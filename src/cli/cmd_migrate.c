@@ -133,9 +133,9 @@ int cmd_migrate(struct cli *c)
   const char *batch = cli_opt(c, "batch");
   struct migrate_opts o = {batch ? (size_t)strtoul(batch, NULL, 10) : 0,
                            cli_opt(c, "backup-dir"), c->db_path, on_progress, &p, 0};
-  const char *crash = getenv("ONE_TEST_CRASH_AFTER_BATCHES");
-  if (crash)
-    o.crash_after = (size_t)strtoul(crash, NULL, 10);
+  const char *kill_at = getenv("ONE_TEST_KILL_AT");
+  if (kill_at)
+    o.kill_at = (size_t)strtoul(kill_at, NULL, 10);
   if (batch && (o.batch < 1 || o.batch > STORE_MAX_PAGE)) {
     store_close(s);
     return cli_usage(c, "--batch takes 1 to %d", STORE_MAX_PAGE);

@@ -275,23 +275,38 @@ static int64_t table_count(struct store *s, const char *const *tables)
 
 /* One batch: up to `batch` documents from the checkpoint on, in one
  * transaction with their undo record and the next checkpoint. Sets *more. */
+/* tests: dies like a process killed with -9 at the kill_at-th document of
+ * this process's run (one runner per process, so one counter). */
+static void kill_point(const struct migrate_opts *o)
+{
+  static size_t seen;
+  if (o->kill_at && ++seen == o->kill_at)
+    raise(SIGKILL);
+}
+
 static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
-                      const struct schema *target, size_t batch, int *more, size_t *done,
-                      struct err *err)
+                      const struct schema *target, const struct migrate_opts *o, int *more,
+                      size_t *done, struct err *err)
 {
   struct store_tx *tx = NULL;
   int rc = store_begin(s, STORE_WRITE, &tx, err);
   if (rc)
     return rc;
+  char seed[MIGRATE_SEED_MAX];
+  if ((rc = migrate_seed(tx, seed, err))) {
+    store_rollback(tx);
+    return rc;
+  }
   json_t *state = state_get(tx, st->name);
   size_t ti = (size_t)json_integer_value(json_object_get(state, "table"));
   const char *cursor = json_string_value(json_object_get(state, "cursor"));
   json_t *undo = json_pack("{s:[],s:[]}", "docs", "created");
-  struct mctx m = {tx, st->name, json_object_get(undo, "created"), memo, target};
+  struct mctx m = {tx, st->name, json_object_get(undo, "created"), memo, target, seed, 0};
   struct store_page page = {0};
   *more = st->tables[ti] != NULL;
   if (*more) {
-    struct store_query q = {.table = st->tables[ti], .limit = batch, .cursor = cursor};
+    struct store_query q = {.table = st->tables[ti], .limit = o->batch ? o->batch : DEFAULT_BATCH,
+                            .cursor = cursor};
     rc = store_query(tx, &q, &page, err);
   }
   size_t i;
@@ -300,6 +315,7 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
     if (rc)
       break;
     json_t *patch = NULL;
+    m.at = json_number_value(json_object_get(doc, "_creationTime"));
     rc = st->rewrite(&m, st->tables[ti], doc, &patch, err);
     if (rc || !patch)
       continue;
@@ -315,6 +331,7 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
                           json_pack("{s:s,s:o,s:O}", "id", id, "before", before, "after", patch));
     rc = store_patch(tx, id, patch, err);
     json_decref(patch);
+    kill_point(o);
   }
   if (!rc && *more) {
     size_t n = json_array_size(page.docs);
@@ -360,14 +377,13 @@ static int walk(struct store *s, const struct mstep *st, const struct migrate_op
   struct schema *target = NULL;
   int rc = st->schema_up ? schema_load(st->schema_up, &target, err) : 0;
   json_t *memo = json_object();
-  size_t total = (size_t)table_count(s, st->tables), done = 0, batches = 0;
+  size_t total = (size_t)table_count(s, st->tables), done = 0;
   int more = 1;
   while (!rc && more) {
-    rc = walk_batch(s, st, memo, target, o->batch ? o->batch : DEFAULT_BATCH, &more, &done, err);
+    rc = walk_batch(s, st, memo, target, o, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, total > done ? total : done);
-    if (!rc && o->crash_after && ++batches == o->crash_after)
-      _exit(3); /* tests: a crash between two batches */
+
   }
   json_decref(memo);
   schema_free(target);
@@ -392,7 +408,8 @@ static int pick_newest(void *arg, int64_t seq, const char *body)
 }
 
 /* Applies one undo record; counts values a later write changed (kept). */
-static int apply_undo(struct store_tx *tx, json_t *rec, size_t *kept, struct err *err)
+static int apply_undo(struct store_tx *tx, json_t *rec, const struct migrate_opts *o,
+                      size_t *kept, struct err *err)
 {
   size_t i;
   json_t *d;
@@ -426,6 +443,7 @@ static int apply_undo(struct store_tx *tx, json_t *rec, size_t *kept, struct err
     json_decref(cur);
     if (rc)
       break;
+    kill_point(o);
   }
   json_t *created = json_object_get(rec, "created");
   for (size_t j = json_array_size(created); !rc && j > 0; j--) {
@@ -458,7 +476,7 @@ static int unwalk(struct store *s, const struct mstep *st, const struct migrate_
     int finished = !rc && !p.body;
     if (!rc && p.body) {
       json_t *rec = json_loads(p.body, 0, NULL);
-      rc = rec ? apply_undo(tx, rec, &kept, err) : err_set(err, E_STORE, "a damaged undo record");
+      rc = rec ? apply_undo(tx, rec, o, &kept, err) : err_set(err, E_STORE, "a damaged undo record");
       json_decref(rec);
       json_object_set_new(state, "state", json_string("reverting"));
       json_object_set_new(state, "below", json_integer(p.seq));
@@ -480,8 +498,6 @@ static int unwalk(struct store *s, const struct mstep *st, const struct migrate_
       break;
     if (o->progress)
       o->progress(o->arg, st->name, ++batches, 0);
-    if (o->crash_after && batches == o->crash_after)
-      _exit(3);
   }
   if (!rc && kept)
     rc = log_event(s, st->name, "kept", json_pack("{s:I}", "values",
@@ -593,6 +609,46 @@ int migrate_position(struct store *s, size_t *pos, struct err *err)
   return 0;
 }
 
+/* How far the chain has left its marks: *reach is one past the last step
+ * that is not pending (a step killed while running or reverting counts: it
+ * has changes to take back), and *reverting the index of a step whose
+ * reversal was stopped half-way (n when none). */
+static int chain_extent(struct store *s, size_t *reach, size_t *reverting, struct err *err)
+{
+  struct store_tx *tx = NULL;
+  int rc = store_begin(s, STORE_READ, &tx, err);
+  if (rc)
+    return rc;
+  size_t n;
+  const struct mstep *st = steps_list(&n);
+  *reach = 0;
+  *reverting = n;
+  for (size_t i = 0; i < n; i++) {
+    json_t *state = state_get(tx, st[i].name);
+    const char *v = json_string_value(json_object_get(state, "state"));
+    if (strcmp(v, "pending") != 0)
+      *reach = i + 1;
+    if (strcmp(v, "reverting") == 0)
+      *reverting = i;
+    json_decref(state);
+  }
+  store_rollback(tx);
+  return 0;
+}
+
+/* Up and contract refuse to go on from a half-reverted step. */
+static int refuse_half_reverted(struct store *s, struct err *err)
+{
+  size_t n, reach, reverting;
+  const struct mstep *st = steps_list(&n);
+  int rc = chain_extent(s, &reach, &reverting, err);
+  if (!rc && reverting < n)
+    rc = err_set(err, E_CONFLICT, "step '%s' was being reverted when 'one migrate down' "
+                 "stopped; run 'one migrate down --to %s' to finish reverting it first",
+                 st[reverting].name, reverting ? st[reverting - 1].name : "agent-inbox");
+  return rc;
+}
+
 static int with_lock(struct store *s, int (*fn)(struct store *s, void *arg, struct err *err),
                      void *arg, struct err *err)
 {
@@ -654,7 +710,9 @@ int migrate_up(struct store *s, const char *to, const struct migrate_opts *o, st
   if (target == n)
     return err_set(err, E_INVALID, "contract runs only with 'one migrate contract --confirm'");
   size_t pos = 0;
-  int rc = migrate_position(s, &pos, err);
+  int rc = refuse_half_reverted(s, err);
+  if (!rc)
+    rc = migrate_position(s, &pos, err);
   if (rc || target <= pos)
     return rc; /* already there */
   struct run_arg a = {pos, target, 0, o};
@@ -669,11 +727,11 @@ int migrate_down(struct store *s, const char *to, const struct migrate_opts *o, 
       return err_set(err, E_INVALID, "no step '%s' (see 'one migrate plan')", to);
     target++; /* keep `to` itself */
   }
-  size_t pos = 0;
-  int rc = migrate_position(s, &pos, err);
-  if (rc || target >= pos)
+  size_t reach = 0, reverting;
+  int rc = chain_extent(s, &reach, &reverting, err); /* a stopped step is taken back too */
+  if (rc || target >= reach)
     return rc;
-  struct run_arg a = {pos, target, 1, o};
+  struct run_arg a = {reach, target, 1, o};
   return with_lock(s, run_range, &a, err);
 }
 
@@ -686,7 +744,9 @@ int migrate_contract(struct store *s, int confirm, const struct migrate_opts *o,
                    "'one migrate contract --confirm'");
   size_t n, pos = 0;
   steps_list(&n);
-  int rc = migrate_position(s, &pos, err);
+  int rc = refuse_half_reverted(s, err);
+  if (!rc)
+    rc = migrate_position(s, &pos, err);
   if (rc)
     return rc;
   if (pos >= n)

@@ -38,8 +38,10 @@ struct migrate_opts {
   /* progress of the running step: done of total documents */
   void (*progress)(void *arg, const char *step, size_t done, size_t total);
   void *arg;
-  /* tests: exit(3) after this many committed batches (0: never) */
-  size_t crash_after;
+  /* tests: the process kills itself with SIGKILL when it has rewritten (or,
+   * down, restored) this many documents, in the middle of a transaction
+   * (0: never) */
+  size_t kill_at;
 };
 
 /* The folder backups go to: override when given, else backups/ beside the
@@ -74,6 +76,11 @@ int migrate_position(struct store *s, size_t *pos, struct err *err);
 /* Records the baseline verify compares with: per table, the document count
  * and a checksum of the fields no step writes. Taken before the first step. */
 int migrate_baseline(struct store *s, struct err *err);
+
+/* The seed of the baseline (empty when none was taken): created documents'
+ * ids derive from it (migrate/steps.h). */
+#define MIGRATE_SEED_MAX 33
+int migrate_seed(struct store_tx *tx, char seed[MIGRATE_SEED_MAX], struct err *err);
 
 /* Checks the database at its position (migrate/verify.c): {"ok", "schema",
  * "position", "problems" (invalid documents and dangling references by

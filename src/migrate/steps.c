@@ -7,13 +7,35 @@
 #include "util/jv.h"
 #include "util/mem.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
-int mctx_insert(struct mctx *m, const char *table, const json_t *fields, char id[CID_MAX],
-                struct err *err)
+int mctx_insert(struct mctx *m, const char *table, const char *key, const json_t *fields,
+                char id[CID_MAX], struct err *err)
 {
-  int rc = store_insert(m->tx, table, fields, 0, id, err);
+  uint32_t number = store_table_number(m->tx, table);
+  if (!number)
+    return err_set(err, E_NOTFOUND, "no table '%s' in the schema in force", table);
+  uint8_t internal[CID_INTERNAL];
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, NULL, 0, 14);
+  crypto_generichash_update(&h, (const uint8_t *)m->seed, strlen(m->seed) + 1);
+  crypto_generichash_update(&h, (const uint8_t *)table, strlen(table) + 1);
+  crypto_generichash_update(&h, (const uint8_t *)key, strlen(key));
+  crypto_generichash_final(&h, internal, 14);
+  long day = m->at > 0 ? (long)(m->at / 86400000.0) : 0;
+  internal[14] = (uint8_t)((day >> 8) & 0xff);
+  internal[15] = (uint8_t)(day & 0xff);
+  cid_encode(number, internal, id);
+  json_t *doc = json_deep_copy(fields);
+  int rc = doc && !json_object_set_new(doc, "_id", json_string(id)) &&
+               !json_object_set_new(doc, "_creationTime", json_real(m->at))
+             ? store_insert(m->tx, table, doc, STORE_KEEP_SYSTEM, NULL, err)
+             : err_set(err, E_NOMEM, "out of memory");
+  json_decref(doc);
+  if (rc == E_CONFLICT)
+    rc = err_set(err, E_CONFLICT, "%s: the document for '%s' exists already (%s)", table, key, id);
   if (!rc && json_array_append_new(m->created, json_string(id)))
     rc = err_set(err, E_NOMEM, "out of memory");
   return rc;
@@ -192,7 +214,7 @@ static int tool_id(struct mctx *m, const char *name, char id[CID_MAX], struct er
       if (strcmp(tool_descriptions[i].name, name) == 0)
         desc = tool_descriptions[i].description;
     json_t *fields = json_pack("{s:s,s:s}", "name", name, "description", desc);
-    rc = fields ? mctx_insert(m, "tools", fields, id, err) : err_set(err, E_NOMEM, "out of memory");
+    rc = fields ? mctx_insert(m, "tools", name, fields, id, err) : err_set(err, E_NOMEM, "out of memory");
     json_decref(fields);
     if (rc)
       return rc;
@@ -262,8 +284,8 @@ static int director_id(struct mctx *m, char id[CID_MAX], struct err *err)
     json_t *fields = json_pack("{s:s,s:s,s:s,s:s,s:f}", "name", "Director", "description",
                                "Orchestrates the agent team; answers messages that mention no "
                                "agent", "kind", "system_agent", "prompt", director_prompt,
-                               "createdAt", clock_now_ms());
-    rc = fields ? mctx_insert(m, "agents", fields, id, err) : err_set(err, E_NOMEM, "out of memory");
+                               "createdAt", m->at);
+    rc = fields ? mctx_insert(m, "agents", "director", fields, id, err) : err_set(err, E_NOMEM, "out of memory");
     json_decref(fields);
     if (rc)
       return rc;
@@ -292,7 +314,7 @@ static int director_participant(struct mctx *m, const char *conv, double added_a
   json_t *fields = json_pack("{s:s,s:s,s:s,s:s,s:b,s:f}", "conversationId", conv, "kind", "agent",
                              "agentId", director, "status", "inactive", "isRemoved", removed,
                              "addedAt", added_at);
-  rc = fields ? mctx_insert(m, "conversationParticipants", fields, pid, err)
+  rc = fields ? mctx_insert(m, "conversationParticipants", conv, fields, pid, err)
               : err_set(err, E_NOMEM, "out of memory");
   json_decref(fields);
   return rc;
@@ -405,7 +427,9 @@ static int contract(struct mctx *m, const char *table, const json_t *doc, json_t
     json_t *legacy = json_pack("{s:s,s:s,s:s,s:O,s:s,s:f}", "table", table, "docId",
                                str(doc, "_id"), "step", m->step, "fields", moved, "reason",
                                "the one schema has no such field", "createdAt", clock_now_ms());
-    rc = legacy ? mctx_insert(m, "migrationLegacy", legacy, id, err)
+    char key[128 + CID_MAX];
+    snprintf(key, sizeof key, "%s/%s", table, str(doc, "_id"));
+    rc = legacy ? mctx_insert(m, "migrationLegacy", key, legacy, id, err)
                 : err_set(err, E_NOMEM, "out of memory");
     json_decref(legacy);
     if (!rc) {

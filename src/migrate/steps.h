@@ -22,6 +22,8 @@ struct mctx {
   json_t *created;           /* ids created in this batch, for the undo record */
   json_t *memo;              /* per-run memo a step may use (an object) */
   const struct schema *target; /* contract: the schema that will be in force */
+  const char *seed;          /* the baseline's seed: what created ids derive from */
+  double at;                 /* _creationTime of the document being rewritten */
 };
 
 typedef int (*mstep_rewrite)(struct mctx *m, const char *table, const json_t *doc,
@@ -41,8 +43,13 @@ struct mstep {
 /* The chain, in order. */
 const struct mstep *steps_list(size_t *n);
 
-/* Inserts a document on behalf of the running step and records it. */
-int mctx_insert(struct mctx *m, const char *table, const json_t *fields, char id[CID_MAX],
-                struct err *err);
+/* Inserts a document on behalf of the running step and records it. key
+ * names what the document stands for (a tool's name, the conversation a
+ * participant row is for...): its id derives from the seed, the table and
+ * key, and its _creationTime is that of the document being rewritten, so a
+ * run that was killed and resumed creates exactly the documents an
+ * uninterrupted run creates. */
+int mctx_insert(struct mctx *m, const char *table, const char *key, const json_t *fields,
+                char id[CID_MAX], struct err *err);
 
 #endif

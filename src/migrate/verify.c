@@ -290,8 +290,18 @@ int migrate_baseline(struct store *s, struct err *err)
   rc = store_changes_bounds(s, &oldest, &newest, err);
   if (!rc)
     rc = table_sums(tx, NULL, &j, 0, tables, NULL, err);
-  json_t *b = json_pack("{s:I,s:f,s:o}", "seq", (json_int_t)newest, "at", clock_now_ms(),
-                        "tables", tables);
+  /* the seed the ids of created documents derive from: the same data gives
+   * the same seed, so two runs over one snapshot create the same ids */
+  char seed[2 * 16 + 1] = "";
+  char *sums = rc ? NULL : json_dumps(tables, JSON_COMPACT | JSON_SORT_KEYS);
+  if (sums) {
+    uint8_t h[16];
+    crypto_generichash(h, sizeof h, (const uint8_t *)sums, strlen(sums), NULL, 0);
+    sodium_bin2hex(seed, sizeof seed, h, sizeof h);
+  }
+  one_free(sums);
+  json_t *b = json_pack("{s:I,s:f,s:s,s:o}", "seq", (json_int_t)newest, "at", clock_now_ms(),
+                        "seed", seed, "tables", tables);
   char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
   if (!rc)
     rc = text ? store_meta_set(tx, BASELINE_KEY, text, err) : err_set(err, E_NOMEM, "out of memory");
@@ -304,6 +314,23 @@ int migrate_baseline(struct store *s, struct err *err)
     tx = NULL;
   }
   store_rollback(tx);
+  return rc;
+}
+
+int migrate_seed(struct store_tx *tx, char seed[MIGRATE_SEED_MAX], struct err *err)
+{
+  char *text = NULL;
+  seed[0] = '\0';
+  int rc = store_meta_get(tx, BASELINE_KEY, &text, err);
+  if (rc == E_NOTFOUND) {
+    err_clear(err);
+    return 0;
+  }
+  json_t *b = rc ? NULL : json_loads(text, 0, NULL);
+  const char *v = json_string_value(json_object_get(b, "seed"));
+  snprintf(seed, MIGRATE_SEED_MAX, "%s", v ? v : "");
+  json_decref(b);
+  one_free(text);
   return rc;
 }
 
@@ -364,7 +391,7 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
     if (st[i].kind != MSTEP_BACKFILL)
       continue;
     for (size_t k = 0; !rc && st[i].tables[k]; k++) {
-      struct dry d = {{tx, st[i].name, json_array(), json_object(), NULL}, &st[i],
+      struct dry d = {{tx, st[i].name, json_array(), json_object(), NULL, "", 0}, &st[i],
                       st[i].tables[k], 0};
       rc = store_each(tx, st[i].tables[k], 0, dry_doc, &d, err);
       if (!rc && d.pending)

@@ -427,6 +427,12 @@ static const char *resolve_name(void *ctx, uint32_t number)
   return t ? t->name : NULL;
 }
 
+uint32_t store_table_number(struct store_tx *tx, const char *name)
+{
+  const struct stable *t = state_table(tx->state, name);
+  return t ? t->number : 0;
+}
+
 struct id_resolver store_id_resolver(struct store_tx *tx)
 {
   struct id_resolver r = {resolve_name, tx->state};

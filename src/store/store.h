@@ -79,6 +79,8 @@ int store_set_schema(struct store_tx *tx, const char *name, const struct schema 
  * when the name or the number is taken by another table; nothing to do when
  * this exact pair exists. Write transactions only. */
 int store_add_table(struct store_tx *tx, const char *name, uint32_t number, struct err *err);
+/* The number of table name, or 0 when tx knows no such table. */
+uint32_t store_table_number(struct store_tx *tx, const char *name);
 /* The id resolver of the tables known to tx (for validation outside). */
 struct id_resolver store_id_resolver(struct store_tx *tx);
 

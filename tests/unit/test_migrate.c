@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *dir;
@@ -105,28 +106,76 @@ Test(migrate, up_then_down_gives_back_the_imported_documents)
   free(out);
 }
 
-Test(migrate, a_killed_backfill_resumes_where_it_stopped)
+/* The steps' bookkeeping: per step, state, processed and changed. */
+static char *step_counts(const char *db)
 {
+  char *cmd = NULL, *out = NULL;
+  cr_assert(asprintf(&cmd, "'%s' --db %s migrate status --json | python3 -c \"import json,sys;"
+                     "print([(s['name'],s['state'],s.get('processed'),s.get('changed')) "
+                     "for s in json.load(sys.stdin)['steps']])\"", ONE_BINARY, db) > 0);
+  cr_assert_eq(sh(cmd, &out, NULL), 0, "%s", cmd);
+  free(cmd);
+  return out;
+}
+
+/* Runs `args` on a.db again and again, each run killed with -9 at a random
+ * document (mid-transaction) of its own, `kills` times. */
+static void run_killed(const char *args, int kills, unsigned *seed)
+{
+  for (int k = 0; k < kills; k++) {
+    int at = 1 + (int)(rand_r(seed) % 40);
+    char *cmd = NULL;
+    cr_assert(asprintf(&cmd, "ONE_TEST_KILL_AT=%d '%s' --db a.db %s; exit $?", at, ONE_BINARY,
+                       args) > 0);
+    int rc = sh(cmd, NULL, NULL);
+    cr_assert_eq(rc, 128 + 9, "run %d (%s) should have died of SIGKILL, exit %d", k + 1, cmd, rc);
+    free(cmd);
+  }
+}
+
+Test(migrate, killed_at_20_random_points_ends_identical_to_an_uninterrupted_run)
+{
+  unsigned seed = getenv("ONE_TEST_SEED") ? (unsigned)atoi(getenv("ONE_TEST_SEED"))
+                                          : (unsigned)time(NULL) ^ (unsigned)getpid();
+  cr_log_info("kill points from seed %u (ONE_TEST_SEED reproduces)", seed);
   import_fixture("--seed 22 --messages 300");
+  cr_assert_eq(sh("'" ONE_BINARY "' --db b.db import in.zip >/dev/null", NULL, NULL), 0);
+  /* b: the uninterrupted run */
+  cr_assert_eq(sh("'" ONE_BINARY "' --db b.db migrate up --batch 13", NULL, NULL), 0);
+  /* a: killed with -9 at 20 random documents, restarted each time */
+  run_killed("migrate up --batch 13", 20, &seed);
+  char *counts = step_counts("a.db");
+  cr_expect(strstr(counts, "'running'"), "20 kills should leave a backfill running: %s (seed %u)",
+            counts, seed);
+  free(counts);
   char *out = NULL, *err = NULL;
-  cr_assert_eq(one("migrate up --to expand", NULL, NULL), 0);
-  /* killed after 3 batches of 20 documents of backfill-created-at */
-  cr_expect_eq(sh("ONE_TEST_CRASH_AFTER_BATCHES=3 '" ONE_BINARY "' --db a.db migrate up "
-                  "--batch 20", NULL, NULL), 3);
-  cr_assert_eq(one("migrate status --json", &out, NULL), 0);
-  json_t *st = tu_json(out);
-  free(out);
-  json_t *step = json_array_get(json_object_get(st, "steps"), 1);
-  cr_expect_str_eq(json_string_value(json_object_get(step, "state")), "running");
-  json_int_t done = json_integer_value(json_object_get(step, "processed"));
-  cr_expect(done > 0 && done < 400, "3 batches done, then killed: %lld", (long long)done);
-  json_decref(st);
-  /* the dead runner's lock does not stop the next run, which finishes */
-  cr_assert_eq(one("migrate up --batch 20", &out, &err), 0, "%s", err);
+  cr_assert_eq(one("migrate up --batch 13", &out, &err), 0, "%s", err);
   cr_expect(strstr(out, "7 of 8 steps done"), "%s", out);
   free(out);
   free(err);
-  cr_assert_eq(one("migrate down", NULL, NULL), 0);
+  /* the same documents, ids and times included, and the same bookkeeping */
+  cr_assert_eq(sh("rm -f a.zip b.zip && '" ONE_BINARY "' --db a.db export a.zip && '"
+                  ONE_BINARY "' --db b.db export b.zip", NULL, NULL), 0);
+  char *a = docs("a.zip"), *b = docs("b.zip");
+  cr_expect(strcmp(a, b) == 0, "a killed run differs from an uninterrupted one (seed %u)", seed);
+  free(a);
+  free(b);
+  char *ca = step_counts("a.db"), *cb = step_counts("b.db");
+  cr_expect_str_eq(ca, cb, "seed %u", seed);
+  free(ca);
+  free(cb);
+  cr_assert_eq(one("migrate verify", &out, NULL), 0, "%s", out);
+  free(out);
+  /* a down killed half-way through a step: up refuses until down finishes */
+  cr_assert_eq(sh("ONE_TEST_KILL_AT=20 '" ONE_BINARY "' --db a.db migrate down --batch 13; "
+                  "exit $?", NULL, NULL), 128 + 9);
+  cr_expect_eq(one("migrate up", NULL, &err), 1);
+  cr_expect(strstr(err, "'backfill-system-authors' was being reverted"), "%s", err);
+  free(err);
+  /* and down, killed 5 more times, gives back the imported documents */
+  run_killed("migrate down --batch 13", 5, &seed);
+  cr_assert_eq(one("migrate down", NULL, &err), 0, "%s", err);
+  free(err);
   expect_imported_documents();
 }
 
