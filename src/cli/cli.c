@@ -308,7 +308,7 @@ int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *
   if (must_exist && access(c->db_path, F_OK) != 0)
     return err_set(err, E_NOTFOUND, "no database at %s (create one with 'one db init', or "
                    "name another with --db)", c->db_path);
-  struct store_options o = {c->db_path, c->sync, must_exist};
+  struct store_options o = {c->db_path, c->sync, must_exist, 0};
   return store_open(&o, s, err);
 }
 

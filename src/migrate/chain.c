@@ -292,6 +292,7 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
   int rc = store_begin(s, STORE_WRITE, &tx, err);
   if (rc)
     return rc;
+  store_tx_set_origin(tx, STORE_ORIGIN_MIGRATION);
   char seed[MIGRATE_SEED_MAX];
   if ((rc = migrate_seed(tx, seed, err))) {
     store_rollback(tx);
@@ -467,6 +468,7 @@ static int unwalk(struct store *s, const struct mstep *st, const struct migrate_
     struct store_tx *tx = NULL;
     if ((rc = store_begin(s, STORE_WRITE, &tx, err)))
       break;
+    store_tx_set_origin(tx, STORE_ORIGIN_MIGRATION);
     json_t *state = state_get(tx, st->name);
     json_t *below = json_object_get(state, "below");
     struct undo_pick p = {below ? (int64_t)json_integer_value(below) : INT64_MAX, 0, NULL};
@@ -662,6 +664,12 @@ static int with_lock(struct store *s, int (*fn)(struct store *s, void *arg, stru
   return rc;
 }
 
+static int keep_no_changes(struct store_tx *tx, void *arg, struct err *err)
+{
+  (void)arg;
+  return store_changes_keep(tx, 0, err);
+}
+
 struct run_arg {
   size_t from, to;      /* up: run steps [from, to); down: reverse [to, from) */
   int down;
@@ -697,6 +705,8 @@ static int run_range(struct store *s, void *arg, struct err *err)
   else
     for (size_t i = a->from; !rc && i > a->to; i--)
       rc = run_down(s, &st[i - 1], a->o, err);
+  if (!rc && a->down && a->to == 0) /* back at the start: no baseline to verify against */
+    rc = store_run(s, STORE_WRITE, keep_no_changes, NULL, err);
   return rc;
 }
 

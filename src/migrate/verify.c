@@ -61,7 +61,7 @@ static uint64_t doc_hash(const char *table, const json_t *doc)
 /* --- what the steps wrote and created (their undo records) --- */
 
 struct journal_ids {
-  json_t *created, *touched; /* id -> true */
+  json_t *created;           /* id -> true */
 };
 
 static int collect_ids(void *arg, int64_t seq, const char *body)
@@ -73,8 +73,6 @@ static int collect_ids(void *arg, int64_t seq, const char *body)
   json_t *x;
   json_array_foreach(json_object_get(rec, "created"), i, x)
     json_object_set_new(j->created, json_string_value(x), json_true());
-  json_array_foreach(json_object_get(rec, "docs"), i, x)
-    json_object_set_new(j->touched, json_string_value(json_object_get(x, "id")), json_true());
   json_decref(rec);
   return 0;
 }
@@ -284,7 +282,7 @@ int migrate_baseline(struct store *s, struct err *err)
   int rc = store_begin(s, STORE_WRITE, &tx, err);
   if (rc)
     return rc;
-  struct journal_ids j = {json_object(), json_object()};
+  struct journal_ids j = {json_object()};
   json_t *tables = json_object();
   int64_t oldest = 0, newest = 0;
   rc = store_changes_bounds(s, &oldest, &newest, err);
@@ -305,10 +303,11 @@ int migrate_baseline(struct store *s, struct err *err)
   char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
   if (!rc)
     rc = text ? store_meta_set(tx, BASELINE_KEY, text, err) : err_set(err, E_NOMEM, "out of memory");
+  if (!rc) /* verify tells the service's writes from the steps' by the change log */
+    rc = store_changes_keep(tx, newest > 0 ? newest : 1, err);
   one_free(text);
   json_decref(b);
   json_decref(j.created);
-  json_decref(j.touched);
   if (!rc) {
     rc = store_commit(tx, err);
     tx = NULL;
@@ -353,7 +352,7 @@ static int service_writes(struct store *s, int64_t since, struct journal_ids *j,
     }
     for (size_t i = 0; i < n; i++) {
       after = ch[i].seq;
-      if (json_object_get(j->touched, ch[i].id) || json_object_get(j->created, ch[i].id) ||
+      if (ch[i].origin == STORE_ORIGIN_MIGRATION || json_object_get(j->created, ch[i].id) ||
           strcmp(ch[i].table, "migrationLegacy") == 0)
         continue;
       json_object_set_new(out, ch[i].table,
@@ -377,7 +376,7 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
   char name[128];
   store_schema_name(tx, name, sizeof name);
   struct schema *schema = NULL;
-  struct journal_ids j = {json_object(), json_object()};
+  struct journal_ids j = {json_object()};
   json_t *tables = json_object(), *problems = json_array(), *incomplete = json_array();
   json_t *mismatch = json_array(), *written = json_object(), *baseline = NULL;
   char *btext = NULL;
@@ -444,6 +443,8 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
       rc = err_set(err, E_NOMEM, "out of memory");
     else if ((rc = store_begin(s, STORE_WRITE, &tx, err)) == 0) {
       rc = store_meta_set(tx, VERIFIED_KEY, vt, err);
+      if (!rc && ok && pos == n) /* the chain is complete: the log may be pruned again */
+        rc = store_changes_keep(tx, 0, err);
       if (!rc)
         rc = migrate_log_add(tx, "verify", ok ? "verified" : "verify failed",
                              json_pack("{s:b,s:I}", "ok", ok, "position", (json_int_t)pos), err);
@@ -462,7 +463,6 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
   json_decref(baseline);
   json_decref(tables);
   json_decref(j.created);
-  json_decref(j.touched);
   one_free(btext);
   schema_free(schema);
   if (rc) {

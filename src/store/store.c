@@ -380,7 +380,7 @@ int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id
                      struct err *err)
 {
   int64_t seq = 0;
-  int rc = tx->s->be->change_add(tx->c, t->number, id, kind, &seq, err);
+  int rc = tx->s->be->change_add(tx->c, t->number, id, kind, tx->origin, &seq, err);
   if (rc)
     return rc;
   if (tx->nchanges == tx->capchanges) {
@@ -396,7 +396,21 @@ int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id
   snprintf(c->table, sizeof c->table, "%s", t->name);
   snprintf(c->id, sizeof c->id, "%s", id);
   c->kind = kind;
+  c->origin = tx->origin;
   return 0;
+}
+
+void store_tx_set_origin(struct store_tx *tx, enum store_origin origin) { tx->origin = (int)origin; }
+
+int store_changes_keep(struct store_tx *tx, int64_t since, struct err *err)
+{
+  if (!tx->write)
+    return err_set(err, E_INVALID, "store_changes_keep needs a write transaction");
+  if (since <= 0)
+    return tx->s->be->meta_del(tx->c, "changes_keep_since", err);
+  char v[32];
+  snprintf(v, sizeof v, "%lld", (long long)since);
+  return tx->s->be->meta_set(tx->c, "changes_keep_since", v, err);
 }
 
 double store_next_creation_time(struct store *s)
@@ -807,7 +821,7 @@ struct changes_acc {
   size_t n;
 };
 
-static int change_cb(void *arg, int64_t seq, uint32_t table, const char *id, int kind)
+static int change_cb(void *arg, int64_t seq, uint32_t table, const char *id, int kind, int origin)
 {
   struct changes_acc *a = arg;
   struct store_change *c = &a->out[a->n++];
@@ -816,6 +830,7 @@ static int change_cb(void *arg, int64_t seq, uint32_t table, const char *id, int
   snprintf(c->table, sizeof c->table, "%s", t ? t->name : "?");
   snprintf(c->id, sizeof c->id, "%s", id);
   c->kind = kind;
+  c->origin = (enum store_origin)origin;
   return 0;
 }
 

@@ -42,6 +42,7 @@ struct store_options {
   const char *path;        /* the database file (SQLite backend) */
   enum store_sync sync;    /* durability; FULL by default */
   int must_exist;          /* fail with E_NOTFOUND instead of creating the file */
+  size_t changes_kept;     /* changes the log keeps at least (0: 100,000) */
 };
 
 /* Opens (creating when allowed) the database. */
@@ -193,12 +194,23 @@ int store_backup(struct store *s, const char *path, struct err *err);
 
 /* --- change feed --- */
 enum store_change_kind { STORE_INSERTED = 1, STORE_UPDATED = 2, STORE_DELETED = 3 };
+/* Who made a change: the service (requests, the CLI's data commands) or a
+ * migration step (set on its transactions with store_tx_set_origin). */
+enum store_origin { STORE_ORIGIN_SERVICE = 0, STORE_ORIGIN_MIGRATION = 1 };
+
+/* The origin recorded with every change tx makes from now on. */
+void store_tx_set_origin(struct store_tx *tx, enum store_origin origin);
+/* While since > 0, changes the service made after seq `since` stay in the
+ * change log however long it grows (a migration's verify needs them);
+ * since = 0 lets them be pruned again. Write transactions only. */
+int store_changes_keep(struct store_tx *tx, int64_t since, struct err *err);
 
 struct store_change {
   int64_t seq;
   char table[65];
   char id[CID_MAX];
   enum store_change_kind kind;
+  enum store_origin origin;
 };
 
 typedef void (*store_listener)(void *arg, const struct store_change *changes, size_t n);

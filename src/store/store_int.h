@@ -57,10 +57,11 @@ struct backend {
                    struct err *err);
   int (*index_drop)(void *c, int64_t ix, struct err *err);
 
-  int (*change_add)(void *c, uint32_t table, const char *id, int kind, int64_t *seq,
-                    struct err *err);
+  int (*change_add)(void *c, uint32_t table, const char *id, int kind, int origin,
+                    int64_t *seq, struct err *err);
   int (*changes)(void *c, int64_t after, size_t max,
-                 int (*fn)(void *arg, int64_t seq, uint32_t table, const char *id, int kind),
+                 int (*fn)(void *arg, int64_t seq, uint32_t table, const char *id, int kind,
+                           int origin),
                  void *arg, struct err *err);
   int (*change_bounds)(void *c, int64_t *oldest, int64_t *newest, struct err *err);
 
@@ -143,6 +144,7 @@ struct store_tx {
   void *c;
   int write;
   int failed;                   /* a write went half-way: commit must refuse */
+  int origin;                   /* enum store_origin of the changes it records */
   struct sstate *state;
   struct store_change *changes;
   size_t nchanges, capchanges;

@@ -63,9 +63,13 @@ static const char *const sql[S_COUNT_STMTS] = {
   [S_INDEX_ADD] = "INSERT INTO one_indexes(tbl, name, fields) VALUES(?1, ?2, ?3)",
   [S_INDEX_DROP_ENTRIES] = "DELETE FROM one_index_entries WHERE ix = ?1",
   [S_INDEX_DROP] = "DELETE FROM one_indexes WHERE ix = ?1",
-  [S_CHANGE_ADD] = "INSERT INTO one_changes(tbl, id, kind) VALUES(?1, ?2, ?3)",
-  [S_CHANGES] = "SELECT seq, tbl, id, kind FROM one_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-  [S_CHANGES_PRUNE] = "DELETE FROM one_changes WHERE seq < (SELECT max(seq) FROM one_changes) - ?1",
+  [S_CHANGE_ADD] = "INSERT INTO one_changes(tbl, id, kind, origin) VALUES(?1, ?2, ?3, ?4)",
+  [S_CHANGES] = "SELECT seq, tbl, id, kind, origin FROM one_changes WHERE seq > ?1 ORDER BY seq "
+                "LIMIT ?2",
+  /* the service's changes after changes_keep_since stay (store_changes_keep) */
+  [S_CHANGES_PRUNE] = "DELETE FROM one_changes WHERE seq < (SELECT max(seq) FROM one_changes) - ?1"
+                      " AND (origin <> 0 OR seq <= coalesce((SELECT CAST(value AS INTEGER) FROM"
+                      " one_meta WHERE key = 'changes_keep_since'), 9223372036854775807))",
   /* one aggregate per subquery: SQLite answers each from the b-tree's end */
   [S_CHANGE_BOUNDS] = "SELECT coalesce((SELECT min(seq) FROM one_changes), 0),"
                       " coalesce((SELECT max(seq) FROM one_changes), 0)",
@@ -88,18 +92,20 @@ static const char schema_sql[] =
   "CREATE TABLE IF NOT EXISTS one_index_entries(ix INTEGER NOT NULL, key BLOB NOT NULL,"
   "  id TEXT NOT NULL, PRIMARY KEY(ix, key)) WITHOUT ROWID;"
   "CREATE TABLE IF NOT EXISTS one_changes(seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL,"
-  "  id TEXT NOT NULL, kind INTEGER NOT NULL);"
+  "  id TEXT NOT NULL, kind INTEGER NOT NULL, origin INTEGER NOT NULL DEFAULT 0);"
   "CREATE TABLE IF NOT EXISTS one_journal(seq INTEGER PRIMARY KEY, stream TEXT NOT NULL,"
   "  body TEXT NOT NULL);"
   "CREATE INDEX IF NOT EXISTS one_journal_stream ON one_journal(stream, seq);";
 
-/* Changes kept in the log; older ones are pruned now and then. */
+/* Changes kept in the log by default; older ones are pruned now and then
+ * (every prune_every appends of a connection). */
 #define CHANGES_KEPT 100000
 
 struct conn {
   sqlite3 *db;
   sqlite3_stmt *st[S_COUNT_STMTS];
   unsigned writes;
+  size_t kept, prune_every;
 };
 
 static int fail(struct conn *c, struct err *err, const char *what)
@@ -166,6 +172,8 @@ static int sq_connect(const struct store_options *opt, int first, void **out, st
     return rc;
   }
   sqlite3_extended_result_codes(c->db, 0);
+  c->kept = opt->changes_kept ? opt->changes_kept : CHANGES_KEPT;
+  c->prune_every = c->kept / 2 < 4096 ? c->kept / 2 + 1 : 4096;
   sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
   static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
                                          "PRAGMA synchronous=OFF"};
@@ -174,6 +182,12 @@ static int sq_connect(const struct store_options *opt, int first, void **out, st
     rc = exec_retry(c, "cannot switch the database to WAL mode", "PRAGMA journal_mode=WAL", err);
     if (!rc)
       rc = exec_retry(c, "cannot create ONE's tables", schema_sql, err);
+    sqlite3_stmt *probe = NULL; /* a database from before the change log had origins */
+    if (!rc && sqlite3_prepare_v2(c->db, "SELECT origin FROM one_changes LIMIT 0", -1, &probe,
+                                  NULL) != SQLITE_OK)
+      rc = exec_retry(c, "cannot add origins to the change log", "ALTER TABLE one_changes ADD "
+                      "COLUMN origin INTEGER NOT NULL DEFAULT 0", err);
+    sqlite3_finalize(probe);
   }
   if (!rc)
     rc = exec_retry(c, "cannot set synchronous", sync_sql[opt->sync], err);
@@ -578,29 +592,30 @@ static int sq_index_drop(void *p, int64_t ix, struct err *err)
   return step_done(c, s, "cannot drop an index", err);
 }
 
-static int sq_change_add(void *p, uint32_t table, const char *id, int kind, int64_t *seq,
-                         struct err *err)
+static int sq_change_add(void *p, uint32_t table, const char *id, int kind, int origin,
+                         int64_t *seq, struct err *err)
 {
   struct conn *c = p;
   sqlite3_stmt *s = stmt(c, S_CHANGE_ADD);
   sqlite3_bind_int64(s, 1, table);
   sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 3, kind);
+  sqlite3_bind_int(s, 4, origin);
   int rc = step_done(c, s, "cannot append to the change log", err);
   if (rc)
     return rc;
   *seq = sqlite3_last_insert_rowid(c->db);
-  if (++c->writes % 4096 == 0) { /* keep the log bounded */
+  if (++c->writes % c->prune_every == 0) { /* keep the log bounded */
     s = stmt(c, S_CHANGES_PRUNE);
-    sqlite3_bind_int64(s, 1, CHANGES_KEPT);
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)c->kept);
     rc = step_done(c, s, "cannot prune the change log", err);
   }
   return rc;
 }
 
 static int sq_changes(void *p, int64_t after, size_t max,
-                      int (*fn)(void *, int64_t, uint32_t, const char *, int), void *arg,
-                      struct err *err)
+                      int (*fn)(void *, int64_t, uint32_t, const char *, int, int),
+                      void *arg, struct err *err)
 {
   struct conn *c = p;
   sqlite3_stmt *s = stmt(c, S_CHANGES);
@@ -609,7 +624,8 @@ static int sq_changes(void *p, int64_t after, size_t max,
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     int stop = fn(arg, sqlite3_column_int64(s, 0), (uint32_t)sqlite3_column_int64(s, 1),
-                  (const char *)sqlite3_column_text(s, 2), sqlite3_column_int(s, 3));
+                  (const char *)sqlite3_column_text(s, 2), sqlite3_column_int(s, 3),
+                  sqlite3_column_int(s, 4));
     if (stop) {
       sqlite3_reset(s);
       return stop;

@@ -15,10 +15,19 @@
 #include <time.h>
 #include <unistd.h>
 
-void api_start(struct api_server *s)
+void api_start(struct api_server *s) { api_start_in(s, NULL); }
+
+void api_start_in(struct api_server *s, const char *prepare)
 {
   memset(s, 0, sizeof *s);
   s->dir = tu_tmpdir();
+  if (prepare) {
+    char *cmd = NULL, *errout = NULL;
+    cr_assert(asprintf(&cmd, "cd '%s' && %s", s->dir, prepare) > 0);
+    cr_assert_eq(tu_run(cmd, NULL, &errout), 0, "%s: %s", prepare, errout);
+    free(cmd);
+    free(errout);
+  }
   char db[512], log[512];
   snprintf(db, sizeof db, "%s/t.db", s->dir);
   snprintf(log, sizeof log, "%s/serve.log", s->dir);

@@ -20,6 +20,9 @@ struct api_reply {
 /* Starts `one serve --listen 127.0.0.1:0` on a new database; waits until it
  * says where it listens. */
 void api_start(struct api_server *s);
+/* The same, after running the shell command prepare in the server's folder
+ * (which may create t.db, e.g. by importing a snapshot). */
+void api_start_in(struct api_server *s, const char *prepare);
 /* SIGTERM, wait; returns the exit status (0 for a graceful stop). */
 int api_stop(struct api_server *s);
 /* One request. extra_headers is NULL or a NULL-terminated list of "Name: value". */

@@ -421,7 +421,7 @@ Test(store, two_handles_on_one_file_act_like_two_processes)
 {
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
-  struct store_options o = {path, STORE_SYNC_OFF, 1};
+  struct store_options o = {path, STORE_SYNC_OFF, 1, 0};
   struct store *other = NULL;
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &other, &err), 0, "%s", err.msg);
@@ -496,6 +496,66 @@ Test(store, change_feed_in_commit_order)
   cr_assert_eq(store_changes_since(st, f.last_seq, 100, &log, &n, &err), 0);
   cr_assert_eq(n, 0);
   one_free(log);
+}
+
+static void insert_as(struct store *s, enum store_origin origin, int n)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(s, STORE_WRITE, &tx, &err), 0);
+  store_tx_set_origin(tx, origin);
+  json_t *v = json_pack("{s:s}", "name", origin == STORE_ORIGIN_MIGRATION ? "m" : "s");
+  for (int i = 0; i < n; i++)
+    cr_assert_eq(store_insert(tx, "users", v, 0, NULL, &err), 0, "%s", err.msg);
+  json_decref(v);
+  cr_assert_eq(store_commit(tx, &err), 0);
+}
+
+static int keep_since(struct store_tx *tx, void *arg, struct err *err)
+{
+  return store_changes_keep(tx, *(int64_t *)arg, err);
+}
+
+Test(store, the_change_log_keeps_origins_and_the_service_changes_a_migration_needs)
+{
+  /* a log that keeps 50 changes, pruned every 26 appends */
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/small.db", dir) > 0);
+  struct store_options o = {path, STORE_SYNC_OFF, 0, 50};
+  struct store *s = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_open(&o, &s, &err), 0, "%s", err.msg);
+  free(path);
+  struct schema *schema = tu_schema(SCHEMA);
+  struct store_tx *tx = NULL;
+  cr_assert_eq(store_begin(s, STORE_WRITE, &tx, &err), 0);
+  cr_assert_eq(store_set_schema(tx, "t", schema, &err), 0);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  schema_free(schema);
+  insert_as(s, STORE_ORIGIN_SERVICE, 10);
+  int64_t oldest = 0, newest = 0;
+  cr_assert_eq(store_changes_bounds(s, &oldest, &newest, &err), 0);
+  cr_assert_eq(store_run(s, STORE_WRITE, keep_since, &newest, &err), 0, "%s", err.msg);
+  /* after the mark: 20 service changes among 400 of a migration */
+  for (int i = 0; i < 20; i++) {
+    insert_as(s, STORE_ORIGIN_MIGRATION, 20);
+    insert_as(s, STORE_ORIGIN_SERVICE, 1);
+  }
+  struct store_change *log = NULL;
+  size_t n = 0, service = 0, migration = 0;
+  cr_assert_eq(store_changes_since(s, newest, 100000, &log, &n, &err), 0);
+  for (size_t i = 0; i < n; i++)
+    *(log[i].origin == STORE_ORIGIN_SERVICE ? &service : &migration) += 1;
+  one_free(log);
+  cr_expect_eq(service, 20, "every service change after the mark is kept");
+  cr_expect_lt(migration, 400, "the migration's own changes are pruned");
+  /* without the mark, the log is bounded again */
+  int64_t none = 0;
+  cr_assert_eq(store_run(s, STORE_WRITE, keep_since, &none, &err), 0);
+  insert_as(s, STORE_ORIGIN_SERVICE, 200);
+  cr_assert_eq(store_changes_bounds(s, &oldest, &newest, &err), 0);
+  cr_expect_leq(newest - oldest, 100, "%lld changes kept", (long long)(newest - oldest));
+  store_close(s);
 }
 
 struct new_schema {
@@ -675,7 +735,7 @@ Test(store, metadata_journals_and_online_backup)
   cr_assert(asprintf(&path, "%s/backup.db", dir) > 0);
   cr_assert_eq(store_backup(st, path, &err), 0, "%s", err.msg);
   cr_assert_eq(store_commit(tx, &err), 0);
-  struct store_options o = {path, STORE_SYNC_FULL, 1};
+  struct store_options o = {path, STORE_SYNC_FULL, 1, 0};
   struct store *b = NULL;
   cr_assert_eq(store_open(&o, &b, &err), 0, "%s", err.msg);
   cr_assert_eq(store_begin(b, STORE_READ, &tx, &err), 0);

@@ -1,0 +1,205 @@
+/* Zero downtime: `one serve` answers while `one migrate up` and
+ * `one migrate contract` run beside it on the same database. A client posts
+ * and reads messages, lists agents and reads legacy conversations the whole
+ * time; every request must succeed and every write must be there after. */
+#include "apiutil.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct api_server srv;
+
+/* the server goes, whatever the test's outcome */
+static void teardown(void)
+{
+  if (srv.pid > 0)
+    api_stop(&srv);
+}
+
+TestSuite(migrate_online, .fini = teardown, .timeout = 600);
+
+/* `one migrate ARGS` on the server's database, in the background. */
+static pid_t spawn_migrate(const struct api_server *s, const char *args)
+{
+  char *cmd = NULL;
+  cr_assert(asprintf(&cmd, "cd '%s' && exec '%s' --db t.db migrate %s >>migrate.out 2>&1",
+                     s->dir, ONE_BINARY, args) > 0);
+  pid_t pid = fork();
+  cr_assert_neq(pid, -1);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  free(cmd);
+  return pid;
+}
+
+/* 1 while pid runs; its exit status into *status when it has ended. */
+static int running(pid_t pid, int *status)
+{
+  int st = 0;
+  if (waitpid(pid, &st, WNOHANG) == 0)
+    return 1;
+  *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return 0;
+}
+
+struct client {
+  const struct api_server *srv;
+  struct api_user admin;
+  char conv[64];        /* a conversation the client writes to */
+  char legacy_conv[64]; /* an imported one it reads */
+  char agent[64];       /* an imported agent it edits while the backfills rewrite it */
+  int posted;           /* messages posted so far: m0, m1, ... */
+  int requests;
+};
+
+static void expect_ok(struct client *c, json_t *j) { json_decref(j); c->requests++; }
+
+/* One round of what a user of the app does: post, read back, browse. */
+static void client_round(struct client *c)
+{
+  const struct api_server *s = c->srv;
+  const char *tok = c->admin.token;
+  char path[256];
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", c->conv);
+  expect_ok(c, api_expect(s, tok, 201, "POST", path, "{\"content\":\"m%d\"}", c->posted));
+  c->posted++;
+  /* read your write: the newest message is the one just posted */
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages?limit=3", c->conv);
+  json_t *page = api_expect(s, tok, 200, "GET", path, NULL);
+  char want[32];
+  snprintf(want, sizeof want, "m%d", c->posted - 1);
+  const char *got = json_string_value(
+    json_object_get(json_array_get(json_object_get(page, "items"), 0), "content"));
+  cr_assert(got && strcmp(got, want) == 0, "newest message %s, expected %s", got, want);
+  expect_ok(c, page);
+  expect_ok(c, api_expect(s, tok, 200, "GET", "/api/v1/agents?limit=50", NULL));
+  snprintf(path, sizeof path, "/api/v1/agents/%s", c->agent);
+  expect_ok(c, api_expect(s, tok, 200, "PATCH", path, "{\"description\":\"d%d\"}",
+                          c->posted - 1));
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages?limit=20", c->legacy_conv);
+  expect_ok(c, api_expect(s, tok, 200, "GET", path, NULL));
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/participants", c->legacy_conv);
+  expect_ok(c, api_expect(s, tok, 200, "GET", path, NULL));
+  expect_ok(c, api_expect(s, tok, 200, "GET", "/api/v1/tables/users?limit=20", NULL));
+  expect_ok(c, api_expect(s, tok, 200, "GET", "/api/v1/conversations?limit=10", NULL));
+}
+
+/* Runs client rounds until `migrate ARGS` ends; it must succeed. */
+static void client_while(struct client *c, const char *args)
+{
+  pid_t pid = spawn_migrate(c->srv, args);
+  int status = 0, rounds = 0;
+  do {
+    client_round(c);
+    rounds++;
+  } while (running(pid, &status));
+  cr_assert_eq(status, 0, "migrate %s failed; see %s/migrate.out", args, c->srv->dir);
+  cr_log_info("migrate %s: %d client rounds ran beside it", args, rounds);
+}
+
+/* Every message the client posted is there, once, in order. */
+static void expect_all_writes(struct client *c)
+{
+  char path[512];
+  char *cursor = NULL;
+  int seen = 0;
+  for (;;) {
+    snprintf(path, sizeof path, "/api/v1/conversations/%s/messages?limit=100%s%s", c->conv,
+             cursor ? "&cursor=" : "", cursor ? cursor : "");
+    free(cursor);
+    cursor = NULL;
+    json_t *page = api_expect(c->srv, c->admin.token, 200, "GET", path, NULL);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(page, "items"), i, m) {
+      char want[32];
+      snprintf(want, sizeof want, "m%d", c->posted - 1 - seen);
+      cr_assert_str_eq(json_string_value(json_object_get(m, "content")), want);
+      seen++;
+    }
+    const char *next = json_string_value(json_object_get(page, "cursor"));
+    int done = json_is_true(json_object_get(page, "done")) || !next;
+    cursor = done ? NULL : strdup(next);
+    json_decref(page);
+    if (done)
+      break;
+  }
+  cr_assert_eq(seen, c->posted, "%d messages posted, %d read back", c->posted, seen);
+  /* the agent edited beside the backfills keeps the last edit */
+  snprintf(path, sizeof path, "/api/v1/agents/%s", c->agent);
+  json_t *a = api_expect(c->srv, c->admin.token, 200, "GET", path, NULL);
+  char want[32];
+  snprintf(want, sizeof want, "d%d", c->posted - 1);
+  cr_assert_str_eq(json_string_value(json_object_get(a, "description")), want);
+  json_decref(a);
+}
+
+static void cli(const struct api_server *s, const char *args, char **out)
+{
+  char *cmd = NULL, *errout = NULL;
+  cr_assert(asprintf(&cmd, "cd '%s' && '%s' --db t.db %s", s->dir, ONE_BINARY, args) > 0);
+  int rc = tu_run(cmd, out, &errout);
+  cr_assert_eq(rc, 0, "%s: %s%s", args, *out, errout);
+  free(cmd);
+  free(errout);
+}
+
+Test(migrate_online, the_api_answers_every_request_while_the_chain_runs)
+{
+  char *prep = NULL;
+  cr_assert(asprintf(&prep, "python3 '%s/tests/fixtures/gen_agent_inbox.py' in.zip --seed 31 "
+                     "--messages 4000 2>/dev/null && '%s' --db t.db import in.zip >/dev/null && "
+                     "'%s' --db t.db migrate up --to expand >/dev/null",
+                     ONE_SOURCE_DIR, ONE_BINARY, ONE_BINARY) > 0);
+  api_start_in(&srv, prep);
+  free(prep);
+  struct client c = {.srv = &srv};
+  api_admin(&srv, "admin@example.org", &c.admin);
+  json_t *j = api_expect(&srv, NULL, 200, "GET", "/readyz", NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(j, "schema")), "one-expand");
+  json_decref(j);
+  /* an imported conversation to read, and an imported agent to talk to */
+  j = api_expect(&srv, c.admin.token, 200, "GET", "/api/v1/tables/conversations?limit=1", NULL);
+  snprintf(c.legacy_conv, sizeof c.legacy_conv, "%s",
+           json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "_id")));
+  json_decref(j);
+  j = api_expect(&srv, c.admin.token, 200, "GET", "/api/v1/agents?limit=1", NULL);
+  snprintf(c.agent, sizeof c.agent, "%s",
+           json_string_value(json_object_get(json_array_get(json_object_get(j, "items"), 0), "_id")));
+  json_t *conv = api_expect(&srv, c.admin.token, 201, "POST", "/api/v1/conversations",
+                            "{\"title\":\"during the migration\",\"agents\":[\"%s\"]}",
+                            c.agent);
+  snprintf(c.conv, sizeof c.conv, "%s", json_string_value(json_object_get(conv, "_id")));
+  json_decref(conv);
+  json_decref(j);
+
+  /* the backfills, in small batches, beside the client */
+  client_while(&c, "up --batch 5");
+  expect_all_writes(&c);
+  char *out = NULL;
+  cli(&srv, "migrate verify", &out);
+  cr_expect(strstr(out, "verify: passed"), "%s", out);
+  free(out);
+  /* contract narrows the schema under the running server */
+  client_while(&c, "contract --confirm --batch 5");
+  j = api_expect(&srv, NULL, 200, "GET", "/readyz", NULL);
+  cr_assert_str_eq(json_string_value(json_object_get(j, "schema")), "one");
+  json_decref(j);
+  client_round(&c);
+  expect_all_writes(&c);
+  cli(&srv, "migrate verify", &out);
+  cr_expect(strstr(out, "verify: passed"), "%s", out);
+  free(out);
+  cr_log_info("%d requests, none failed; %d messages posted, all read back", c.requests,
+              c.posted);
+  cr_assert_eq(api_stop(&srv), 0, "one serve did not stop gracefully");
+  srv.pid = 0;
+}
