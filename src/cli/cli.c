@@ -102,6 +102,15 @@ static const struct command commands[] = {
    "current position."},
   {"migrate log", cmd_migrate, "one migrate log", "print the migration log (JSON)",
    "Prints every step's start, end, failure and backup as JSON, oldest first."},
+  {"flags list", cmd_flags_list, "one flags list [--json]",
+   "list the feature flags and whether each is on",
+   "Lists the feature flags, the switches for risky behaviour, with whether\n"
+   "each is on, whether that is its default, and what it does. Flags live in\n"
+   "the database, so every server on it follows them from its next request."},
+  {"flags set", cmd_flags_set, "one flags set NAME on|off",
+   "turn a feature flag on or off",
+   "Turns the flag NAME on or off for every process serving the database,\n"
+   "from their next request on. 'one flags list' shows the names."},
   {"backup list", cmd_backup_list, "one backup list [--backup-dir DIR] [--json]",
    "list the backups the migration steps took",
    "Lists the online backups in DIR (default: backups/ beside the database),\n"

@@ -2,6 +2,8 @@
 #include "domain/agents.h"
 
 #include "domain/dq.h"
+#include "domain/flags.h"
+#include "migrate/steps.h"
 #include "util/clock.h"
 #include "util/mem.h"
 
@@ -65,6 +67,22 @@ static int load_editable(struct store_tx *tx, const struct op *op, json_t **agen
 
 /* One page of one phase into items; *next gets the cursor to go on with,
  * "" when the phase is done. */
+/* With the read.one-shape flag on, an agent still in agent-inbox's shape
+ * reads as ONE's: what the backfills will write, shown, not written. */
+static void present(json_t *agent, int one_shape)
+{
+  if (!one_shape)
+    return;
+  if (!json_object_get(agent, "createdAt"))
+    json_object_set(agent, "createdAt", json_object_get(agent, "_creationTime"));
+  if (!json_object_get(agent, "prompt")) {
+    char *prompt = steps_agent_prompt(agent);
+    if (prompt)
+      json_object_set_new(agent, "prompt", json_string(prompt));
+    one_free(prompt);
+  }
+}
+
 static int list_phase(struct store_tx *tx, const struct op *op, int mine, const char *inner,
                       size_t limit, json_t *items, char *next, size_t cap, struct err *err)
 {
@@ -85,10 +103,13 @@ static int list_phase(struct store_tx *tx, const struct op *op, int mine, const 
   json_decref(bound);
   if (rc != 0)
     return rc;
+  int one_shape = flag_on(tx, FLAG_READ_ONE_SHAPE);
   for (size_t i = 0; i < json_array_size(page.docs); i++) {
     json_t *a = json_array_get(page.docs, i);
-    if (!mine || strcmp(dq_str(a, "visibility"), "private") == 0)
+    if (!mine || strcmp(dq_str(a, "visibility"), "private") == 0) {
+      present(a, one_shape);
       json_array_append(items, a);
+    }
   }
   if (page.done)
     next[0] = '\0';
@@ -134,7 +155,10 @@ int agents_list(struct store *s, struct op *op, struct err *err)
 static int get_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
-  return agent_load(tx, op->who, op->id, &op->out, err);
+  int rc = agent_load(tx, op->who, op->id, &op->out, err);
+  if (!rc)
+    present(op->out, flag_on(tx, FLAG_READ_ONE_SHAPE));
+  return rc;
 }
 
 int agents_get(struct store *s, struct op *op, struct err *err)

@@ -4,6 +4,7 @@
 
 #include "domain/agents.h"
 #include "domain/dq.h"
+#include "domain/flags.h"
 #include "domain/mentions.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -571,6 +572,20 @@ int messages_list(struct store *s, struct op *op, struct err *err)
   return store_run(s, STORE_READ, messages_list_tx, op, err);
 }
 
+/* 1 when the user or agent id is an active participant of conv, 0 when
+ * not, minus an error code on failure. */
+static int mentioned_is_participant(struct store_tx *tx, const char *conv, int agent,
+                                    const char *id, struct err *err)
+{
+  json_t *row = NULL;
+  int rc = agent ? find_agent_row(tx, conv, id, &row, err) : find_user_row(tx, conv, id, &row, err);
+  if (rc)
+    return -rc;
+  int yes = row && !dq_bool(row, "isRemoved");
+  json_decref(row);
+  return yes;
+}
+
 /* Adds every mentioned user or agent who is not an active participant, as
  * the author may; a mention of something unknown or unusable refuses the
  * message (E_SCHEMA at content, or E_PERM). */
@@ -579,10 +594,26 @@ static int add_mentioned(struct store_tx *tx, const struct actor *who, const cha
 {
   struct mention m[MENTION_MAX_PER_MESSAGE];
   size_t n = mentions_find(content, strlen(content), m, MENTION_MAX_PER_MESSAGE);
+  int may_add = flag_on(tx, FLAG_MENTIONS_ADD);
   for (size_t i = 0; i < n; i++) {
     int agent = m[i].kind == MENTION_AGENT;
     json_t *row = NULL;
     int created = 0;
+    if (!may_add) {
+      int rc = mentioned_is_participant(tx, conv, agent, m[i].id, err);
+      if (rc < 0)
+        return -rc;
+      if (rc == 0) {
+        err_set(err, E_SCHEMA, "the message mentions %.*s, who is not a participant (the "
+                "feature flag %s is off: add them first)",
+                (int)(m[i].name_len > 100 ? 100 : m[i].name_len), content + m[i].name_start,
+                FLAG_MENTIONS_ADD);
+        err_add_detail(err, "content", "mention %zu (%s:%s): not a participant", i + 1,
+                       agent ? "agent" : "user", m[i].id);
+        return E_SCHEMA;
+      }
+      continue;
+    }
     int rc = add_participant(tx, who, conv, agent ? "agent" : "user", m[i].id, &row, &created, err);
     if (rc == E_NOTFOUND) {
       err_clear(err);

@@ -4,6 +4,7 @@
 #include "http/http.h"
 #include "http/stream.h"
 #include "http/routes.h"
+#include "migrate/chain.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -71,6 +72,53 @@ static int count_tables(struct store_tx *tx, void *arg, struct err *err)
   return rc;
 }
 
+/* The migration's progress and failures (migrate/chain.h). */
+static int migration_metrics(struct store *store, struct buf *b, struct err *err)
+{
+  json_t *st = NULL, *log = NULL;
+  int rc = migrate_status(store, &st, err);
+  if (!rc)
+    rc = migrate_log(store, &log, err);
+  size_t failures = 0, i;
+  json_t *e;
+  json_array_foreach(log, i, e) failures +=
+    strcmp(json_string_value(json_object_get(e, "event")), "fail") == 0;
+  const json_t *ver = json_object_get(st, "verified");
+  if (!rc)
+    rc = buf_printf(b, "# HELP one_migration_steps_done Steps of the agent-inbox -> one chain done.\n"
+                       "# TYPE one_migration_steps_done gauge\none_migration_steps_done %lld\n"
+                       "one_migration_steps_total %lld\n"
+                       "# HELP one_migration_running 1 while a migration holds the lock.\n"
+                       "# TYPE one_migration_running gauge\none_migration_running %d\n"
+                       "# HELP one_migration_failures_total Steps that failed (migration log).\n"
+                       "# TYPE one_migration_failures_total counter\n"
+                       "one_migration_failures_total %zu\n",
+                    (long long)json_integer_value(json_object_get(st, "position")),
+                    (long long)json_integer_value(json_object_get(st, "count")),
+                    json_object_get(st, "lock") != NULL, failures);
+  if (!rc && ver)
+    rc = buf_printf(b, "# HELP one_migration_verified 1 when the last verify passed.\n"
+                       "# TYPE one_migration_verified gauge\none_migration_verified %d\n",
+                    json_is_true(json_object_get(ver, "ok")));
+  if (!rc)
+    rc = buf_puts(b, "# HELP one_migration_step_documents Documents a step has processed and "
+                     "changed.\n# TYPE one_migration_step_documents gauge\n");
+  json_array_foreach(json_object_get(st, "steps"), i, e) {
+    const char *name = json_string_value(json_object_get(e, "name"));
+    const char *state = json_string_value(json_object_get(e, "state"));
+    if (!rc)
+      rc = buf_printf(b, "one_migration_step_documents{step=\"%s\",state=\"%s\",count=\"processed\"} "
+                         "%lld\none_migration_step_documents{step=\"%s\",state=\"%s\",count=\"changed\"} "
+                         "%lld\n", name, state ? state : "pending",
+                      (long long)json_integer_value(json_object_get(e, "processed")), name,
+                      state ? state : "pending",
+                      (long long)json_integer_value(json_object_get(e, "changed")));
+  }
+  json_decref(st);
+  json_decref(log);
+  return rc;
+}
+
 char *metrics_render(struct store *store)
 {
   struct buf b;
@@ -118,6 +166,8 @@ char *metrics_render(struct store *store)
   struct counts c = {&b};
   if (!rc && store)
     rc = store_run(store, STORE_READ, count_tables, &c, &err);
+  if (!rc && store)
+    rc = migration_metrics(store, &b, &err);
   err_clear(&err);
   if (rc) {
     buf_release(&b);

@@ -77,6 +77,13 @@ const struct route routes[] = {
   {"GET", CONV "/stream", h_conversation_stream, ROUTE_AUTH,
    "Server-Sent Events of the conversation (resumable with Last-Event-ID)"},
 
+  {"GET", V1 "/admin/migrations", h_admin_migrations, ROUTE_ADMIN,
+   "the migration to ONE: schema, steps with progress, lock, last verification, failures, "
+   "the newest log entries"},
+  {"GET", V1 "/admin/flags", h_admin_flags_list, ROUTE_ADMIN, "the feature flags"},
+  {"PUT", V1 "/admin/flags/{name}", h_admin_flags_set, ROUTE_ADMIN,
+   "turn a feature flag on or off: {on}"},
+
   {"GET", V1 "/tables/{table}", h_tables_list, ROUTE_AUTH,
    "list a table by an index: ?index=&eq=[…]&order=asc|desc (paged; per-table policy)"},
   {"POST", V1 "/tables/{table}", h_tables_insert, ROUTE_AUTH, "insert a document (per-table policy)"},

@@ -133,13 +133,8 @@ static int users(struct mctx *m, const char *table, const json_t *doc, json_t **
 
 /* --- backfill-agent-prompts --- */
 
-static int agent_prompts(struct mctx *m, const char *table, const json_t *doc, json_t **patch,
-                         struct err *err)
+char *steps_agent_prompt(const json_t *agent)
 {
-  (void)m;
-  (void)table;
-  if (json_object_get(doc, "prompt"))
-    return 0;
   static const struct {
     const char *field, *label;
   } parts[] = {{"personality", "Personality"}, {"goal", "Goal"},
@@ -148,7 +143,7 @@ static int agent_prompts(struct mctx *m, const char *table, const json_t *doc, j
   size_t n = 0;
   const char *labels[4];
   for (size_t i = 0; i < 4; i++) {
-    const char *t = str(doc, parts[i].field);
+    const char *t = str(agent, parts[i].field);
     int dup = 0;
     for (size_t k = 0; k < n && !dup; k++)
       dup = strcmp(texts[k], t) == 0;
@@ -158,7 +153,7 @@ static int agent_prompts(struct mctx *m, const char *table, const json_t *doc, j
     }
   }
   if (n == 0)
-    return 0; /* nothing to fold: prompt stays absent (it is optional) */
+    return NULL;
   struct buf b;
   buf_init(&b, BUF_UNBOUNDED);
   for (size_t i = 0; i < n; i++) {
@@ -167,8 +162,23 @@ static int agent_prompts(struct mctx *m, const char *table, const json_t *doc, j
     else
       buf_printf(&b, "%s%s: %s", i ? "\n\n" : "", labels[i], texts[i]);
   }
-  *patch = patch_one("prompt", json_string(buf_str(&b)));
+  char *text = one_strdup(buf_str(&b));
   buf_release(&b);
+  return text;
+}
+
+static int agent_prompts(struct mctx *m, const char *table, const json_t *doc, json_t **patch,
+                         struct err *err)
+{
+  (void)m;
+  (void)table;
+  if (json_object_get(doc, "prompt"))
+    return 0;
+  char *text = steps_agent_prompt(doc);
+  if (!text)
+    return 0; /* nothing to fold: prompt stays absent (it is optional) */
+  *patch = patch_one("prompt", json_string(text));
+  one_free(text);
   return *patch ? 0 : err_set(err, E_NOMEM, "out of memory");
 }
 

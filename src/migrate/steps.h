@@ -43,6 +43,11 @@ struct mstep {
 /* The chain, in order. */
 const struct mstep *steps_list(size_t *n);
 
+/* An agent's prompt folded from its legacy fields (personality, goal,
+ * systemPrompt, instructions; one as it is, several labelled), or NULL when
+ * it has none of them (one_free the result). */
+char *steps_agent_prompt(const json_t *agent);
+
 /* Inserts a document on behalf of the running step and records it. key
  * names what the document stands for (a tool's name, the conversation a
  * participant row is for...): its id derives from the seed, the table and

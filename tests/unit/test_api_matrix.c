@@ -84,7 +84,7 @@ static void expand(const char *tmpl, const struct fixture *f, const char *me, ch
     {"{conv}", f->conv}, {"{pub}", f->pub}, {"{priv}", f->priv}, {"{sys}", f->sys},
     {"{tool}", f->tool}, {"{msg}", f->msg}, {"{prow}", f->prow}, {"{arow}", f->arow},
     {"{srow}", f->srow}, {"{reaction}", f->reaction}, {"{otok}", f->otok}, {"{me}", me}, {"{owner}", owner.id},
-    {"{stranger}", stranger.id},
+    {"{stranger}", stranger.id}, {"{flag}", "read.one-shape"},
   };
   size_t k = 0;
   for (const char *p = tmpl; *p && k + 1 < n;) {
@@ -138,6 +138,9 @@ static const struct cell_row rows[] = {
   R("DELETE", "/api/v1/agents/{pub}/tools/{tool}", NULL, 401, 403, 403, 404, 403, 1),
   R("GET", "/api/v1/tools", NULL, 401, 200, 200, 200, 200, 0),
   R("POST", "/api/v1/tools", "{\"name\":\"t-{me}\",\"description\":\"d\"}", 401, 403, 403, 403, 201, 0),
+  R("GET", "/api/v1/admin/migrations", NULL, 401, 403, 403, 403, 200, 0),
+  R("GET", "/api/v1/admin/flags", NULL, 401, 403, 403, 403, 200, 0),
+  R("PUT", "/api/v1/admin/flags/{flag}", "{\"on\":false}", 401, 403, 403, 403, 200, 0),
   R("GET", "/api/v1/conversations", NULL, 401, 200, 200, 200, 200, 0),
   R("POST", "/api/v1/conversations", "{\"title\":\"x\"}", 401, 201, 201, 201, 201, 0),
   R("GET", "/api/v1/conversations/{conv}", NULL, 401, 404, 200, 200, 200, 0),

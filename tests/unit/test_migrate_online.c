@@ -146,8 +146,13 @@ static void cli(const struct api_server *s, const char *args, char **out)
 {
   char *cmd = NULL, *errout = NULL;
   cr_assert(asprintf(&cmd, "cd '%s' && '%s' --db t.db %s", s->dir, ONE_BINARY, args) > 0);
-  int rc = tu_run(cmd, out, &errout);
-  cr_assert_eq(rc, 0, "%s: %s%s", args, *out, errout);
+  char *o = NULL;
+  int rc = tu_run(cmd, &o, &errout);
+  cr_assert_eq(rc, 0, "%s: %s%s", args, o, errout);
+  if (out)
+    *out = o;
+  else
+    free(o);
   free(cmd);
   free(errout);
 }
@@ -202,4 +207,113 @@ Test(migrate_online, the_api_answers_every_request_while_the_chain_runs)
               c.posted);
   cr_assert_eq(api_stop(&srv), 0, "one serve did not stop gracefully");
   srv.pid = 0;
+}
+
+/* 1 when the user or agent id takes part in conv. */
+static int has_participant(const char *token, const char *conv, const char *id)
+{
+  char path[256];
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/participants?limit=100", conv);
+  json_t *page = api_expect(&srv, token, 200, "GET", path, NULL);
+  size_t i;
+  json_t *p;
+  int found = 0;
+  json_array_foreach(json_object_get(page, "items"), i, p) {
+    const char *a = json_string_value(json_object_get(p, "agentId"));
+    const char *u = json_string_value(json_object_get(p, "userId"));
+    found |= (a && strcmp(a, id) == 0) || (u && strcmp(u, id) == 0);
+  }
+  json_decref(page);
+  return found;
+}
+
+Test(migrate_online, flags_and_the_admin_views_of_a_migration)
+{
+  char *prep = NULL;
+  cr_assert(asprintf(&prep, "python3 '%s/tests/fixtures/gen_agent_inbox.py' in.zip --seed 32 "
+                     "--messages 100 2>/dev/null && '%s' --db t.db import in.zip >/dev/null && "
+                     "'%s' --db t.db migrate up --to expand >/dev/null",
+                     ONE_SOURCE_DIR, ONE_BINARY, ONE_BINARY) > 0);
+  api_start_in(&srv, prep);
+  free(prep);
+  struct api_user admin, member;
+  api_admin(&srv, "admin@example.org", &admin);
+  api_signup(&srv, "member@example.org", &member);
+  /* administrators only */
+  json_decref(api_expect(&srv, member.token, 403, "GET", "/api/v1/admin/migrations", NULL));
+  json_decref(api_expect(&srv, member.token, 403, "GET", "/api/v1/admin/flags", NULL));
+  json_decref(api_expect(&srv, member.token, 403, "PUT", "/api/v1/admin/flags/read.one-shape",
+                         "{\"on\":true}"));
+  json_t *m = api_expect(&srv, admin.token, 200, "GET", "/api/v1/admin/migrations", NULL);
+  json_t *st = json_object_get(m, "status");
+  cr_expect_str_eq(json_string_value(json_object_get(st, "schema")), "one-expand");
+  cr_expect_eq(json_number_value(json_object_get(st, "position")), 1);
+  cr_expect(json_array_size(json_object_get(m, "log")) > 0);
+  json_decref(m);
+
+  /* read.one-shape: an imported agent reads with ONE's prompt before the backfill */
+  json_t *j = api_expect(&srv, admin.token, 200, "GET", "/api/v1/agents?limit=1", NULL);
+  json_t *agent = json_array_get(json_object_get(j, "items"), 0);
+  char aid[64], path[128];
+  snprintf(aid, sizeof aid, "%s", json_string_value(json_object_get(agent, "_id")));
+  cr_assert(json_object_get(agent, "personality") && !json_object_get(agent, "prompt"),
+            "an imported agent, not yet backfilled");
+  json_decref(j);
+  snprintf(path, sizeof path, "/api/v1/agents/%s", aid);
+  j = api_expect(&srv, admin.token, 200, "PUT", "/api/v1/admin/flags/read.one-shape",
+                 "{\"on\":true}");
+  cr_expect(json_is_true(json_object_get(j, "on")));
+  json_decref(j);
+  j = api_expect(&srv, admin.token, 200, "GET", path, NULL);
+  cr_expect_str_eq(json_string_value(json_object_get(j, "prompt")),
+                   json_string_value(json_object_get(j, "personality")));
+  cr_expect(json_object_get(j, "createdAt") != NULL);
+  json_decref(j);
+  /* shown, not written */
+  char *out = NULL, *cmd = NULL;
+  cr_assert(asprintf(&cmd, "data get %s", aid) > 0);
+  cli(&srv, cmd, &out);
+  free(cmd);
+  cr_expect(!strstr(out, "\"prompt\""), "%s", out);
+  free(out);
+
+  /* mentions.add-participants off: a mention of a non-participant is refused */
+  json_t *conv = api_expect(&srv, member.token, 201, "POST", "/api/v1/conversations",
+                            "{\"title\":\"flags\"}");
+  char cid[64], mpath[128];
+  snprintf(cid, sizeof cid, "%s", json_string_value(json_object_get(conv, "_id")));
+  json_decref(conv);
+  snprintf(mpath, sizeof mpath, "/api/v1/conversations/%s/messages", cid);
+  json_decref(api_expect(&srv, admin.token, 200, "PUT",
+                         "/api/v1/admin/flags/mentions.add-participants", "{\"on\":false}"));
+  j = api_expect(&srv, member.token, 422, "POST", mpath,
+                 "{\"content\":\"hello @[A](agent:%s)\"}", aid);
+  cr_expect(strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+                   "mentions.add-participants"));
+  json_decref(j);
+  cr_expect(!has_participant(member.token, cid, aid));
+  json_decref(api_expect(&srv, admin.token, 200, "PUT",
+                         "/api/v1/admin/flags/mentions.add-participants", "{\"on\":true}"));
+  json_decref(api_expect(&srv, member.token, 201, "POST", mpath,
+                         "{\"content\":\"hello @[A](agent:%s)\"}", aid));
+  cr_expect(has_participant(member.token, cid, aid));
+  /* the CLI sees what the API set */
+  cli(&srv, "flags list --json", &out);
+  j = tu_json(out);
+  free(out);
+  cr_expect(json_is_true(json_object_get(json_array_get(j, 0), "on")), "read.one-shape is on");
+  json_decref(j);
+
+  /* /metrics shows the migration */
+  struct api_reply r = api_call(&srv, "GET", "/metrics", NULL, 0, NULL);
+  cr_expect(strstr(r.body, "one_migration_steps_done 1\n") &&
+            strstr(r.body, "one_migration_running 0\n") &&
+            strstr(r.body, "one_migration_failures_total 0\n"), "%s", r.body);
+  api_reply_free(&r);
+  cli(&srv, "migrate up", NULL);
+  r = api_call(&srv, "GET", "/metrics", NULL, 0, NULL);
+  cr_expect(strstr(r.body, "one_migration_steps_done 7\n") &&
+            strstr(r.body, "one_migration_step_documents{step=\"backfill-agent-prompts\","
+                           "state=\"done\",count=\"changed\"}"), "%s", r.body);
+  api_reply_free(&r);
 }
