@@ -9,8 +9,9 @@
 #include <string.h>
 
 static const struct cli_opt run_opts[] = {{"to", 1, 0},         {"batch", 1, 0},
-                                          {"backup-dir", 1, 0}, {"confirm", 0, 0},
-                                          {"json", 0, 0},       {NULL, 0, 0}};
+                                          {"pause", 1, 0},      {"backup-dir", 1, 0},
+                                          {"confirm", 0, 0},    {"json", 0, 0},
+                                          {NULL, 0, 0}};
 
 static void on_progress(void *arg, const char *step, size_t done, size_t total)
 {
@@ -131,8 +132,15 @@ int cmd_migrate(struct cli *c)
   struct progress p;
   progress_init(&p);
   const char *batch = cli_opt(c, "batch");
+  const char *pause = cli_opt(c, "pause");
   struct migrate_opts o = {batch ? (size_t)strtoul(batch, NULL, 10) : 0,
-                           cli_opt(c, "backup-dir"), c->db_path, on_progress, &p, 0};
+                           cli_opt(c, "backup-dir"),
+                           pause ? (unsigned)strtoul(pause, NULL, 10) : 0,
+                           c->db_path, on_progress, &p, 0};
+  if (pause && (strspn(pause, "0123456789") != strlen(pause) || o.pause_ms > 60000)) {
+    store_close(s);
+    return cli_usage(c, "--pause takes 0 to 60000 milliseconds");
+  }
   const char *kill_at = getenv("ONE_TEST_KILL_AT");
   if (kill_at)
     o.kill_at = (size_t)strtoul(kill_at, NULL, 10);

@@ -384,7 +384,10 @@ static int walk(struct store *s, const struct mstep *st, const struct migrate_op
     rc = walk_batch(s, st, memo, target, o, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, total > done ? total : done);
-
+    if (!rc && more && o->pause_ms) {
+      struct timespec ts = {o->pause_ms / 1000, (long)(o->pause_ms % 1000) * 1000000L};
+      nanosleep(&ts, NULL);
+    }
   }
   json_decref(memo);
   schema_free(target);

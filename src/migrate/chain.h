@@ -34,6 +34,7 @@
 struct migrate_opts {
   size_t batch;              /* documents per transaction (default 500) */
   const char *backup_dir;    /* default: "backups" beside the database */
+  unsigned pause_ms;         /* a rest between two batches, leaving the lock to the service */
   const char *db_path;       /* for naming backups */
   /* progress of the running step: done of total documents */
   void (*progress)(void *arg, const char *step, size_t done, size_t total);

@@ -133,6 +133,20 @@ static void sleep_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
+/* Waits for a lock another connection holds in short sleeps (1 ms, then
+ * 2 ms), for up to BUSY_TIMEOUT_MS: SQLite's own busy timeout sleeps up to
+ * 100 ms at a time, so a request behind a migration batch of a few
+ * milliseconds would wait for tens. */
+static int busy_wait(void *arg, int tries)
+{
+  (void)arg;
+  long slept = tries < 50 ? tries : 50 + (long)(tries - 50) * 2;
+  if (slept >= BUSY_TIMEOUT_MS)
+    return 0;
+  sleep_ms(tries < 50 ? 1 : 2);
+  return 1;
+}
+
 static int exec_retry(struct conn *c, const char *what, const char *text, struct err *err)
 {
   long waited = 0;
@@ -174,7 +188,7 @@ static int sq_connect(const struct store_options *opt, int first, void **out, st
   sqlite3_extended_result_codes(c->db, 0);
   c->kept = opt->changes_kept ? opt->changes_kept : CHANGES_KEPT;
   c->prune_every = c->kept / 2 < 4096 ? c->kept / 2 + 1 : 4096;
-  sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+  sqlite3_busy_handler(c->db, busy_wait, NULL);
   static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
                                          "PRAGMA synchronous=OFF"};
   int rc = 0;
@@ -397,15 +411,15 @@ static int sq_backup(void *p, const char *path, struct err *err)
     sqlite3_close(dest);
     return rc;
   }
+  /* every page in one step, under one read transaction: a copy taken in
+   * slices starts over whenever another process writes between two slices,
+   * which under a busy server is forever; in WAL mode one long read blocks
+   * no writer */
   sqlite3_backup *b = sqlite3_backup_init(dest, "main", c->db, "main");
-  int rc = b ? SQLITE_OK : sqlite3_errcode(dest);
-  while (b && (rc = sqlite3_backup_step(b, 4096)) == SQLITE_OK)
-    ;
+  int rc = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dest);
   while (b && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)) {
     sleep_ms(10);
-    rc = sqlite3_backup_step(b, 4096);
-    while (rc == SQLITE_OK)
-      rc = sqlite3_backup_step(b, 4096);
+    rc = sqlite3_backup_step(b, -1);
   }
   if (b)
     sqlite3_backup_finish(b);
