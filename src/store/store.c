@@ -306,11 +306,11 @@ int store_begin(struct store *s, enum store_mode mode, struct store_tx **out, st
     one_free(tx);
     return rc;
   }
-  if (mode == STORE_WRITE) {
+  if (mode != STORE_READ) {
     pthread_mutex_lock(&s->write_lock);
     tx->write = 1;
   }
-  if ((rc = s->be->begin(tx->c, tx->write, err))) {
+  if ((rc = s->be->begin(tx->c, mode == STORE_WRITE_LAZY ? 2 : tx->write, err))) {
     tx_free(tx);
     return rc;
   }

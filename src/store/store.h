@@ -50,7 +50,12 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
 void store_close(struct store *s);                 /* accepts NULL */
 
 /* --- transactions --- */
-enum store_mode { STORE_READ = 0, STORE_WRITE = 1 };
+/* STORE_WRITE_LAZY: a write transaction whose commit is atomic but not
+ * synced to disk. A power failure may lose it, with the lazy commits just
+ * before it, never half of one; the next synced commit of any connection
+ * makes it durable too. For work that is resumed from its own checkpoint,
+ * such as a migration's batches. */
+enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_WRITE_LAZY = 2 };
 
 int store_begin(struct store *s, enum store_mode mode, struct store_tx **out, struct err *err);
 /* Commits and frees tx. On failure nothing was written and tx is freed. */
@@ -110,6 +115,9 @@ int store_get_text(struct store_tx *tx, const char *id, char **text, size_t *len
 /* Shallow merge of patch into the document; a field whose value is
  * store_undefined() is removed. */
 int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err);
+/* store_patch of old, a document as this transaction read it (from a page
+ * or store_get, not changed since): it is not read again. */
+int store_patch_doc(struct store_tx *tx, const json_t *old, const json_t *patch, struct err *err);
 /* Replaces every field but _id and _creationTime. */
 int store_replace(struct store_tx *tx, const char *id, const json_t *fields, struct err *err);
 int store_delete(struct store_tx *tx, const char *id, struct err *err);
@@ -151,7 +159,16 @@ int store_query(struct store_tx *tx, const struct store_query *q, struct store_p
                 struct err *err);
 void store_page_release(struct store_page *p);
 
-/* Calls fn for every document of table in _creationTime order, a page at a
+/* A page of up to limit (1 to STORE_MAX_PAGE) documents of table in id
+ * order, the order they are stored in and so the cheapest walk of a whole
+ * table, after the document with id `after` (NULL: from the first). The
+ * page's cursor is the last id it returned. The order means nothing to a
+ * user: for whole-table work (migrations, verification, export), not for
+ * request paths, which query an index. */
+int store_scan(struct store_tx *tx, const char *table, const char *after, size_t limit,
+               int as_text, struct store_page *page, struct err *err);
+
+/* Calls fn for every document of table in id order (store_scan), a page at a
  * time, within tx: with the document (as_text 0) or its stored JSON text
  * (as_text 1; doc is NULL). fn returns nonzero to stop with that code. */
 typedef int (*store_each_fn)(void *arg, const json_t *doc, const char *text, size_t len,

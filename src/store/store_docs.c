@@ -40,29 +40,34 @@ static const struct stable *table_of_id(struct store_tx *tx, const char *id, str
   return t;
 }
 
-int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *doc, int remove,
-                 struct err *err)
+int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *old,
+                 const json_t *doc, struct err *err)
 {
-  struct buf key;
+  struct buf was, key;
+  buf_init(&was, BUF_UNBOUNDED);
   buf_init(&key, BUF_UNBOUNDED);
-  const char *id = json_string_value(json_object_get(doc, "_id"));
+  const char *id = json_string_value(json_object_get(doc ? doc : old, "_id"));
   int rc = 0;
   for (size_t i = 0; !rc && i <= t->nix; i++) {
     int64_t ix = i < t->nix ? t->ix[i].ix : t->by_ct;
     const struct index_def *def = i < t->nix ? t->ix[i].def : NULL;
     if (!ix)
       continue;
+    buf_reset(&was);
     buf_reset(&key);
-    if ((rc = key_for_doc(&key, def, doc))) {
+    if ((old && (rc = key_for_doc(&was, def, old))) || (doc && (rc = key_for_doc(&key, def, doc)))) {
       rc = err_set(err, rc, "cannot build an index key");
       break;
     }
-    if (remove)
-      rc = tx->s->be->entry_delete(tx->c, ix, (const uint8_t *)key.p, key.len, err);
-    else
+    if (old && doc && was.len == key.len && memcmp(was.p, key.p, key.len) == 0)
+      continue; /* the entry stays where it is */
+    if (old)
+      rc = tx->s->be->entry_delete(tx->c, ix, (const uint8_t *)was.p, was.len, err);
+    if (!rc && doc)
       rc = tx->s->be->entry_put(tx->c, ix, (const uint8_t *)key.p, key.len, id, err);
   }
   buf_release(&key);
+  buf_release(&was);
   return rc;
 }
 
@@ -136,7 +141,7 @@ int store_insert(struct store_tx *tx, const char *table, const json_t *fields, i
   rc = tx->s->be->doc_insert(tx->c, id, t->number, body, strlen(body), err);
   if (rc)
     goto out; /* nothing written yet: the transaction stays usable */
-  if ((rc = tx_index_doc(tx, t, doc, 0, err)) ||
+  if ((rc = tx_index_doc(tx, t, NULL, doc, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_INSERTED, err)))
     tx->failed = 1;
   if (!rc && id_out)
@@ -212,7 +217,7 @@ static int rewrite(struct store_tx *tx, const struct stable *t, const json_t *ol
     return rc;
   const char *id = json_string_value(json_object_get(doc, "_id"));
   if ((rc = tx->s->be->doc_update(tx->c, id, body, strlen(body), err)) ||
-      (rc = tx_index_doc(tx, t, old, 1, err)) || (rc = tx_index_doc(tx, t, doc, 0, err)) ||
+      (rc = tx_index_doc(tx, t, old, doc, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_UPDATED, err)))
     tx->failed = 1;
   one_free(body);
@@ -251,6 +256,29 @@ static json_t *updated(const json_t *old, const json_t *fields, int merge)
   return doc;
 }
 
+/* Puts fields into old (a document of table t as this transaction reads
+ * it), merged or in place of its own. */
+static int update_from(struct store_tx *tx, const struct stable *t, const json_t *old,
+                       const json_t *fields, int merge, struct err *err)
+{
+  if (!json_is_object(fields))
+    return err_set(err, E_SCHEMA, merge ? "a patch must be a JSON object"
+                                        : "a document must be a JSON object");
+  json_t *doc = NULL;
+  int rc;
+  if ((rc = same_system_field(old, "_id", json_object_get(fields, "_id"), err)) ||
+      (rc = same_system_field(old, "_creationTime", json_object_get(fields, "_creationTime"), err)))
+    goto out;
+  if (!(doc = updated(old, fields, merge))) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
+  rc = rewrite(tx, t, old, doc, err);
+out:
+  json_decref(doc);
+  return rc;
+}
+
 static int update(struct store_tx *tx, const char *id, const json_t *fields, int merge,
                   struct err *err)
 {
@@ -261,21 +289,24 @@ static int update(struct store_tx *tx, const char *id, const json_t *fields, int
     return err_set(err, E_SCHEMA, merge ? "a patch must be a JSON object"
                                         : "a document must be a JSON object");
   const struct stable *t = NULL;
-  json_t *old = NULL, *doc = NULL;
+  json_t *old = NULL;
   if ((rc = load(tx, id, &t, &old, err)))
     return rc;
-  if ((rc = same_system_field(old, "_id", json_object_get(fields, "_id"), err)) ||
-      (rc = same_system_field(old, "_creationTime", json_object_get(fields, "_creationTime"), err)))
-    goto out;
-  if (!(doc = updated(old, fields, merge))) {
-    rc = err_set(err, E_NOMEM, "out of memory");
-    goto out;
-  }
-  rc = rewrite(tx, t, old, doc, err);
-out:
+  rc = update_from(tx, t, old, fields, merge, err);
   json_decref(old);
-  json_decref(doc);
   return rc;
+}
+
+int store_patch_doc(struct store_tx *tx, const json_t *old, const json_t *patch, struct err *err)
+{
+  int rc = want_write(tx, err);
+  if (rc)
+    return rc;
+  const char *id = json_string_value(json_object_get(old, "_id"));
+  const struct stable *t = id ? table_of_id(tx, id, err) : NULL;
+  if (!id)
+    return err_set(err, E_INVALID, "the document has no _id");
+  return t ? update_from(tx, t, old, patch, 1, err) : err->code;
 }
 
 int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err)
@@ -297,7 +328,7 @@ int store_delete(struct store_tx *tx, const char *id, struct err *err)
   json_t *old = NULL;
   if ((rc = load(tx, id, &t, &old, err)))
     return rc;
-  if ((rc = tx->s->be->doc_delete(tx->c, id, err)) || (rc = tx_index_doc(tx, t, old, 1, err)) ||
+  if ((rc = tx->s->be->doc_delete(tx->c, id, err)) || (rc = tx_index_doc(tx, t, old, NULL, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_DELETED, err)))
     tx->failed = 1;
   json_decref(old);
@@ -380,6 +411,21 @@ static int page_row(void *arg, const uint8_t *key, size_t klen, const char *id, 
     return err_set(a->err, E_NOMEM, "out of memory");
   buf_reset(&a->last);
   return buf_append(&a->last, key, klen) ? err_set(a->err, E_NOMEM, "out of memory") : 0;
+}
+
+/* An empty page that can take limit documents (or texts): done until a
+ * scan finds one more row than it asked for. */
+static int page_init(struct store_page *page, int as_text, size_t limit, struct err *err)
+{
+  page->docs = json_array();
+  if (as_text) {
+    page->texts = one_calloc(limit, sizeof *page->texts);
+    page->lens = one_calloc(limit, sizeof *page->lens);
+  }
+  page->done = 1;
+  if (!page->docs || (as_text && (!page->texts || !page->lens)))
+    return err_set(err, E_NOMEM, "out of memory");
+  return 0;
 }
 
 /* memcmp order of two buffers, shorter first on a common prefix. */
@@ -481,20 +527,8 @@ int store_query(struct store_tx *tx, const struct store_query *q, struct store_p
     if (rc)
       goto out;
   }
-  page->docs = json_array();
-  if (!page->docs) {
-    rc = err_set(err, E_NOMEM, "out of memory");
+  if ((rc = page_init(page, q->as_text, q->limit, err)))
     goto out;
-  }
-  if (q->as_text) {
-    page->texts = one_calloc(q->limit, sizeof *page->texts);
-    page->lens = one_calloc(q->limit, sizeof *page->lens);
-    if (!page->texts || !page->lens) {
-      rc = err_set(err, E_NOMEM, "out of memory");
-      goto out;
-    }
-  }
-  page->done = 1;
   struct page_acc acc = {page, q->as_text, q->limit, 0, {0}, err};
   buf_init(&acc.last, BUF_UNBOUNDED);
   rc = tx->s->be->scan(tx->c, ix, (const uint8_t *)lo.p, lo.len, has_hi ? (const uint8_t *)hi.p : NULL,
@@ -521,6 +555,28 @@ void store_page_release(struct store_page *p)
   memset(p, 0, sizeof *p);
 }
 
+int store_scan(struct store_tx *tx, const char *table, const char *after, size_t limit,
+               int as_text, struct store_page *page, struct err *err)
+{
+  memset(page, 0, sizeof *page);
+  const struct stable *t = state_table(tx->state, table);
+  if (!t)
+    return err_set(err, E_NOTFOUND, "no table '%s'", table);
+  if (limit == 0 || limit > STORE_MAX_PAGE)
+    return err_set(err, E_INVALID, "limit must be between 1 and %d", STORE_MAX_PAGE);
+  int rc = page_init(page, as_text, limit, err);
+  struct page_acc acc = {page, as_text, limit, 0, {0}, err};
+  buf_init(&acc.last, CID_MAX);
+  if (!rc)
+    rc = tx->s->be->doc_scan(tx->c, t->number, after, limit + 1, page_row, &acc, err);
+  if (!rc && acc.last.len && !(page->cursor = one_strdup(buf_str(&acc.last))))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  buf_release(&acc.last);
+  if (rc)
+    store_page_release(page);
+  return rc;
+}
+
 int store_count(struct store_tx *tx, const char *table, int64_t *count, struct err *err)
 {
   const struct stable *t = state_table(tx->state, table);
@@ -536,10 +592,8 @@ int store_each(struct store_tx *tx, const char *table, int as_text, store_each_f
   char *cursor = NULL;
   int rc = 0;
   for (;;) {
-    struct store_query q = {.table = table, .as_text = as_text, .limit = STORE_MAX_PAGE,
-                            .cursor = cursor};
     struct store_page page;
-    rc = store_query(tx, &q, &page, err);
+    rc = store_scan(tx, table, cursor, STORE_MAX_PAGE, as_text, &page, err);
     one_free(cursor);
     cursor = NULL;
     if (rc)

@@ -24,6 +24,8 @@ struct backend {
   const char *name;
   int (*connect)(const struct store_options *opt, int first, void **c, struct err *err);
   void (*disconnect)(void *c);
+  /* write: 0 a read transaction, 1 a write, 2 a write committed without a
+   * sync (atomic still; see STORE_WRITE_LAZY) */
   int (*begin)(void *c, int write, struct err *err);
   int (*commit)(void *c, struct err *err);
   void (*rollback)(void *c);
@@ -79,6 +81,10 @@ struct backend {
   /* A consistent copy of the whole database at path, while others write.
    * Called outside any transaction of c. */
   int (*backup)(void *c, const char *path, struct err *err);
+  /* Documents of table with id > after (NULL: from the first) in id order,
+   * at most limit rows (0: no limit); fn's key is the id itself. */
+  int (*doc_scan)(void *c, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
+                  void *arg, struct err *err);
 };
 
 extern const struct backend store_sqlite_backend;
@@ -155,8 +161,10 @@ const struct stable *state_table_number(const struct sstate *st, uint32_t number
 double store_next_creation_time(struct store *s);
 int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id, int kind,
                      struct err *err);
-/* Writes the index entries of doc for every index of t (remove: deletes). */
-int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *doc, int remove,
-                 struct err *err);
+/* Moves the index entries of a document of t from old to doc, for every
+ * index of t: old NULL inserts doc's entries, doc NULL deletes old's, and
+ * an entry whose key is the same in both is left alone. */
+int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *old,
+                 const json_t *doc, struct err *err);
 
 #endif

@@ -3,6 +3,7 @@
  * Layout: one_meta (key, value), one_tables (number, name), one_indexes
  * (ix, tbl, name, fields), one_documents (id, tbl, body) WITHOUT ROWID,
  * one_index_entries (ix, key, id) WITHOUT ROWID with primary key (ix, key),
+ * with an index on (tbl, id) for walks of a whole table in storage order,
  * one_changes (seq, tbl, id, kind), the change log, and one_journal (seq,
  * stream, body), append-only records of migrations (their log and undo
  * batches). WAL mode, so readers
@@ -12,10 +13,13 @@
 #include "store/store_int.h"
 #include "util/mem.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 250
 #define BUSY_GIVE_UP_MS (10 * 60 * 1000)
@@ -26,7 +30,7 @@ enum {
   S_SCAN_DESC, S_SCAN_ASC_OPEN, S_SCAN_DESC_OPEN, S_COUNT, S_TABLES, S_TABLE_ADD, S_INDEXES,
   S_INDEX_ADD, S_INDEX_DROP_ENTRIES, S_INDEX_DROP, S_CHANGE_ADD, S_CHANGES, S_CHANGES_PRUNE,
   S_CHANGE_BOUNDS, S_META_DEL, S_META_LIST, S_JOURNAL_ADD, S_JOURNAL_ASC, S_JOURNAL_DESC,
-  S_JOURNAL_DROP,
+  S_JOURNAL_DROP, S_DOC_SCAN,
   S_COUNT_STMTS
 };
 
@@ -42,6 +46,8 @@ static const char *const sql[S_COUNT_STMTS] = {
   [S_DOC_INSERT] = "INSERT INTO one_documents(id, tbl, body) VALUES(?1, ?2, ?3)",
   [S_DOC_UPDATE] = "UPDATE one_documents SET body = ?2 WHERE id = ?1",
   [S_DOC_DELETE] = "DELETE FROM one_documents WHERE id = ?1",
+  [S_DOC_SCAN] = "SELECT id, body FROM one_documents WHERE tbl = ?1 AND id > ?2 ORDER BY id "
+                 "LIMIT ?3",
   [S_ENTRY_PUT] = "INSERT INTO one_index_entries(ix, key, id) VALUES(?1, ?2, ?3)",
   [S_ENTRY_DELETE] = "DELETE FROM one_index_entries WHERE ix = ?1 AND key = ?2",
   [S_SCAN_ASC] = "SELECT e.key, e.id, d.body FROM one_index_entries e JOIN one_documents d "
@@ -95,7 +101,9 @@ static const char schema_sql[] =
   "  id TEXT NOT NULL, kind INTEGER NOT NULL, origin INTEGER NOT NULL DEFAULT 0);"
   "CREATE TABLE IF NOT EXISTS one_journal(seq INTEGER PRIMARY KEY, stream TEXT NOT NULL,"
   "  body TEXT NOT NULL);"
-  "CREATE INDEX IF NOT EXISTS one_journal_stream ON one_journal(stream, seq);";
+  "CREATE INDEX IF NOT EXISTS one_journal_stream ON one_journal(stream, seq);"
+  /* (tbl, id): a table's documents in storage order, for whole-table walks */
+  "CREATE INDEX IF NOT EXISTS one_documents_by_table ON one_documents(tbl);";
 
 /* Changes kept in the log by default; older ones are pruned now and then
  * (every prune_every appends of a connection). */
@@ -106,7 +114,12 @@ struct conn {
   sqlite3_stmt *st[S_COUNT_STMTS];
   unsigned writes;
   size_t kept, prune_every;
+  int sync;                     /* the configured level: 0 FULL, 1 NORMAL, 2 OFF */
+  int lazy;                     /* synchronous is NORMAL for lazy commits now */
 };
+
+static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
+                                       "PRAGMA synchronous=OFF"};
 
 static int fail(struct conn *c, struct err *err, const char *what)
 {
@@ -133,17 +146,27 @@ static void sleep_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
-/* Waits for a lock another connection holds in short sleeps (1 ms, then
- * 2 ms), for up to BUSY_TIMEOUT_MS: SQLite's own busy timeout sleeps up to
- * 100 ms at a time, so a request behind a migration batch of a few
+static void sleep_us(long us)
+{
+  struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Waits for a lock another connection holds in short sleeps, for up to
+ * BUSY_TIMEOUT_MS: 0.1 ms for the first 2 ms (a migration batch rests about
+ * that long between two transactions, and a waiter that sleeps longer would
+ * miss the gap), then 1 ms to 52 ms, then 2 ms. SQLite's own busy timeout
+ * sleeps up to 100 ms at a time, so a request behind a batch of a few
  * milliseconds would wait for tens. */
 static int busy_wait(void *arg, int tries)
 {
   (void)arg;
-  long slept = tries < 50 ? tries : 50 + (long)(tries - 50) * 2;
-  if (slept >= BUSY_TIMEOUT_MS)
+  long slept_us = tries < 20 ? tries * 100L
+                  : tries < 70 ? 2000L + (tries - 20) * 1000L
+                               : 52000L + (long)(tries - 70) * 2000L;
+  if (slept_us >= BUSY_TIMEOUT_MS * 1000L)
     return 0;
-  sleep_ms(tries < 50 ? 1 : 2);
+  sleep_us(tries < 20 ? 100 : tries < 70 ? 1000 : 2000);
   return 1;
 }
 
@@ -189,8 +212,7 @@ static int sq_connect(const struct store_options *opt, int first, void **out, st
   c->kept = opt->changes_kept ? opt->changes_kept : CHANGES_KEPT;
   c->prune_every = c->kept / 2 < 4096 ? c->kept / 2 + 1 : 4096;
   sqlite3_busy_handler(c->db, busy_wait, NULL);
-  static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
-                                         "PRAGMA synchronous=OFF"};
+  c->sync = (int)opt->sync;
   int rc = 0;
   if (first) {
     rc = exec_retry(c, "cannot switch the database to WAL mode", "PRAGMA journal_mode=WAL", err);
@@ -235,6 +257,15 @@ static int sq_begin(void *p, int write, struct err *err)
 {
   struct conn *c = p;
   long waited = 0;
+  /* In WAL mode NORMAL writes the commit to the log without a sync: atomic,
+   * made durable by the next sync of the log (a FULL commit, a checkpoint). */
+  int lazy = write == 2 && c->sync == 0;
+  if (write && lazy != c->lazy) {
+    int rc = sqlite3_exec(c->db, sync_sql[lazy ? 1 : c->sync], NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+      return fail(c, err, "cannot set synchronous");
+    c->lazy = lazy;
+  }
   for (;;) {
     sqlite3_stmt *s = stmt(c, write ? S_BEGIN_WRITE : S_BEGIN_READ);
     int rc = sqlite3_step(s);
@@ -401,16 +432,43 @@ static int sq_journal_drop(void *p, const char *stream, struct err *err)
 /* An online copy with SQLite's backup API: writers go on while it runs (a
  * write by another connection restarts the copy, which is why it goes in
  * steps with a pause between them). */
+/* fsync of path (a file or a folder): 0, or -1 with errno set. */
+static int sync_path(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
+/* The copy goes to PATH.partial with no journal and no syncs of its own (it
+ * is a new file: a failed copy is thrown away, not rolled back), then is
+ * synced once and renamed, so that a file at path is always a whole backup. */
 static int sq_backup(void *p, const char *path, struct err *err)
 {
   struct conn *c = p;
+  char tmp[4200], dir[4200];
+  if (snprintf(tmp, sizeof tmp, "%s.partial", path) >= (int)sizeof tmp)
+    return err_set(err, E_INVALID, "the backup path is too long");
+  snprintf(dir, sizeof dir, "%s", path); /* the folder, to sync the new name */
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    snprintf(dir, sizeof dir, ".");
+  else
+    slash[slash == dir] = '\0';
+  unlink(tmp);
   sqlite3 *dest = NULL;
-  if (sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+  if (sqlite3_open_v2(tmp, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
     int rc = err_set(err, E_IO, "cannot create the backup %s: %s", path,
                      dest ? sqlite3_errmsg(dest) : "out of memory");
     sqlite3_close(dest);
     return rc;
   }
+  sqlite3_exec(dest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", NULL, NULL, NULL);
   /* every page in one step, under one read transaction: a copy taken in
    * slices starts over whenever another process writes between two slices,
    * which under a busy server is forever; in WAL mode one long read blocks
@@ -426,7 +484,12 @@ static int sq_backup(void *p, const char *path, struct err *err)
   int out = 0;
   if (rc != SQLITE_DONE)
     out = err_set(err, E_IO, "backup to %s failed: %s", path, sqlite3_errmsg(dest));
-  sqlite3_close(dest);
+  if (sqlite3_close(dest) != SQLITE_OK && !out)
+    out = err_set(err, E_IO, "backup to %s failed: cannot close it", path);
+  if (!out && (sync_path(tmp) || rename(tmp, path) || sync_path(dir)))
+    out = err_set(err, E_IO, "backup to %s failed: %s", path, strerror(errno));
+  if (out)
+    unlink(tmp);
   return out;
 }
 
@@ -522,6 +585,28 @@ static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const u
   }
   sqlite3_reset(s);
   return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot scan an index");
+}
+
+static int sq_doc_scan(void *p, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
+                       void *arg, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = stmt(c, S_DOC_SCAN);
+  sqlite3_bind_int64(s, 1, table);
+  sqlite3_bind_text(s, 2, after ? after : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, limit ? (sqlite3_int64)limit : -1);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(s, 0);
+    int stop = fn(arg, (const uint8_t *)id, (size_t)sqlite3_column_bytes(s, 0), id,
+                  (const char *)sqlite3_column_text(s, 1), (size_t)sqlite3_column_bytes(s, 1));
+    if (stop) {
+      sqlite3_reset(s);
+      return stop < 0 ? stop : 0;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot scan a table");
 }
 
 static int sq_count(void *p, int64_t ix, int64_t *n, struct err *err)
@@ -667,5 +752,5 @@ const struct backend store_sqlite_backend = {
   sq_meta_set, sq_doc_get, sq_doc_insert, sq_doc_update, sq_doc_delete, sq_entry_put,
   sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
   sq_index_drop, sq_change_add, sq_changes, sq_change_bounds, sq_meta_del, sq_meta_list,
-  sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup,
+  sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup, sq_doc_scan,
 };

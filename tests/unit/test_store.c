@@ -266,6 +266,138 @@ Test(store, index_order_and_ranges)
   json_decref(hi);
 }
 
+/* store_scan: every document of one table once, in id order, a page at a
+ * time, each page's cursor its last id. */
+Test(store, scan_walks_a_table_in_id_order)
+{
+  fill_messages();
+  char uid[CID_MAX];
+  insert("users", "{\"name\":\"Ada\"}", uid);
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  char last[CID_MAX] = "", *after = NULL;
+  int n = 0, pages = 0, done = 0;
+  while (!done) {
+    struct store_page page;
+    cr_assert_eq(store_scan(tx, "messages", after, 7, 0, &page, &err), 0, "%s", err.msg);
+    pages++;
+    size_t i;
+    json_t *d;
+    json_array_foreach(page.docs, i, d) {
+      const char *id = json_string_value(json_object_get(d, "_id"));
+      cr_assert_gt(strcmp(id, last), 0, "%s comes after %s", id, last);
+      cr_assert(json_object_get(d, "conv"), "a document of another table: %s", id);
+      snprintf(last, sizeof last, "%s", id);
+      n++;
+    }
+    done = page.done;
+    free(after);
+    after = page.cursor ? strdup(page.cursor) : NULL;
+    if (after)
+      cr_expect_str_eq(after, last);
+    store_page_release(&page);
+  }
+  free(after);
+  cr_expect_eq(n, 30);
+  cr_expect_eq(pages, 5, "pages of 7, 7, 7, 7 and 2: %d", pages);
+  struct store_page page;
+  cr_expect_eq(store_scan(tx, "messages", NULL, 0, 0, &page, &err), E_INVALID);
+  cr_expect_eq(store_scan(tx, "messages", NULL, STORE_MAX_PAGE + 1, 0, &page, &err), E_INVALID);
+  cr_expect_eq(store_scan(tx, "nope", NULL, 10, 0, &page, &err), E_NOTFOUND);
+  cr_assert_eq(store_scan(tx, "users", NULL, 10, 1, &page, &err), 0, "%s", err.msg);
+  cr_expect_eq(page.ntexts, 1);
+  cr_expect(page.ntexts && strstr(page.texts[0], "\"Ada\""));
+  cr_expect(page.done);
+  store_page_release(&page);
+  cr_assert_eq(store_scan(tx, "users", uid, 10, 0, &page, &err), 0);
+  cr_expect_eq(json_array_size(page.docs), 0, "nothing after the last id");
+  cr_expect_null(page.cursor);
+  store_page_release(&page);
+  store_rollback(tx);
+  err_clear(&err);
+}
+
+/* store_patch_doc patches the document as the transaction read it; index
+ * entries move where the patch changes their keys and stay right where it
+ * does not. */
+Test(store, patch_doc_keeps_every_index_right)
+{
+  fill_messages();
+  char uid[CID_MAX];
+  insert("users", "{\"name\":\"Ada\"}", uid);
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *eq = json_pack("[s]", "a");
+  struct store_query q = {.table = "messages", .index = "by_conv_n", .eq = eq, .limit = 100};
+  struct store_page page;
+  cr_assert_eq(store_query(tx, &q, &page, &err), 0, "%s", err.msg);
+  size_t i;
+  json_t *d;
+  json_array_foreach(page.docs, i, d) {
+    double n = json_real_value(json_object_get(d, "n"));
+    json_t *patch = n < 10 ? json_pack("{s:f}", "n", n + 100) : json_pack("{s:s}", "author", uid);
+    cr_assert_eq(store_patch_doc(tx, d, patch, &err), 0, "%s", err.msg);
+    json_decref(patch);
+  }
+  json_t *bad = json_pack("{s:f}", "_creationTime", 1.0);
+  cr_expect_eq(store_patch_doc(tx, json_array_get(page.docs, 0), bad, &err), E_SCHEMA);
+  json_t *notobj = json_string("x");
+  cr_expect_eq(store_patch_doc(tx, json_array_get(page.docs, 0), notobj, &err), E_SCHEMA);
+  json_decref(bad);
+  json_decref(notobj);
+  store_page_release(&page);
+  cr_assert_eq(store_commit(tx, &err), 0, "%s", err.msg);
+  char *got = query(&q, NULL, NULL);
+  cr_expect_str_eq(got, "10 13 16 19 22 25 28 101 104 107");
+  free(got);
+  q.index = "by_conv";
+  got = query(&q, NULL, NULL);
+  int words = 1;
+  for (const char *p = got; *p; p++)
+    words += *p == ' ';
+  cr_expect_eq(words, 10, "conversation a still has its 10 messages once each: %s", got);
+  free(got);
+  cr_expect_eq(count("messages"), 30);
+  json_decref(eq);
+  err_clear(&err);
+}
+
+/* A lazy write transaction commits like any other (here on a handle that
+ * syncs every commit, so the switch to lazy and back is made), and rolls back
+ * like any other. */
+Test(store, lazy_writes_commit_and_roll_back_whole)
+{
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
+  struct store_options o = {path, STORE_SYNC_FULL, 0, 0};
+  struct store *full = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_open(&o, &full, &err), 0, "%s", err.msg);
+  for (int round = 0; round < 3; round++) {
+    struct store_tx *tx = NULL;
+    json_t *v = json_pack("{s:s}", "name", round == 1 ? "dropped" : "kept");
+    char id[CID_MAX];
+    cr_assert_eq(store_begin(full, round == 2 ? STORE_WRITE : STORE_WRITE_LAZY, &tx, &err), 0);
+    cr_assert_eq(store_insert(tx, "users", v, 0, id, &err), 0, "%s", err.msg);
+    json_decref(v);
+    if (round == 1)
+      store_rollback(tx);
+    else
+      cr_assert_eq(store_commit(tx, &err), 0, "%s", err.msg);
+  }
+  store_close(full);
+  free(path);
+  cr_expect_eq(count("users"), 2);
+  json_t *eq = json_pack("[s]", "dropped");
+  struct store_query q = {.table = "users", .index = "by_name", .eq = eq, .limit = 10};
+  char *got = query(&q, NULL, NULL);
+  cr_expect_str_eq(got, "");
+  free(got);
+  json_decref(eq);
+}
+
 Test(store, bad_queries_are_refused)
 {
   struct store_tx *tx = NULL;
