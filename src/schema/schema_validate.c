@@ -41,6 +41,8 @@ static void problem(struct vctx *c, const char *fmt, ...)
     c->nomem = 1;
 }
 
+/* The path grows on every field of every document validated, so it is
+ * appended to, not formatted (vsnprintf would cost more than the check). */
 static size_t push_field(struct vctx *c, const char *name)
 {
   size_t mark = c->path.len;
@@ -48,9 +50,9 @@ static size_t push_field(struct vctx *c, const char *name)
                                               "0123456789_") == strlen(name);
   int rc;
   if (plain)
-    rc = buf_printf(&c->path, "%s%s", c->path.len ? "." : "", name);
+    rc = (c->path.len && buf_putc(&c->path, '.')) || buf_puts(&c->path, name);
   else
-    rc = buf_printf(&c->path, "[\"%s\"]", name);
+    rc = buf_puts(&c->path, "[\"") || buf_puts(&c->path, name) || buf_puts(&c->path, "\"]");
   if (rc)
     c->nomem = 1;
   return mark;
@@ -59,7 +61,14 @@ static size_t push_field(struct vctx *c, const char *name)
 static size_t push_index(struct vctx *c, size_t i)
 {
   size_t mark = c->path.len;
-  if (buf_printf(&c->path, "[%zu]", i))
+  char digits[24];
+  size_t n = sizeof digits;
+  do {
+    digits[--n] = (char)('0' + i % 10);
+    i /= 10;
+  } while (i);
+  if (buf_putc(&c->path, '[') || buf_append(&c->path, digits + n, sizeof digits - n) ||
+      buf_putc(&c->path, ']'))
     c->nomem = 1;
   return mark;
 }

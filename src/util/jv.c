@@ -1,5 +1,6 @@
 /* jv: Convex values over jansson; see jv.h for the encodings. */
 #include "util/jv.h"
+#include "util/buf.h"
 #include "util/mem.h"
 
 #include <math.h>
@@ -121,17 +122,23 @@ json_t *jv_parse(const char *text, size_t len, struct err *err)
   return v;
 }
 
+static int dump_to_buf(const char *p, size_t n, void *arg)
+{
+  return buf_append(arg, p, n) ? -1 : 0;
+}
+
+/* One pass into a growing buffer: json_dumpb would need two, one to learn
+ * the size and one to write. */
 char *jv_dumps(const json_t *v)
 {
-  size_t n = json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-  if (n == 0)
+  struct buf b;
+  buf_init(&b, BUF_UNBOUNDED);
+  if (json_dump_callback(v, dump_to_buf, &b,
+                         JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) != 0) {
+    buf_release(&b);
     return NULL;
-  char *s = one_malloc(n + 1);
-  if (!s)
-    return NULL;
-  json_dumpb(v, s, n, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
-  s[n] = '\0';
-  return s;
+  }
+  return buf_detach(&b); /* buf keeps its text terminated */
 }
 
 static json_t *special_new(const char *key, const uint8_t *p, size_t n)
