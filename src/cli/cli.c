@@ -72,17 +72,20 @@ static const struct command commands[] = {
    "Lists the chain's steps in order: expand, the backfills, contract, with\n"
    "what each does and the schema in force after it."},
   {"migrate up", cmd_migrate,
-   "one migrate up [--to STEP] [--batch N] [--pause MS] [--backup-dir DIR]",
+   "one migrate up [--to STEP] [--batch N] [--batch-ms MS] [--pause MS] [--backup-dir DIR]",
    "run the migration steps (all but contract, or up to STEP)",
    "Runs the steps after the current position, up to STEP (default: every\n"
    "step but contract), while the server keeps serving. Before each step an\n"
    "online backup goes into DIR (default: backups/ beside the database).\n"
-   "Backfills rewrite N documents per transaction (default 500) and save a\n"
-   "checkpoint with each, so a killed run continues where it stopped.\n"
-   "--pause MS rests that long between batches, leaving the database to the\n"
-   "server (smaller batches and a pause trade wall time for request latency).\n"
+   "Backfills rewrite documents in batches of about MS milliseconds each\n"
+   "(--batch-ms, default 5) and at most N documents (--batch, default 1000),\n"
+   "one transaction each with its checkpoint, so a killed run continues where\n"
+   "it stopped. Between two batches the run rests (--pause MS; default a\n"
+   "twentieth of the batch's time), leaving the database to the server:\n"
+   "shorter batches and longer pauses trade wall time for request latency.\n"
    "Only one migration runs at a time."},
-  {"migrate down", cmd_migrate, "one migrate down [--to STEP|agent-inbox] [--batch N]",
+  {"migrate down", cmd_migrate,
+   "one migrate down [--to STEP|agent-inbox] [--batch-ms MS] [--pause MS] [--backup-dir DIR]",
    "reverse migration steps (all of them, or back to just after STEP)",
    "Reverses the steps done, newest first, down to just after STEP (default:\n"
    "all, back to agent-inbox), each after an online backup. A backfill's\n"

@@ -9,9 +9,9 @@
 #include <string.h>
 
 static const struct cli_opt run_opts[] = {{"to", 1, 0},         {"batch", 1, 0},
-                                          {"pause", 1, 0},      {"backup-dir", 1, 0},
-                                          {"confirm", 0, 0},    {"json", 0, 0},
-                                          {NULL, 0, 0}};
+                                          {"batch-ms", 1, 0},   {"pause", 1, 0},
+                                          {"backup-dir", 1, 0}, {"confirm", 0, 0},
+                                          {"json", 0, 0},       {NULL, 0, 0}};
 
 static void on_progress(void *arg, const char *step, size_t done, size_t total)
 {
@@ -133,13 +133,20 @@ int cmd_migrate(struct cli *c)
   progress_init(&p);
   const char *batch = cli_opt(c, "batch");
   const char *pause = cli_opt(c, "pause");
+  const char *batch_ms = cli_opt(c, "batch-ms");
   struct migrate_opts o = {batch ? (size_t)strtoul(batch, NULL, 10) : 0,
                            cli_opt(c, "backup-dir"),
                            pause ? (unsigned)strtoul(pause, NULL, 10) : 0,
-                           c->db_path, on_progress, &p, 0};
+                           c->db_path, on_progress, &p, 0,
+                           batch_ms ? (unsigned)strtoul(batch_ms, NULL, 10) : 0};
   if (pause && (strspn(pause, "0123456789") != strlen(pause) || o.pause_ms > 60000)) {
     store_close(s);
     return cli_usage(c, "--pause takes 0 to 60000 milliseconds");
+  }
+  if (batch_ms && (strspn(batch_ms, "0123456789") != strlen(batch_ms) || o.batch_ms < 1 ||
+                   o.batch_ms > 60000)) {
+    store_close(s);
+    return cli_usage(c, "--batch-ms takes 1 to 60000 milliseconds");
   }
   const char *kill_at = getenv("ONE_TEST_KILL_AT");
   if (kill_at)

@@ -16,7 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_BATCH 500
+#define DEFAULT_BATCH 1000     /* the most documents a batch takes */
+#define DEFAULT_BATCH_MS 5      /* how long a batch may hold the write lock */
+#define FIRST_BATCH 100
+#define MIN_BATCH 8
+#define REST_MIN_US 250         /* the least rest between batches (see store_sqlite's busy_wait) */
 #define LOG_STREAM "migration.log"
 #define LOCK_KEY "migrate.lock"
 
@@ -273,8 +277,6 @@ static int64_t table_count(struct store *s, const char *const *tables)
   return total;
 }
 
-/* One batch: up to `batch` documents from the checkpoint on, in one
- * transaction with their undo record and the next checkpoint. Sets *more. */
 /* tests: dies like a process killed with -9 at the kill_at-th document of
  * this process's run (one runner per process, so one counter). */
 static void kill_point(const struct migrate_opts *o)
@@ -284,12 +286,59 @@ static void kill_point(const struct migrate_opts *o)
     raise(SIGKILL);
 }
 
+/* How far back before its start a step's tail pass looks, for the clocks of
+ * other processes on the machine. */
+#define TAIL_MARGIN_MS 60000.0
+
+/* The next page of a step's walk, from where its state says it stands.
+ *
+ * A walk has two passes. The id pass visits each table's documents in id
+ * order, the order they are stored in, so that a batch reads and writes a
+ * few pages instead of one page per document ("table" is the table's place
+ * in st->tables, "cursor" the last id done). A document the service creates
+ * meanwhile gets a random id, which may sort before the cursor; so the tail
+ * pass ("pass": "tail"; "ids" before) then visits each table again by _creationTime from
+ * "since", the step's start less TAIL_MARGIN_MS (its cursor is an index
+ * cursor). Rewrites are idempotent, so what both passes see is changed once.
+ * Sets *more to 0 when the walk is over (the page is then empty). */
+static int walk_page(struct store_tx *tx, const struct mstep *st, json_t *state, size_t limit,
+                     struct store_page *page, size_t *ti, int *more, struct err *err)
+{
+  memset(page, 0, sizeof *page);
+  if (!json_object_get(state, "since"))
+    json_object_set_new(state, "since", json_real(clock_now_ms() - TAIL_MARGIN_MS));
+  const char *pass = json_string_value(json_object_get(state, "pass"));
+  if (!pass && json_object_get(state, "cursor"))
+    json_object_del(state, "cursor"); /* an index cursor of an older ONE: start the table again */
+  int tail = pass && strcmp(pass, "tail") == 0;
+  *ti = (size_t)json_integer_value(json_object_get(state, "table"));
+  if (!st->tables[*ti] && !tail) {
+    json_object_set_new(state, "table", json_integer(0));
+    json_object_del(state, "cursor");
+    tail = 1;
+    *ti = 0;
+  }
+  json_object_set_new(state, "pass", json_string(tail ? "tail" : "ids"));
+  *more = st->tables[*ti] != NULL;
+  if (!*more)
+    return 0;
+  const char *cursor = json_string_value(json_object_get(state, "cursor"));
+  if (!tail)
+    return store_scan(tx, st->tables[*ti], cursor, limit, 0, page, err);
+  struct store_query q = {.table = st->tables[*ti], .lower_op = STORE_GTE,
+                          .lower = json_object_get(state, "since"), .limit = limit,
+                          .cursor = cursor};
+  return store_query(tx, &q, page, err);
+}
+
+/* One batch: the next page of the walk, rewritten in one transaction with
+ * its undo record and the walk's new place. Sets *more. */
 static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
-                      const struct schema *target, const struct migrate_opts *o, int *more,
-                      size_t *done, struct err *err)
+                      const struct schema *target, const struct migrate_opts *o, size_t limit,
+                      int *more, size_t *done, struct err *err)
 {
   struct store_tx *tx = NULL;
-  int rc = store_begin(s, STORE_WRITE, &tx, err);
+  int rc = store_begin(s, STORE_WRITE_LAZY, &tx, err);
   if (rc)
     return rc;
   store_tx_set_origin(tx, STORE_ORIGIN_MIGRATION);
@@ -299,17 +348,11 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
     return rc;
   }
   json_t *state = state_get(tx, st->name);
-  size_t ti = (size_t)json_integer_value(json_object_get(state, "table"));
-  const char *cursor = json_string_value(json_object_get(state, "cursor"));
   json_t *undo = json_pack("{s:[],s:[]}", "docs", "created");
   struct mctx m = {tx, st->name, json_object_get(undo, "created"), memo, target, seed, 0};
-  struct store_page page = {0};
-  *more = st->tables[ti] != NULL;
-  if (*more) {
-    struct store_query q = {.table = st->tables[ti], .limit = o->batch ? o->batch : DEFAULT_BATCH,
-                            .cursor = cursor};
-    rc = store_query(tx, &q, &page, err);
-  }
+  struct store_page page;
+  size_t ti = 0;
+  rc = walk_page(tx, st, state, limit, &page, &ti, more, err);
   size_t i;
   json_t *doc;
   json_array_foreach(page.docs, i, doc) {
@@ -330,7 +373,7 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
     const char *id = json_string_value(json_object_get(doc, "_id"));
     json_array_append_new(json_object_get(undo, "docs"),
                           json_pack("{s:s,s:o,s:O}", "id", id, "before", before, "after", patch));
-    rc = store_patch(tx, id, patch, err);
+    rc = store_patch_doc(tx, doc, patch, err);
     json_decref(patch);
     kill_point(o);
   }
@@ -372,6 +415,31 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
   return rc;
 }
 
+/* Batches are sized by time: the next holds as many documents as the last
+ * rewrote in DEFAULT_BATCH_MS (or o->batch_ms), within [MIN_BATCH, o->batch],
+ * so that a request waiting for the write lock waits a few milliseconds
+ * whatever the documents cost. */
+static size_t next_limit(size_t limit, size_t max, double took_ms, unsigned budget_ms)
+{
+  double want = (double)limit * (double)budget_ms / (took_ms > 0.05 ? took_ms : 0.05);
+  if (want > 2.0 * (double)limit)
+    want = 2.0 * (double)limit; /* grow gently: one cheap batch says little */
+  size_t next = (size_t)want;
+  return next < MIN_BATCH ? (max < MIN_BATCH ? max : MIN_BATCH) : next > max ? max : next;
+}
+
+/* After a batch, the walk rests: o->pause_ms when given, else a twentieth of
+ * the batch's time and at least REST_MIN_US, so that a request polling for
+ * the write lock gets it before the next batch does. */
+static void rest(const struct migrate_opts *o, double took_ms)
+{
+  long us = o->pause_ms ? (long)o->pause_ms * 1000L : (long)(took_ms * 1000.0 / 20.0);
+  if (us < REST_MIN_US)
+    us = REST_MIN_US;
+  struct timespec ts = {us / 1000000L, (us % 1000000L) * 1000L};
+  nanosleep(&ts, NULL);
+}
+
 static int walk(struct store *s, const struct mstep *st, const struct migrate_opts *o,
                 struct err *err)
 {
@@ -379,15 +447,19 @@ static int walk(struct store *s, const struct mstep *st, const struct migrate_op
   int rc = st->schema_up ? schema_load(st->schema_up, &target, err) : 0;
   json_t *memo = json_object();
   size_t total = (size_t)table_count(s, st->tables), done = 0;
+  size_t max = o->batch ? o->batch : DEFAULT_BATCH;
+  size_t limit = max < FIRST_BATCH ? max : FIRST_BATCH;
+  unsigned budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
   int more = 1;
   while (!rc && more) {
-    rc = walk_batch(s, st, memo, target, o, &more, &done, err);
+    double t0 = clock_mono_s();
+    rc = walk_batch(s, st, memo, target, o, limit, &more, &done, err);
+    double took_ms = (clock_mono_s() - t0) * 1000.0;
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, total > done ? total : done);
-    if (!rc && more && o->pause_ms) {
-      struct timespec ts = {o->pause_ms / 1000, (long)(o->pause_ms % 1000) * 1000000L};
-      nanosleep(&ts, NULL);
-    }
+    limit = next_limit(limit, max, took_ms, budget);
+    if (!rc && more)
+      rest(o, took_ms);
   }
   json_decref(memo);
   schema_free(target);
@@ -469,7 +541,8 @@ static int unwalk(struct store *s, const struct mstep *st, const struct migrate_
   int rc = 0;
   for (;;) {
     struct store_tx *tx = NULL;
-    if ((rc = store_begin(s, STORE_WRITE, &tx, err)))
+    double t0 = clock_mono_s();
+    if ((rc = store_begin(s, STORE_WRITE_LAZY, &tx, err))) /* the log entry after is synced */
       break;
     store_tx_set_origin(tx, STORE_ORIGIN_MIGRATION);
     json_t *state = state_get(tx, st->name);
@@ -503,6 +576,7 @@ static int unwalk(struct store *s, const struct mstep *st, const struct migrate_
       break;
     if (o->progress)
       o->progress(o->arg, st->name, ++batches, 0);
+    rest(o, (clock_mono_s() - t0) * 1000.0);
   }
   if (!rc && kept)
     rc = log_event(s, st->name, "kept", json_pack("{s:I}", "values",

@@ -10,10 +10,14 @@
  *   - one migration at a time: a lock in the database (migrate.lock) names
  *     its holder; a second runner is refused with who holds it;
  *   - an online backup of the database into the backup folder first;
- *   - a backfill walks its tables in _creationTime order, `batch` documents
- *     per transaction; each transaction writes the documents, an undo record
- *     of exactly what it changed (journal "undo:<step>") and the checkpoint,
- *     so a killed run resumes where it stopped and ends identical;
+ *   - a backfill walks its tables in id order, then the documents created
+ *     since it began (walk_page in chain.c), in batches of a few
+ *     milliseconds each; each batch is one transaction that writes the
+ *     documents, an undo record of exactly what it changed (journal
+ *     "undo:<step>") and the checkpoint, so a killed run resumes where it
+ *     stopped and ends identical. Batches commit without a sync (atomic,
+ *     and redone if a power failure loses them); the step's last
+ *     transaction is synced, which makes the whole step durable;
  *   - down applies the undo records newest first: a field goes back to its
  *     old value where it still holds what the step wrote (a later write by
  *     the service is kept and counted), documents the step created are
@@ -32,9 +36,10 @@
 #include "util/err.h"
 
 struct migrate_opts {
-  size_t batch;              /* documents per transaction (default 500) */
+  size_t batch;              /* the most documents a transaction takes (default 1000) */
   const char *backup_dir;    /* default: "backups" beside the database */
-  unsigned pause_ms;         /* a rest between two batches, leaving the lock to the service */
+  unsigned pause_ms;         /* a rest between two batches, leaving the lock to the service
+                              * (default: a twentieth of the batch's time, at least 0.25 ms) */
   const char *db_path;       /* for naming backups */
   /* progress of the running step: done of total documents */
   void (*progress)(void *arg, const char *step, size_t done, size_t total);
@@ -43,6 +48,8 @@ struct migrate_opts {
    * down, restored) this many documents, in the middle of a transaction
    * (0: never) */
   size_t kill_at;
+  unsigned batch_ms;         /* how long a batch may take, about (default 5 ms): the
+                              * number of documents per batch follows from it */
 };
 
 /* The folder backups go to: override when given, else backups/ beside the
