@@ -8,6 +8,7 @@
 #   3. `one migrate up --to expand`, then `one serve`, and the API's latency
 #      with nothing else running (bench_load: GET a page of 50 messages,
 #      and a POST every fourth round, on BENCH_CONNS connections);
+#      BENCH_BATCH (500) and BENCH_PAUSE (0 ms) set `migrate up --batch --pause`;
 #   4. the same load while `one migrate up` runs every backfill beside the
 #      server; then `one migrate verify`.
 # Prints a table and writes it between <!-- bench:migrate --> markers in
@@ -20,6 +21,7 @@ agents=${BENCH_AGENTS:-100000}
 conns=${BENCH_CONNS:-4}
 idle_secs=${BENCH_IDLE_SECONDS:-20}
 batch=${BENCH_BATCH:-500}
+pause=${BENCH_PAUSE:-0}
 one="$root/$build/one"
 load="$root/$build/bench_load"
 work=$(mktemp -d)
@@ -51,6 +53,8 @@ cp "$work/m.db" "$work/raw.db"
 cat >"$work/raw.sql" <<'SQL'
 PRAGMA journal_mode=WAL;
 PRAGMA synchronous=FULL;
+PRAGMA cache_size=-16384;
+PRAGMA temp_store=MEMORY;
 BEGIN;
 CREATE TEMP TABLE t AS SELECT name, number FROM one_tables;
 -- backfill-created-at
@@ -71,19 +75,22 @@ UPDATE one_documents SET body = json_set(body,
 UPDATE one_documents SET body = json_set(body, '$.prompt', json_extract(body, '$.personality'))
  WHERE tbl = (SELECT number FROM t WHERE name = 'agents')
    AND json_type(body, '$.prompt') IS NULL AND json_type(body, '$.personality') IS NOT NULL;
--- backfill-tools: a tools document per name, then names to ids
+-- backfill-tools: a tools document per distinct name, then names to ids
 CREATE TEMP TABLE tmap AS
-  SELECT DISTINCT je.value AS name, 'tool' || hex(randomblob(12)) AS id
-    FROM one_documents d, json_each(d.body, '$.tools') je
-   WHERE d.tbl = (SELECT number FROM t WHERE name = 'agents');
+  SELECT name, 'tool' || hex(randomblob(12)) AS id FROM (
+    SELECT DISTINCT je.value AS name FROM one_documents d, json_each(d.body, '$.tools') je
+     WHERE d.tbl = (SELECT number FROM t WHERE name = 'agents'));
+CREATE UNIQUE INDEX temp.tmap_name ON tmap(name);
 INSERT INTO one_documents(id, tbl, body)
   SELECT id, coalesce((SELECT number FROM t WHERE name = 'tools'), 99999),
          json_object('_id', id, '_creationTime', 0, 'name', name, 'description', name) FROM tmap;
-UPDATE one_documents SET body = json_set(body, '$.tools',
-    (SELECT json_group_array(tmap.id) FROM json_each(one_documents.body, '$.tools') je
-       JOIN tmap ON tmap.name = je.value))
- WHERE tbl = (SELECT number FROM t WHERE name = 'agents')
-   AND json_array_length(body, '$.tools') > 0;
+CREATE TEMP TABLE newtools AS
+  SELECT d.id AS id, json_group_array(tmap.id) AS tools
+    FROM one_documents d, json_each(d.body, '$.tools') je JOIN tmap ON tmap.name = je.value
+   WHERE d.tbl = (SELECT number FROM t WHERE name = 'agents')
+   GROUP BY d.id;
+UPDATE one_documents SET body = json_set(body, '$.tools', json(newtools.tools))
+  FROM newtools WHERE one_documents.id = newtools.id;
 -- backfill-system-authors: an agent participant of the message's conversation
 CREATE TEMP TABLE author AS
   SELECT json_extract(body, '$.conversationId') AS conv, min(id) AS pid FROM one_documents
@@ -131,7 +138,8 @@ echo "bench: idle $idle" >&2
 "$load" "$url" "$token" "$conv" "$conns" 86400 "$work/stop" >"$work/busy.json" &
 load_pid=$!
 t0=$(now)
-"$one" --db "$work/m.db" migrate up --batch "$batch" --backup-dir "$work/backups" >/dev/null
+"$one" --db "$work/m.db" migrate up --batch "$batch" --pause "$pause" --backup-dir "$work/backups" \
+  >/dev/null
 t_migrate=$(elapsed "$t0" "$(now)")
 touch "$work/stop"
 wait "$load_pid"
@@ -154,7 +162,7 @@ table=$(cat <<TABLE
 Also: import ${t_import}s; expand (new tables and indexes, one transaction)
 ${t_expand}s; requests $(field requests "$idle") idle and $(field requests "$busy") during the
 backfills (p50 $(field p50_ms "$idle") and $(field p50_ms "$busy") ms, max $(field max_ms "$idle") and
-$(field max_ms "$busy") ms); batch $batch; $conns connections; $verify.
+$(field max_ms "$busy") ms); batch $batch, pause ${pause} ms; $conns connections; $verify.
 TABLE
 )
 echo "$table"
