@@ -440,6 +440,38 @@ static void rest(const struct migrate_opts *o, double took_ms)
   nanosleep(&ts, NULL);
 }
 
+/* Expand's new indexes, built before the schema that declares them goes in
+ * force (store_indexes_prepare and _fill), in batches paced like a walk's,
+ * so that the switch itself is a short transaction. */
+static int build_indexes(struct store *s, const struct mstep *st, const struct migrate_opts *o,
+                         struct err *err)
+{
+  struct schema *sc = NULL;
+  int rc = schema_load(st->schema_up, &sc, err);
+  size_t indexes = 0, documents = 0, done = 0;
+  if (!rc)
+    rc = store_indexes_prepare(s, sc, &indexes, &documents, err);
+  if (!rc && indexes)
+    rc = log_event(s, st->name, "indexes", json_pack("{s:I,s:I}", "building", (json_int_t)indexes,
+                                                     "documents", (json_int_t)documents), err);
+  size_t max = o->batch ? o->batch : DEFAULT_BATCH;
+  size_t limit = max < FIRST_BATCH ? max : FIRST_BATCH;
+  unsigned budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
+  int more = indexes > 0;
+  while (!rc && more) {
+    double t0 = clock_mono_s();
+    rc = store_indexes_fill(s, limit, &more, &done, err);
+    double took_ms = (clock_mono_s() - t0) * 1000.0;
+    if (!rc && o->progress)
+      o->progress(o->arg, st->name, done, documents > done ? documents : done);
+    limit = next_limit(limit, max, took_ms, budget);
+    if (!rc && more)
+      rest(o, took_ms);
+  }
+  schema_free(sc);
+  return rc;
+}
+
 static int walk(struct store *s, const struct mstep *st, const struct migrate_opts *o,
                 struct err *err)
 {
@@ -609,6 +641,8 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
   int rc = backup(s, o, st->name, "up", err);
   if (!rc)
     rc = log_event(s, st->name, "start", json_pack("{s:s}", "direction", "up"), err);
+  if (!rc && st->kind == MSTEP_EXPAND)
+    rc = build_indexes(s, st, o, err);
   if (!rc && st->kind == MSTEP_EXPAND)
     rc = switch_schema(s, st->schema_up, err);
   if (!rc && st->rewrite)

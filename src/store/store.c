@@ -27,8 +27,10 @@ static void state_unref(struct sstate *st)
   if (!st || atomic_fetch_sub(&st->refs, 1) > 1)
     return;
   for (size_t i = 0; i < st->ntables; i++) {
-    for (size_t j = 0; j < st->tables[i].nix; j++)
+    for (size_t j = 0; j < st->tables[i].nix; j++) {
       one_free(st->tables[i].ix[j].name);
+      index_def_free(st->tables[i].ix[j].owned);
+    }
     one_free(st->tables[i].ix);
     one_free(st->tables[i].name);
   }
@@ -72,43 +74,43 @@ static int add_table_cb(void *arg, uint32_t number, const char *name)
   return 0;
 }
 
-/* The fields of ix as the JSON text the catalog keeps. */
-static char *fields_text(const struct index_def *ix)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; a && ix && i < ix->nfields; i++)
-    json_array_append_new(a, json_string(ix->fields[i]));
-  char *s = a ? jv_dumps(a) : NULL;
-  json_decref(a);
-  return s;
-}
+struct load_ctx {
+  struct sstate *st;
+  json_t *building;             /* the building marks (store_index.c) */
+};
 
 static int add_index_cb(void *arg, int64_t ix, uint32_t number, const char *name,
                         const char *fields)
 {
-  struct sstate *st = arg;
-  struct stable *t = (struct stable *)state_table_number(st, number);
+  struct load_ctx *l = arg;
+  struct stable *t = (struct stable *)state_table_number(l->st, number);
   if (!t)
     return 0;
   if (strcmp(name, "by_creation_time") == 0) {
     t->by_ct = ix;
     return 0;
   }
+  int building = index_is_building(l->building, ix);
   const struct index_def *def = table_index(t->def, name);
-  char *want = def ? fields_text(def) : NULL;
+  char *want = def ? index_fields_text(def) : NULL;
   int same = want && strcmp(want, fields) == 0;
   one_free(want);
-  if (!same)
+  if (!same && !building)
     return 0; /* an index the schema in force does not have (set_schema removes it) */
+  struct index_def *owned = same ? NULL : index_def_parse(name, fields);
+  if (!same && !owned)
+    return E_NOMEM;
   struct sindex *x = one_realloc(t->ix, (t->nix + 1) * sizeof *x);
-  if (!x)
+  if (!x) {
+    index_def_free(owned);
     return E_NOMEM;
+  }
   t->ix = x;
-  x[t->nix].name = one_strdup(name);
-  x[t->nix].ix = ix;
-  x[t->nix].def = def;
-  if (!x[t->nix].name)
+  x[t->nix] = (struct sindex){one_strdup(name), ix, owned ? owned : def, owned, building};
+  if (!x[t->nix].name) {
+    index_def_free(owned);
     return E_NOMEM;
+  }
   t->nix++;
   return 0;
 }
@@ -145,12 +147,16 @@ static int load_state(struct store *s, void *c, const char *epoch, struct sstate
     rc = err_set(err, E_NOMEM, "out of memory");
     goto out;
   }
-  if ((rc = s->be->tables(c, add_table_cb, st, err)) || (rc = s->be->indexes(c, add_index_cb, st, err))) {
+  struct load_ctx l = {st, NULL};
+  if ((rc = index_building_load(s, c, &l.building, err)))
+    goto out;
+  if ((rc = s->be->tables(c, add_table_cb, st, err)) || (rc = s->be->indexes(c, add_index_cb, &l, err))) {
     if (rc == E_NOMEM)
       err_set(err, E_NOMEM, "out of memory");
     goto out;
   }
 out:
+  json_decref(l.building);
   one_free(source);
   if (rc) {
     state_unref(st);
@@ -453,173 +459,9 @@ struct id_resolver store_id_resolver(struct store_tx *tx)
   return r;
 }
 
-struct catalog_index {
-  int64_t ix;
-  uint32_t table;
-  char name[128];
-  char *fields;
-};
-
-struct catalog {
-  struct catalog_index *ix;
-  size_t n;
-};
-
-static int catalog_cb(void *arg, int64_t ix, uint32_t table, const char *name, const char *fields)
-{
-  struct catalog *cat = arg;
-  struct catalog_index *x = one_realloc(cat->ix, (cat->n + 1) * sizeof *x);
-  if (!x)
-    return E_NOMEM;
-  cat->ix = x;
-  x[cat->n].ix = ix;
-  x[cat->n].table = table;
-  snprintf(x[cat->n].name, sizeof x[cat->n].name, "%s", name);
-  if (!(x[cat->n].fields = one_strdup(fields)))
-    return E_NOMEM;
-  cat->n++;
-  return 0;
-}
-
-static void catalog_release(struct catalog *cat)
-{
-  for (size_t i = 0; i < cat->n; i++)
-    one_free(cat->ix[i].fields);
-  one_free(cat->ix);
-}
-
-struct backfill {
-  struct store_tx *tx;
-  const struct index_def *def;
-  int64_t ix;
-  struct buf key, last;
-  size_t rows;
-  struct err *err;
-};
-
-static int backfill_row(void *arg, const uint8_t *key, size_t klen, const char *id,
-                        const char *body, size_t blen)
-{
-  struct backfill *b = arg;
-  json_t *doc = jv_parse(body, blen, b->err);
-  if (!doc)
-    return E_STORE;
-  buf_reset(&b->key);
-  int rc = key_for_doc(&b->key, b->def, doc);
-  json_decref(doc);
-  if (!rc)
-    rc = b->tx->s->be->entry_put(b->tx->c, b->ix, (const uint8_t *)b->key.p, b->key.len, id, b->err);
-  buf_reset(&b->last);
-  if (!rc)
-    rc = buf_append(&b->last, key, klen);
-  b->rows++;
-  return rc ? rc : 0;
-}
-
-/* Fills index ix of table t from its documents, in pages of 512. */
-static int backfill_index(struct store_tx *tx, int64_t by_ct, const struct index_def *def,
-                          int64_t ix, struct err *err)
-{
-  struct backfill b = {tx, def, ix, {0}, {0}, 0, err};
-  buf_init(&b.key, BUF_UNBOUNDED);
-  buf_init(&b.last, BUF_UNBOUNDED);
-  int rc = 0;
-  uint8_t *lo = NULL;
-  size_t lolen = 0;
-  for (;;) {
-    b.rows = 0;
-    rc = tx->s->be->scan(tx->c, by_ct, lo, lolen, NULL, 0, 0, 512, backfill_row, &b, err);
-    if (rc || b.rows < 512)
-      break;
-    if ((rc = buf_putc(&b.last, 0))) /* resume after the last key */
-      break;
-    one_free(lo);
-    lolen = b.last.len;
-    lo = (uint8_t *)buf_detach(&b.last);
-    buf_init(&b.last, BUF_UNBOUNDED);
-    if (!lo) {
-      rc = E_NOMEM;
-      break;
-    }
-  }
-  one_free(lo);
-  buf_release(&b.key);
-  buf_release(&b.last);
-  if (rc && !err->code)
-    err_set(err, rc, "cannot fill a new index");
-  return rc;
-}
-
-static const struct catalog_index *catalog_find(const struct catalog *cat, uint32_t table,
-                                                const char *name)
-{
-  for (size_t i = 0; i < cat->n; i++)
-    if (cat->ix[i].table == table && strcmp(cat->ix[i].name, name) == 0)
-      return &cat->ix[i];
-  return NULL;
-}
-
-static int sync_indexes(struct store_tx *tx, const struct schema *sc, struct err *err)
-{
-  const struct backend *be = tx->s->be;
-  struct catalog cat = {NULL, 0};
-  int rc = be->indexes(tx->c, catalog_cb, &cat, err);
-  if (rc == E_NOMEM)
-    err_set(err, E_NOMEM, "out of memory");
-  /* every known table has by_creation_time */
-  for (size_t i = 0; !rc && i < tx->state->ntables; i++) {
-    const struct stable *t = &tx->state->tables[i];
-    int64_t ix;
-    if (!catalog_find(&cat, t->number, "by_creation_time"))
-      rc = be->index_add(tx->c, t->number, "by_creation_time", "[]", &ix, err);
-  }
-  if (!rc) { /* refresh: new by_creation_time rows */
-    catalog_release(&cat);
-    memset(&cat, 0, sizeof cat);
-    rc = be->indexes(tx->c, catalog_cb, &cat, err);
-  }
-  /* drop indexes the schema no longer has, or whose fields changed */
-  for (size_t i = 0; !rc && i < cat.n; i++) {
-    const struct catalog_index *c = &cat.ix[i];
-    if (strcmp(c->name, "by_creation_time") == 0)
-      continue;
-    const struct stable *t = state_table_number(tx->state, c->table);
-    const struct index_def *def = t ? table_index(schema_table(sc, t->name), c->name) : NULL;
-    char *want = def ? fields_text(def) : NULL;
-    if (!want || strcmp(want, c->fields) != 0) {
-      rc = be->index_drop(tx->c, c->ix, err);
-      cat.ix[i].table = 0; /* gone */
-    }
-    one_free(want);
-  }
-  /* add and fill new indexes */
-  for (size_t i = 0; !rc && i < sc->ntables; i++) {
-    const struct table_def *td = &sc->tables[i];
-    const struct stable *t = state_table(tx->state, td->name);
-    const struct catalog_index *ct = t ? catalog_find(&cat, t->number, "by_creation_time") : NULL;
-    if (!t || !ct) {
-      rc = err_set(err, E_INTERNAL, "table %s has no number or no by_creation_time index", td->name);
-      break;
-    }
-    for (size_t j = 0; !rc && j < td->nindexes; j++) {
-      if (catalog_find(&cat, t->number, td->indexes[j].name))
-        continue;
-      char *fields = fields_text(&td->indexes[j]);
-      int64_t ix = 0;
-      rc = fields ? be->index_add(tx->c, t->number, td->indexes[j].name, fields, &ix, err)
-                  : err_set(err, E_NOMEM, "out of memory");
-      one_free(fields);
-      if (!rc)
-        rc = backfill_index(tx, ct->ix, &td->indexes[j], ix, err);
-    }
-  }
-  catalog_release(&cat);
-  return rc;
-}
-
 /* Tells every process that the catalog or the schema changed: the next
  * transaction anywhere reloads the state. */
-static int bump_epoch(struct store_tx *tx, struct err *err)
+int tx_bump_epoch(struct store_tx *tx, struct err *err)
 {
   char epoch[32];
   snprintf(epoch, sizeof epoch, "%lld", strtoll(tx->state->epoch, NULL, 10) + 1);
@@ -647,12 +489,12 @@ int store_set_schema(struct store_tx *tx, const char *name, const struct schema 
   if (!rc)
     rc = be->meta_set(tx->c, "schema_source", text, err);
   if (!rc)
-    rc = bump_epoch(tx, err);
+    rc = tx_bump_epoch(tx, err);
   one_free(text);
   if (!rc)
     rc = tx_sync_state(tx, 1, err); /* the new tables and schema, without indexes yet */
   if (!rc)
-    rc = sync_indexes(tx, sc, err);
+    rc = tx_sync_indexes(tx, sc, err);
   if (!rc)
     rc = tx_sync_state(tx, 1, err); /* once more, now with the indexes */
   if (rc)
@@ -681,7 +523,7 @@ int store_add_table(struct store_tx *tx, const char *name, uint32_t number, stru
   if (!rc)
     rc = tx->s->be->index_add(tx->c, number, "by_creation_time", "[]", &ix, err);
   if (!rc)
-    rc = bump_epoch(tx, err);
+    rc = tx_bump_epoch(tx, err);
   if (!rc)
     rc = tx_sync_state(tx, 1, err);
   if (rc)

@@ -176,6 +176,28 @@ typedef int (*store_each_fn)(void *arg, const json_t *doc, const char *text, siz
 int store_each(struct store_tx *tx, const char *table, int as_text, store_each_fn fn, void *arg,
                struct err *err);
 
+/* --- index builds ahead of a schema change ---
+ * store_set_schema fills the new indexes of the schema it puts in force in
+ * its one transaction, holding the write lock as long. To keep every
+ * transaction short, build them first (store/store_index.c):
+ *   store_indexes_prepare  adds every index sc declares that the database
+ *                          lacks (on the tables it has) as "building": from
+ *                          that commit on, every write of every process keeps
+ *                          it up to date; *indexes and *documents (either may
+ *                          be NULL) receive how many and how many documents
+ *                          their tables hold;
+ *   store_indexes_fill     fills building indexes from their tables, up to
+ *                          limit (1 to STORE_MAX_PAGE) documents, in one lazy
+ *                          write transaction; adds the documents filled to
+ *                          *done (may be NULL); *more is 0 once all are full;
+ *   store_set_schema(sc)   then finds them built and only switches (what a
+ *                          fill left undone it completes itself).
+ * A building index cannot be queried. Putting in force a schema without it
+ * drops it. */
+int store_indexes_prepare(struct store *s, const struct schema *sc, size_t *indexes,
+                          size_t *documents, struct err *err);
+int store_indexes_fill(struct store *s, size_t limit, int *more, size_t *done, struct err *err);
+
 /* Document count of a table (walks its by_creation_time index). */
 int store_count(struct store_tx *tx, const char *table, int64_t *count, struct err *err);
 

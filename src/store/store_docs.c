@@ -468,7 +468,7 @@ int store_query(struct store_tx *tx, const struct store_query *q, struct store_p
   if (strcmp(iname, "by_creation_time") != 0) {
     ix = 0;
     for (size_t i = 0; i < t->nix; i++)
-      if (strcmp(t->ix[i].name, iname) == 0) {
+      if (!t->ix[i].building && strcmp(t->ix[i].name, iname) == 0) {
         ix = t->ix[i].ix;
         def = t->ix[i].def;
       }

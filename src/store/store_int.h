@@ -99,7 +99,9 @@ extern const struct backend store_sqlite_backend;
 struct sindex {
   char *name;
   int64_t ix;
-  const struct index_def *def;  /* borrowed from the state's schema */
+  const struct index_def *def;  /* borrowed from the state's schema, or owned */
+  struct index_def *owned;      /* a building index's definition (not in the schema) */
+  int building;                 /* kept up to date by every write, not yet queryable */
 };
 
 struct stable {
@@ -161,6 +163,27 @@ const struct stable *state_table_number(const struct sstate *st, uint32_t number
 double store_next_creation_time(struct store *s);
 int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id, int kind,
                      struct err *err);
+/* Tells every process that the catalog or the schema changed: the next
+ * transaction anywhere reloads the state. */
+int tx_bump_epoch(struct store_tx *tx, struct err *err);
+
+/* --- indexes (store_index.c) --- */
+
+/* The fields of ix as the JSON text the catalog keeps (one_free). */
+char *index_fields_text(const struct index_def *ix);
+/* An index definition from the catalog's name and fields text (NULL when
+ * out of memory or the text is not an array of strings); index_def_free. */
+struct index_def *index_def_parse(const char *name, const char *fields);
+void index_def_free(struct index_def *def);
+/* The building marks in *out (a new object, empty when none), read on c. */
+int index_building_load(struct store *s, void *c, json_t **out, struct err *err);
+/* Whether index ix is being built, by the marks. */
+int index_is_building(const json_t *marks, int64_t ix);
+/* Brings the catalog in line with sc inside a schema change: by_creation_time
+ * for every table, drops the indexes sc lacks, adds and fills the ones it
+ * has, and finishes the builds begun for it (store_indexes_prepare). */
+int tx_sync_indexes(struct store_tx *tx, const struct schema *sc, struct err *err);
+
 /* Moves the index entries of a document of t from old to doc, for every
  * index of t: old NULL inserts doc's entries, doc NULL deletes old's, and
  * an entry whose key is the same in both is left alone. */

@@ -744,6 +744,121 @@ Test(store, schema_change_adds_fills_and_drops_indexes)
   insert("extra", "{\"x\":\"new table works\"}", id);
 }
 
+#define SCHEMA_BY_AGE \
+  "import { defineSchema, defineTable } from \"convex/server\";\n" \
+  "import { v } from \"convex/values\";\n" \
+  "export default defineSchema({\n" \
+  "  users: defineTable({ name: v.string(), age: v.optional(v.number()) })\n" \
+  "    .index(\"by_name\", [\"name\"]).index(\"by_age\", [\"age\"]),\n" \
+  "  messages: defineTable({ conv: v.string(), n: v.number(), author: v.optional(v.id(\"users\")) })\n" \
+  "    .index(\"by_conv\", [\"conv\"]).index(\"by_conv_n\", [\"conv\", \"n\"]),\n" \
+  "});\n"
+
+static int count_age(struct store_tx *tx, double age)
+{
+  struct err err = ERR_INIT;
+  json_t *eq = json_pack("[f]", age);
+  struct store_query q = {.table = "users", .index = "by_age", .eq = eq, .limit = STORE_MAX_PAGE};
+  struct store_page page;
+  cr_assert_eq(store_query(tx, &q, &page, &err), 0, "%s", err.msg);
+  int n = (int)json_array_size(page.docs);
+  store_page_release(&page);
+  json_decref(eq);
+  return n;
+}
+
+static void write_on(struct store *s, const char *what, const char *id, const char *json)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(s, STORE_WRITE, &tx, &err), 0, "%s", err.msg);
+  json_t *v = json ? tu_json(json) : NULL;
+  char out[CID_MAX];
+  int rc = strcmp(what, "insert") == 0 ? store_insert(tx, "users", v, 0, out, &err)
+           : strcmp(what, "patch") == 0 ? store_patch(tx, id, v, &err)
+                                        : store_delete(tx, id, &err);
+  cr_assert_eq(rc, 0, "%s %s: %s", what, id ? id : "", err.msg);
+  cr_assert_eq(store_commit(tx, &err), 0, "%s", err.msg);
+  json_decref(v);
+}
+
+/* An index built ahead of its schema (store_indexes_prepare, _fill) while
+ * two handles (two processes, as far as SQLite knows) insert, move and
+ * delete documents between the fills: once the schema is in force, the
+ * index holds exactly the documents' keys. */
+Test(store, indexes_built_ahead_stay_right_under_writes)
+{
+  char ids[300][CID_MAX];
+  for (int i = 0; i < 300; i++) {
+    char json[64];
+    snprintf(json, sizeof json, "{\"name\":\"u%03d\",\"age\":%d.0}", i, i % 10);
+    insert("users", json, ids[i]);
+  }
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
+  struct store_options o = {path, STORE_SYNC_OFF, 0, 0};
+  struct store *other = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_open(&o, &other, &err), 0, "%s", err.msg);
+  free(path);
+  struct schema *sc = tu_schema(SCHEMA_BY_AGE);
+  size_t indexes = 0, documents = 0, done = 0;
+  cr_assert_eq(store_indexes_prepare(st, sc, &indexes, &documents, &err), 0, "%s", err.msg);
+  cr_expect_eq(indexes, 1);
+  cr_expect_eq(documents, 300);
+  size_t again = 9;
+  cr_assert_eq(store_indexes_prepare(st, sc, &again, NULL, &err), 0, "%s", err.msg);
+  cr_expect_eq(again, 0, "preparing twice adds nothing");
+  int more = 1, round = 0;
+  while (more) {
+    cr_assert_eq(store_indexes_fill(st, 50, &more, &done, &err), 0, "%s", err.msg);
+    struct store *w = round % 2 ? other : st;
+    char json[64];
+    snprintf(json, sizeof json, "{\"name\":\"new%d\",\"age\":3.0}", round);
+    write_on(w, "insert", NULL, json);
+    write_on(w, "patch", ids[round * 10 + 3], "{\"age\":7.0}");    /* 3 -> 7 */
+    write_on(w, "delete", ids[round * 10 + 5], NULL);                /* a 5 goes */
+    write_on(w, "patch", ids[round * 10 + 1], "{\"name\":\"same age\"}"); /* key unchanged */
+    round++;
+  }
+  cr_expect_gt(done, 0);
+  struct store_tx *tx = NULL;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  json_t *eq = json_pack("[f]", 3.0);
+  struct store_query q = {.table = "users", .index = "by_age", .eq = eq, .limit = 10};
+  struct store_page page;
+  cr_expect_eq(store_query(tx, &q, &page, &err), E_NOTFOUND, "a building index is not queryable");
+  store_rollback(tx);
+  json_decref(eq);
+  struct new_schema a = {SCHEMA_BY_AGE};
+  cr_assert_eq(store_run(st, STORE_WRITE, change_schema, &a, &err), 0, "%s", err.msg);
+  cr_assert_eq(store_begin(other, STORE_READ, &tx, &err), 0);
+  int want[10] = {0}, total = 0;
+  struct store_page all;
+  char *after = NULL;
+  do {
+    cr_assert_eq(store_scan(tx, "users", after, 100, 0, &all, &err), 0, "%s", err.msg);
+    size_t i;
+    json_t *d;
+    json_array_foreach(all.docs, i, d) want[(int)json_real_value(json_object_get(d, "age"))]++;
+    free(after);
+    after = all.cursor ? strdup(all.cursor) : NULL;
+    more = !all.done;
+    store_page_release(&all);
+  } while (more);
+  free(after);
+  for (int age = 0; age < 10; age++) {
+    int got = count_age(tx, age);
+    cr_expect_eq(got, want[age], "age %d: the index has %d, the documents %d", age, got, want[age]);
+    total += got;
+  }
+  cr_expect_eq(total, (int)count("users"));
+  store_rollback(tx);
+  store_close(other);
+  schema_free(sc);
+  err_clear(&err);
+}
+
 Test(store, imported_ids_are_kept)
 {
   char id[CID_MAX];
