@@ -78,7 +78,7 @@ static void bench_one(const char *path, long n, char (*ids)[CID_MAX], char (*con
 {
   struct store *st = NULL;
   struct err err = ERR_INIT;
-  struct store_options o = {path, STORE_SYNC_NORMAL, 0, 0};
+  struct store_options o = {.path = path, .sync = STORE_SYNC_NORMAL};
   if (store_open(&o, &st, &err) || store_run(st, STORE_WRITE, set_schema, NULL, &err))
     die("open", err.msg);
   struct store_tx *tx = NULL;

@@ -78,7 +78,7 @@ static const struct command commands[] = {
    "step but contract), while the server keeps serving. Before each step an\n"
    "online backup goes into DIR (default: backups/ beside the database).\n"
    "Backfills rewrite documents in batches of about MS milliseconds each\n"
-   "(--batch-ms, default 5) and at most N documents (--batch, default 1000),\n"
+   "(--batch-ms, default 2) and at most N documents (--batch, default 1000),\n"
    "one transaction each with its checkpoint, so a killed run continues where\n"
    "it stopped. Between two batches the run rests (--pause MS; default a\n"
    "twentieth of the batch's time), leaving the database to the server:\n"
@@ -323,7 +323,8 @@ int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *
   if (must_exist && access(c->db_path, F_OK) != 0)
     return err_set(err, E_NOTFOUND, "no database at %s (create one with 'one db init', or "
                    "name another with --db)", c->db_path);
-  struct store_options o = {c->db_path, c->sync, must_exist, 0};
+  struct store_options o = {.path = c->db_path, .sync = c->sync, .must_exist = must_exist,
+                            .background_checkpoints = c->server, .bulk = c->bulk};
   return store_open(&o, s, err);
 }
 

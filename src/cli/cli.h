@@ -28,6 +28,8 @@ struct cli_opt {
 struct cli {
   const char *db_path;                /* --db, ONE_DB, or ./one.db */
   enum store_sync sync;               /* --sync, ONE_SYNC */
+  int server;                         /* set by serve: cli_open opens for a server */
+  int bulk;                           /* set by migrations: for a bulk writer */
   const char *cmd;                    /* "data insert" */
   int argc;                           /* positional arguments after the command */
   char **argv;

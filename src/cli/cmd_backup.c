@@ -93,7 +93,7 @@ int cmd_restore(struct cli *c)
   const char *from = c->argv[0];
   struct err err = ERR_INIT;
   struct store *src = NULL, *cur = NULL;
-  struct store_options so = {from, STORE_SYNC_FULL, 1, 0};
+  struct store_options so = {.path = from, .sync = STORE_SYNC_FULL, .must_exist = 1};
   char name[128] = "", tmp[4200], safety[4300];
   /* the file must be a ONE database */
   rc = store_open(&so, &src, &err);

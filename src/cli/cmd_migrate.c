@@ -127,6 +127,7 @@ int cmd_migrate(struct cli *c)
   }
   struct err err = ERR_INIT;
   struct store *s = NULL;
+  c->bulk = 1; /* fewer, larger checkpoints of the log */
   if (cli_open(c, 1, &s, &err))
     return fail(&err, s);
   struct progress p;

@@ -73,6 +73,7 @@ int cmd_serve(struct cli *c)
   struct store *s = NULL;
   struct http_server *srv = NULL;
   int created = 0;
+  c->server = 1; /* checkpoints off the request path */
   if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
       http_server_start(&cfg, s, &srv, &err)) {
     rc = cli_fail(&err);

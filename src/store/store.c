@@ -211,6 +211,40 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
 
 /* --- open, close, connections --- */
 
+/* The checkpointer: every 100 ms, on a connection of its own, copies the
+ * log into the database as far as readers allow (a passive checkpoint
+ * waits for nobody), so that no request's commit ever does. */
+static void *checkpointer(void *arg)
+{
+  struct store *s = arg;
+  void *c = NULL;
+  struct err err = ERR_INIT;
+  if (s->be->connect(&s->opt, 0, &c, &err) != 0) {
+    err_clear(&err);
+    return NULL; /* commits keep the log bounded less often; nothing breaks */
+  }
+  pthread_mutex_lock(&s->lock);
+  while (!s->stopping) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 100 * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&s->stop, &s->lock, &until);
+    if (s->stopping)
+      break;
+    pthread_mutex_unlock(&s->lock);
+    s->be->checkpoint(c, &err);
+    err_clear(&err);
+    pthread_mutex_lock(&s->lock);
+  }
+  pthread_mutex_unlock(&s->lock);
+  s->be->disconnect(c);
+  return NULL;
+}
+
 int store_open(const struct store_options *opt, struct store **out, struct err *err)
 {
   struct store *s = one_calloc(1, sizeof *s);
@@ -227,6 +261,7 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
   s->opt.path = s->path;
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->write_lock, NULL);
+  pthread_cond_init(&s->stop, NULL);
   int rc = s->be->connect(&s->opt, 1, &c, err);
   if (rc) {
     store_close(s);
@@ -240,6 +275,8 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
   }
   s->capidle = 8;
   s->idle[s->nidle++] = c;
+  if (opt->background_checkpoints)
+    s->checkpointing = pthread_create(&s->checkpointer, NULL, checkpointer, s) == 0;
   *out = s;
   return 0;
 }
@@ -248,6 +285,13 @@ void store_close(struct store *s)
 {
   if (!s)
     return;
+  if (s->checkpointing) {
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    pthread_cond_signal(&s->stop);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->checkpointer, NULL);
+  }
   for (size_t i = 0; i < s->nidle; i++)
     s->be->disconnect(s->idle[i]);
   one_free(s->idle);
@@ -255,6 +299,7 @@ void store_close(struct store *s)
   one_free(s->listeners);
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->write_lock);
+  pthread_cond_destroy(&s->stop);
   one_free(s->path);
   one_free(s);
 }

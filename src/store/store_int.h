@@ -81,6 +81,9 @@ struct backend {
   /* A consistent copy of the whole database at path, while others write.
    * Called outside any transaction of c. */
   int (*backup)(void *c, const char *path, struct err *err);
+  /* Copies what it can of the write-ahead log into the database without
+   * waiting for anyone (c is the checkpointer's own connection). */
+  int (*checkpoint)(void *c, struct err *err);
   /* Documents of table with id > after (NULL: from the first) in id order,
    * at most limit rows (0: no limit); fn's key is the id itself. */
   int (*doc_scan)(void *c, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
@@ -145,6 +148,11 @@ struct store {
   size_t nlisteners;
   int next_handle;
   double last_ct;
+  /* background checkpoints (opt.background_checkpoints) */
+  pthread_t checkpointer;
+  int checkpointing;            /* the thread runs */
+  int stopping;                 /* guarded by lock: the thread should end */
+  pthread_cond_t stop;
 };
 
 struct store_tx {

@@ -227,6 +227,10 @@ static int sq_connect(const struct store_options *opt, int first, void **out, st
   }
   if (!rc)
     rc = exec_retry(c, "cannot set synchronous", sync_sql[opt->sync], err);
+  if (!rc && opt->background_checkpoints)
+    sqlite3_wal_autocheckpoint(c->db, 0); /* the store's checkpointer does it */
+  else if (!rc && opt->bulk)
+    sqlite3_wal_autocheckpoint(c->db, 16384);
   if (!rc)
     rc = exec_retry(c, "cannot set pragmas", "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16384;"
                     "PRAGMA temp_store=MEMORY", err);
@@ -587,6 +591,14 @@ static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const u
   return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot scan an index");
 }
 
+static int sq_checkpoint(void *p, struct err *err)
+{
+  struct conn *c = p;
+  int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  return rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+           ? 0 : fail(c, err, "cannot checkpoint the write-ahead log");
+}
+
 static int sq_doc_scan(void *p, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
                        void *arg, struct err *err)
 {
@@ -752,5 +764,5 @@ const struct backend store_sqlite_backend = {
   sq_meta_set, sq_doc_get, sq_doc_insert, sq_doc_update, sq_doc_delete, sq_entry_put,
   sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
   sq_index_drop, sq_change_add, sq_changes, sq_change_bounds, sq_meta_del, sq_meta_list,
-  sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup, sq_doc_scan,
+  sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup, sq_checkpoint, sq_doc_scan,
 };

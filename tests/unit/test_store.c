@@ -371,7 +371,7 @@ Test(store, lazy_writes_commit_and_roll_back_whole)
 {
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
-  struct store_options o = {path, STORE_SYNC_FULL, 0, 0};
+  struct store_options o = {.path = path, .sync = STORE_SYNC_FULL};
   struct store *full = NULL;
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &full, &err), 0, "%s", err.msg);
@@ -553,7 +553,7 @@ Test(store, two_handles_on_one_file_act_like_two_processes)
 {
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
-  struct store_options o = {path, STORE_SYNC_OFF, 1, 0};
+  struct store_options o = {.path = path, .sync = STORE_SYNC_OFF, .must_exist = 1};
   struct store *other = NULL;
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &other, &err), 0, "%s", err.msg);
@@ -653,7 +653,7 @@ Test(store, the_change_log_keeps_origins_and_the_service_changes_a_migration_nee
   /* a log that keeps 50 changes, pruned every 26 appends */
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/small.db", dir) > 0);
-  struct store_options o = {path, STORE_SYNC_OFF, 0, 50};
+  struct store_options o = {.path = path, .sync = STORE_SYNC_OFF, .changes_kept = 50};
   struct store *s = NULL;
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &s, &err), 0, "%s", err.msg);
@@ -796,7 +796,7 @@ Test(store, indexes_built_ahead_stay_right_under_writes)
   }
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
-  struct store_options o = {path, STORE_SYNC_OFF, 0, 0};
+  struct store_options o = {.path = path, .sync = STORE_SYNC_OFF};
   struct store *other = NULL;
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &other, &err), 0, "%s", err.msg);
@@ -982,7 +982,7 @@ Test(store, metadata_journals_and_online_backup)
   cr_assert(asprintf(&path, "%s/backup.db", dir) > 0);
   cr_assert_eq(store_backup(st, path, &err), 0, "%s", err.msg);
   cr_assert_eq(store_commit(tx, &err), 0);
-  struct store_options o = {path, STORE_SYNC_FULL, 1, 0};
+  struct store_options o = {.path = path, .sync = STORE_SYNC_FULL, .must_exist = 1};
   struct store *b = NULL;
   cr_assert_eq(store_open(&o, &b, &err), 0, "%s", err.msg);
   cr_assert_eq(store_begin(b, STORE_READ, &tx, &err), 0);

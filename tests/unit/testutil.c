@@ -108,7 +108,7 @@ struct store *tu_store(const char *dir, const char *schema_text)
 {
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
-  struct store_options o = {path, STORE_SYNC_OFF, 0, 0};
+  struct store_options o = {.path = path, .sync = STORE_SYNC_OFF};
   struct store *s = NULL;
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &s, &err), 0, "store_open: %s", err.msg);
