@@ -1,7 +1,8 @@
 /* chain: the migration from agent-inbox to ONE as a chain of steps, run up
  * and down on a live database.
  *
- * The steps (migrate/steps.c): expand (puts the one-expand schema in force),
+ * The steps (migrate/steps.c): expand (builds the new indexes in short
+ * batches, then puts the one-expand schema in force),
  * backfills (rewrite documents in bounded batches), contract (moves the
  * fields ONE has no place for into migrationLegacy and puts the one schema
  * in force). Their order is the plan; the position is the last step done.
@@ -48,7 +49,7 @@ struct migrate_opts {
    * down, restored) this many documents, in the middle of a transaction
    * (0: never) */
   size_t kill_at;
-  unsigned batch_ms;         /* how long a batch may take, about (default 5 ms): the
+  unsigned batch_ms;         /* how long a batch may take, about (default 2 ms): the
                               * number of documents per batch follows from it */
 };
 

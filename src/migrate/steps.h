@@ -38,6 +38,13 @@ struct mstep {
   const char *const *tables; /* backfill, contract: the tables walked, in order */
   mstep_rewrite rewrite;
   const char *const *touches; /* the fields the step may write (verify's checksum skips them) */
+  /* When not NULL: the stored text of every document the rewrite changes
+   * holds this, so the walk skips the others without parsing them. Sound
+   * because the store keeps documents as compact JSON it writes itself: a
+   * field "kind" with the string value "system" is always the bytes
+   * "kind":"system". (A filter on absence would not be: a nested field of
+   * the same name would hide a document that needs the rewrite.) */
+  const char *needle;
 };
 
 /* The chain, in order. */

@@ -1,0 +1,404 @@
+/* walk: how a backfill or contract step goes through its documents, up
+ * (walk_up: pages in id order and then the tail, rewritten in batches sized
+ * by time, each with its undo record and checkpoint) and down (walk_down:
+ * the undo records applied newest first); and expand's index build, paced
+ * the same way (walk_build_indexes). The chain (chain.c) runs them. */
+#include "migrate/chain_int.h"
+
+#include "schema/schema.h"
+#include "util/clock.h"
+#include "util/jv.h"
+#include "util/mem.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_BATCH 1000     /* the most documents a batch takes */
+#define DEFAULT_BATCH_MS 2      /* how long a batch may hold the write lock */
+#define FIRST_BATCH 100
+#define MIN_BATCH 8
+#define REST_MIN_US 250         /* the least rest between batches (see store_sqlite's busy_wait) */
+
+static int64_t table_count(struct store *s, const char *const *tables)
+{
+  struct store_tx *tx = NULL;
+  struct err e = ERR_INIT;
+  int64_t total = 0;
+  if (store_begin(s, STORE_READ, &tx, &e) == 0) {
+    for (size_t i = 0; tables && tables[i]; i++) {
+      int64_t n = 0;
+      if (store_count(tx, tables[i], &n, &e) == 0)
+        total += n;
+    }
+    store_rollback(tx);
+  }
+  err_clear(&e);
+  return total;
+}
+
+/* tests: dies like a process killed with -9 at the kill_at-th document of
+ * this process's run (one runner per process, so one counter). */
+static void kill_point(const struct migrate_opts *o)
+{
+  static size_t seen;
+  if (o->kill_at && ++seen == o->kill_at)
+    raise(SIGKILL);
+}
+
+/* How far back before its start a step's tail pass looks, for the clocks of
+ * other processes on the machine. */
+#define TAIL_MARGIN_MS 60000.0
+
+/* The next page of a step's walk, from where its state says it stands.
+ *
+ * A walk has two passes. The id pass visits each table's documents in id
+ * order, the order they are stored in, so that a batch reads and writes a
+ * few pages instead of one page per document ("table" is the table's place
+ * in st->tables, "cursor" the last id done). A document the service creates
+ * meanwhile gets a random id, which may sort before the cursor; so the tail
+ * pass ("pass": "tail"; "ids" before) then visits each table again by _creationTime from
+ * "since", the step's start less TAIL_MARGIN_MS (its cursor is an index
+ * cursor). Rewrites are idempotent, so what both passes see is changed once.
+ * Sets *more to 0 when the walk is over (the page is then empty). */
+static int walk_page(struct store_tx *tx, const struct mstep *st, json_t *state, size_t limit,
+                     struct store_page *page, size_t *ti, int *more, struct err *err)
+{
+  memset(page, 0, sizeof *page);
+  if (!json_object_get(state, "since"))
+    json_object_set_new(state, "since", json_real(clock_now_ms() - TAIL_MARGIN_MS));
+  const char *pass = json_string_value(json_object_get(state, "pass"));
+  if (!pass && json_object_get(state, "cursor"))
+    json_object_del(state, "cursor"); /* an index cursor of an older ONE: start the table again */
+  int tail = pass && strcmp(pass, "tail") == 0;
+  *ti = (size_t)json_integer_value(json_object_get(state, "table"));
+  if (!st->tables[*ti] && !tail) {
+    json_object_set_new(state, "table", json_integer(0));
+    json_object_del(state, "cursor");
+    tail = 1;
+    *ti = 0;
+  }
+  json_object_set_new(state, "pass", json_string(tail ? "tail" : "ids"));
+  *more = st->tables[*ti] != NULL;
+  if (!*more)
+    return 0;
+  const char *cursor = json_string_value(json_object_get(state, "cursor"));
+  int as_text = st->needle != NULL; /* the batch parses only what holds the needle */
+  if (!tail)
+    return store_scan(tx, st->tables[*ti], cursor, limit, as_text, page, err);
+  struct store_query q = {.table = st->tables[*ti], .lower_op = STORE_GTE,
+                          .lower = json_object_get(state, "since"), .as_text = as_text,
+                          .limit = limit, .cursor = cursor};
+  return store_query(tx, &q, page, err);
+}
+
+/* The i-th document of a walk's page (a new reference), NULL when the
+ * step's needle says the rewrite has nothing to do with it (*rc 0) or it
+ * cannot be parsed (*rc set). */
+static json_t *page_doc(const struct mstep *st, const struct store_page *page, size_t i, int *rc,
+                        struct err *err)
+{
+  *rc = 0;
+  if (!st->needle)
+    return json_incref(json_array_get(page->docs, i));
+  if (!strstr(page->texts[i], st->needle))
+    return NULL;
+  json_t *doc = jv_parse(page->texts[i], page->lens[i], err);
+  if (!doc) {
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg); /* err->msg is the destination below */
+    *rc = err_set(err, E_STORE, "a stored document is damaged: %s", why);
+  }
+  return doc;
+}
+
+/* One batch: the next page of the walk, rewritten in one transaction with
+ * its undo record and the walk's new place. Sets *more. */
+static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
+                      const struct schema *target, const struct migrate_opts *o, size_t limit,
+                      int *more, size_t *done, struct err *err)
+{
+  struct store_tx *tx = NULL;
+  int rc = store_begin(s, STORE_WRITE_LAZY, &tx, err);
+  if (rc)
+    return rc;
+  store_tx_set_origin(tx, STORE_ORIGIN_MIGRATION);
+  char seed[MIGRATE_SEED_MAX];
+  if ((rc = migrate_seed(tx, seed, err))) {
+    store_rollback(tx);
+    return rc;
+  }
+  json_t *state = chain_state_get(tx, st->name);
+  json_t *undo = json_pack("{s:[],s:[]}", "docs", "created");
+  struct mctx m = {tx, st->name, json_object_get(undo, "created"), memo, target, seed, 0};
+  struct store_page page;
+  size_t ti = 0;
+  rc = walk_page(tx, st, state, limit, &page, &ti, more, err);
+  size_t n = st->needle ? page.ntexts : json_array_size(page.docs);
+  for (size_t i = 0; !rc && i < n; i++) {
+    json_t *doc = page_doc(st, &page, i, &rc, err);
+    if (!doc)
+      continue;
+    json_t *patch = NULL;
+    m.at = json_number_value(json_object_get(doc, "_creationTime"));
+    rc = st->rewrite(&m, st->tables[ti], doc, &patch, err);
+    if (rc || !patch) {
+      json_decref(doc);
+      continue;
+    }
+    json_t *before = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(patch, k, v) {
+      json_t *old = json_object_get(doc, k);
+      json_object_set_new(before, k, old ? json_incref(old) : store_undefined());
+    }
+    const char *id = json_string_value(json_object_get(doc, "_id"));
+    json_array_append_new(json_object_get(undo, "docs"),
+                          json_pack("{s:s,s:o,s:O}", "id", id, "before", before, "after", patch));
+    rc = store_patch_doc(tx, doc, patch, err);
+    json_decref(patch);
+    json_decref(doc);
+    kill_point(o);
+  }
+  if (!rc && *more) {
+    *done += n;
+    json_object_set_new(state, "state", json_string("running"));
+    json_object_set_new(state, "processed", json_integer(
+                          json_integer_value(json_object_get(state, "processed")) + (json_int_t)n));
+    json_object_set_new(state, "changed", json_integer(
+                          json_integer_value(json_object_get(state, "changed")) +
+                          (json_int_t)json_array_size(json_object_get(undo, "docs"))));
+    if (page.done || !page.cursor) {
+      json_object_set_new(state, "table", json_integer((json_int_t)ti + 1));
+      json_object_del(state, "cursor");
+    } else {
+      json_object_set_new(state, "cursor", json_string(page.cursor));
+    }
+    if (json_array_size(json_object_get(undo, "docs")) ||
+        json_array_size(json_object_get(undo, "created"))) {
+      char *text = json_dumps(undo, JSON_COMPACT);
+      char stream[128];
+      snprintf(stream, sizeof stream, "undo:%s", st->name);
+      rc = text ? store_journal_add(tx, stream, text, NULL, err)
+                : err_set(err, E_NOMEM, "out of memory");
+      one_free(text);
+    }
+    if (!rc)
+      rc = chain_state_set(tx, st->name, state, err);
+  }
+  store_page_release(&page);
+  json_decref(undo);
+  json_decref(state);
+  if (!rc) {
+    rc = store_commit(tx, err);
+    tx = NULL;
+  }
+  store_rollback(tx);
+  return rc;
+}
+
+/* Batches are sized by time: the next holds as many documents as the last
+ * rewrote in DEFAULT_BATCH_MS (or o->batch_ms), within [MIN_BATCH, o->batch],
+ * so that a request waiting for the write lock waits a few milliseconds
+ * whatever the documents cost. */
+static size_t next_limit(size_t limit, size_t max, double took_ms, unsigned budget_ms)
+{
+  double want = (double)limit * (double)budget_ms / (took_ms > 0.05 ? took_ms : 0.05);
+  if (want > 2.0 * (double)limit)
+    want = 2.0 * (double)limit; /* grow gently: one cheap batch says little */
+  size_t next = (size_t)want;
+  return next < MIN_BATCH ? (max < MIN_BATCH ? max : MIN_BATCH) : next > max ? max : next;
+}
+
+/* After a batch, the walk rests: o->pause_ms when given, else a twentieth of
+ * the batch's time and at least REST_MIN_US, so that a request polling for
+ * the write lock gets it before the next batch does. */
+static void rest(const struct migrate_opts *o, double took_ms)
+{
+  long us = o->pause_ms ? (long)o->pause_ms * 1000L : (long)(took_ms * 1000.0 / 20.0);
+  if (us < REST_MIN_US)
+    us = REST_MIN_US;
+  struct timespec ts = {us / 1000000L, (us % 1000000L) * 1000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Expand's new indexes, built before the schema that declares them goes in
+ * force (store_indexes_prepare and _fill), in batches paced like a walk's,
+ * so that the switch itself is a short transaction. */
+int walk_build_indexes(struct store *s, const struct mstep *st, const struct migrate_opts *o,
+                       struct err *err)
+{
+  struct schema *sc = NULL;
+  int rc = schema_load(st->schema_up, &sc, err);
+  size_t indexes = 0, documents = 0, done = 0;
+  if (!rc)
+    rc = store_indexes_prepare(s, sc, &indexes, &documents, err);
+  if (!rc && indexes)
+    rc = chain_log_event(s, st->name, "indexes", json_pack("{s:I,s:I}", "building", (json_int_t)indexes,
+                                                     "documents", (json_int_t)documents), err);
+  size_t max = o->batch ? o->batch : DEFAULT_BATCH;
+  size_t limit = max < FIRST_BATCH ? max : FIRST_BATCH;
+  unsigned budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
+  int more = indexes > 0;
+  while (!rc && more) {
+    double t0 = clock_mono_s();
+    rc = store_indexes_fill(s, limit, &more, &done, err);
+    double took_ms = (clock_mono_s() - t0) * 1000.0;
+    if (!rc && o->progress)
+      o->progress(o->arg, st->name, done, documents > done ? documents : done);
+    limit = next_limit(limit, max, took_ms, budget);
+    if (!rc && more)
+      rest(o, took_ms);
+  }
+  schema_free(sc);
+  return rc;
+}
+
+int walk_up(struct store *s, const struct mstep *st, const struct migrate_opts *o,
+            struct err *err)
+{
+  struct schema *target = NULL;
+  int rc = st->schema_up ? schema_load(st->schema_up, &target, err) : 0;
+  json_t *memo = json_object();
+  size_t total = (size_t)table_count(s, st->tables), done = 0;
+  size_t max = o->batch ? o->batch : DEFAULT_BATCH;
+  size_t limit = max < FIRST_BATCH ? max : FIRST_BATCH;
+  unsigned budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
+  int more = 1;
+  while (!rc && more) {
+    double t0 = clock_mono_s();
+    rc = walk_batch(s, st, memo, target, o, limit, &more, &done, err);
+    double took_ms = (clock_mono_s() - t0) * 1000.0;
+    if (!rc && o->progress)
+      o->progress(o->arg, st->name, done, total > done ? total : done);
+    limit = next_limit(limit, max, took_ms, budget);
+    if (!rc && more)
+      rest(o, took_ms);
+  }
+  json_decref(memo);
+  schema_free(target);
+  return rc;
+}
+
+/* --- undo --- */
+
+struct undo_pick {
+  int64_t below, seq;
+  char *body;
+};
+
+static int pick_newest(void *arg, int64_t seq, const char *body)
+{
+  struct undo_pick *p = arg;
+  if (seq >= p->below)
+    return 0;
+  p->seq = seq;
+  p->body = one_strdup(body);
+  return 1;
+}
+
+/* Applies one undo record; counts values a later write changed (kept). */
+static int apply_undo(struct store_tx *tx, json_t *rec, const struct migrate_opts *o,
+                      size_t *kept, struct err *err)
+{
+  size_t i;
+  json_t *d;
+  int rc = 0;
+  json_array_foreach(json_object_get(rec, "docs"), i, d) {
+    const char *id = json_string_value(json_object_get(d, "id"));
+    json_t *cur = NULL;
+    rc = store_get(tx, id, &cur, NULL, err);
+    if (rc == E_NOTFOUND) {
+      (*kept)++; /* deleted since: nothing to put back */
+      rc = 0;
+      err_clear(err);
+      continue;
+    }
+    if (rc)
+      break;
+    json_t *patch = json_object(), *after = json_object_get(d, "after");
+    const char *k;
+    json_t *v;
+    json_object_foreach(after, k, v) {
+      json_t *now = json_object_get(cur, k);
+      int same = store_is_undefined(v) ? now == NULL : now && json_equal(now, v);
+      if (same)
+        json_object_set(patch, k, json_object_get(json_object_get(d, "before"), k));
+      else
+        (*kept)++;
+    }
+    if (json_object_size(patch))
+      rc = store_patch(tx, id, patch, err);
+    json_decref(patch);
+    json_decref(cur);
+    if (rc)
+      break;
+    kill_point(o);
+  }
+  json_t *created = json_object_get(rec, "created");
+  for (size_t j = json_array_size(created); !rc && j > 0; j--) {
+    rc = store_delete(tx, json_string_value(json_array_get(created, j - 1)), err);
+    if (rc == E_NOTFOUND) {
+      rc = 0;
+      err_clear(err);
+    }
+  }
+  return rc;
+}
+
+int walk_down(struct store *s, const struct mstep *st, const struct migrate_opts *o,
+              struct err *err)
+{
+  char stream[128];
+  snprintf(stream, sizeof stream, "undo:%s", st->name);
+  size_t kept = 0, batches = 0;
+  int rc = 0;
+  for (;;) {
+    struct store_tx *tx = NULL;
+    double t0 = clock_mono_s();
+    if ((rc = store_begin(s, STORE_WRITE_LAZY, &tx, err))) /* the log entry after is synced */
+      break;
+    store_tx_set_origin(tx, STORE_ORIGIN_MIGRATION);
+    json_t *state = chain_state_get(tx, st->name);
+    json_t *below = json_object_get(state, "below");
+    struct undo_pick p = {below ? (int64_t)json_integer_value(below) : INT64_MAX, 0, NULL};
+    rc = store_journal_scan(tx, stream, 1, pick_newest, &p, err);
+    if (rc == 1)
+      rc = 0; /* pick_newest stopped the scan at the record it took */
+    int finished = !rc && !p.body;
+    if (!rc && p.body) {
+      json_t *rec = json_loads(p.body, 0, NULL);
+      rc = rec ? apply_undo(tx, rec, o, &kept, err) : err_set(err, E_STORE, "a damaged undo record");
+      json_decref(rec);
+      json_object_set_new(state, "state", json_string("reverting"));
+      json_object_set_new(state, "below", json_integer(p.seq));
+      if (!rc)
+        rc = chain_state_set(tx, st->name, state, err);
+    } else if (finished) {
+      rc = store_journal_drop(tx, stream, err);
+      if (!rc)
+        rc = chain_state_set(tx, st->name, NULL, err); /* back to pending */
+    }
+    one_free(p.body);
+    json_decref(state);
+    if (!rc) {
+      rc = store_commit(tx, err);
+      tx = NULL;
+    }
+    store_rollback(tx);
+    if (rc || finished)
+      break;
+    if (o->progress)
+      o->progress(o->arg, st->name, ++batches, 0);
+    rest(o, (clock_mono_s() - t0) * 1000.0);
+  }
+  if (!rc && kept)
+    rc = chain_log_event(s, st->name, "kept", json_pack("{s:I}", "values",
+                                                  (json_int_t)kept), err);
+  return rc;
+}
+
+/* --- running steps --- */
+
