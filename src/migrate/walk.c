@@ -224,6 +224,34 @@ static void rest(const struct migrate_opts *o, double took_ms)
   nanosleep(&ts, NULL);
 }
 
+/* A walk's pacing: the size of the next batch and the rest after each. */
+struct pace {
+  const struct migrate_opts *o;
+  size_t max, limit;
+  unsigned budget;
+  double t0;
+};
+
+static void pace_init(struct pace *p, const struct migrate_opts *o)
+{
+  p->o = o;
+  p->max = o->batch ? o->batch : DEFAULT_BATCH;
+  p->limit = p->max < FIRST_BATCH ? p->max : FIRST_BATCH;
+  p->budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
+  p->t0 = clock_mono_s();
+}
+
+/* After a batch: sizes the next from how long this one took, and rests
+ * when more follow. */
+static void pace_next(struct pace *p, int more)
+{
+  double took_ms = (clock_mono_s() - p->t0) * 1000.0;
+  p->limit = next_limit(p->limit, p->max, took_ms, p->budget);
+  if (more)
+    rest(p->o, took_ms);
+  p->t0 = clock_mono_s();
+}
+
 /* Expand's new indexes, built before the schema that declares them goes in
  * force (store_indexes_prepare and _fill), in batches paced like a walk's,
  * so that the switch itself is a short transaction. */
@@ -236,21 +264,17 @@ int walk_build_indexes(struct store *s, const struct mstep *st, const struct mig
   if (!rc)
     rc = store_indexes_prepare(s, sc, &indexes, &documents, err);
   if (!rc && indexes)
-    rc = chain_log_event(s, st->name, "indexes", json_pack("{s:I,s:I}", "building", (json_int_t)indexes,
-                                                     "documents", (json_int_t)documents), err);
-  size_t max = o->batch ? o->batch : DEFAULT_BATCH;
-  size_t limit = max < FIRST_BATCH ? max : FIRST_BATCH;
-  unsigned budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
+    rc = chain_log_event(s, st->name, "indexes",
+                         json_pack("{s:I,s:I}", "building", (json_int_t)indexes, "documents",
+                                   (json_int_t)documents), err);
+  struct pace p;
+  pace_init(&p, o);
   int more = indexes > 0;
   while (!rc && more) {
-    double t0 = clock_mono_s();
-    rc = store_indexes_fill(s, limit, &more, &done, err);
-    double took_ms = (clock_mono_s() - t0) * 1000.0;
+    rc = store_indexes_fill(s, p.limit, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, documents > done ? documents : done);
-    limit = next_limit(limit, max, took_ms, budget);
-    if (!rc && more)
-      rest(o, took_ms);
+    pace_next(&p, !rc && more);
   }
   schema_free(sc);
   return rc;
@@ -263,19 +287,14 @@ int walk_up(struct store *s, const struct mstep *st, const struct migrate_opts *
   int rc = st->schema_up ? schema_load(st->schema_up, &target, err) : 0;
   json_t *memo = json_object();
   size_t total = (size_t)table_count(s, st->tables), done = 0;
-  size_t max = o->batch ? o->batch : DEFAULT_BATCH;
-  size_t limit = max < FIRST_BATCH ? max : FIRST_BATCH;
-  unsigned budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
+  struct pace p;
+  pace_init(&p, o);
   int more = 1;
   while (!rc && more) {
-    double t0 = clock_mono_s();
-    rc = walk_batch(s, st, memo, target, o, limit, &more, &done, err);
-    double took_ms = (clock_mono_s() - t0) * 1000.0;
+    rc = walk_batch(s, st, memo, target, o, p.limit, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, total > done ? total : done);
-    limit = next_limit(limit, max, took_ms, budget);
-    if (!rc && more)
-      rest(o, took_ms);
+    pace_next(&p, !rc && more);
   }
   json_decref(memo);
   schema_free(target);
