@@ -40,8 +40,22 @@ static const struct stable *table_of_id(struct store_tx *tx, const char *id, str
   return t;
 }
 
+/* Whether a patch of the top-level fields in changed can move index def's
+ * key: only if it changes a field the index holds (by_creation_time, def
+ * NULL, holds _creationTime and _id, which no update changes). */
+static int touches_index(const struct index_def *def, const json_t *changed)
+{
+  for (size_t i = 0; def && i < def->nfields; i++) {
+    char top[256];
+    snprintf(top, sizeof top, "%.*s", (int)strcspn(def->fields[i], "."), def->fields[i]);
+    if (json_object_get(changed, top))
+      return 1;
+  }
+  return 0;
+}
+
 int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *old,
-                 const json_t *doc, struct err *err)
+                 const json_t *doc, const json_t *changed, struct err *err)
 {
   struct buf was, key;
   buf_init(&was, BUF_UNBOUNDED);
@@ -51,7 +65,7 @@ int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *old,
   for (size_t i = 0; !rc && i <= t->nix; i++) {
     int64_t ix = i < t->nix ? t->ix[i].ix : t->by_ct;
     const struct index_def *def = i < t->nix ? t->ix[i].def : NULL;
-    if (!ix)
+    if (!ix || (old && doc && changed && !touches_index(def, changed)))
       continue;
     buf_reset(&was);
     buf_reset(&key);
@@ -141,7 +155,7 @@ int store_insert(struct store_tx *tx, const char *table, const json_t *fields, i
   rc = tx->s->be->doc_insert(tx->c, id, t->number, body, strlen(body), err);
   if (rc)
     goto out; /* nothing written yet: the transaction stays usable */
-  if ((rc = tx_index_doc(tx, t, NULL, doc, err)) ||
+  if ((rc = tx_index_doc(tx, t, NULL, doc, NULL, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_INSERTED, err)))
     tx->failed = 1;
   if (!rc && id_out)
@@ -207,9 +221,10 @@ int store_get_text(struct store_tx *tx, const char *id, char **text, size_t *len
   return 0;
 }
 
-/* Replaces old with new: validation first, then the row and its index entries. */
+/* Replaces old with new: validation first, then the row and its index
+ * entries. changed: the fields a patch sets (NULL: any may differ). */
 static int rewrite(struct store_tx *tx, const struct stable *t, const json_t *old,
-                   const json_t *doc, struct err *err)
+                   const json_t *doc, const json_t *changed, struct err *err)
 {
   char *body = NULL;
   int rc = check_and_dump(tx, t, doc, 0, &body, err);
@@ -217,7 +232,7 @@ static int rewrite(struct store_tx *tx, const struct stable *t, const json_t *ol
     return rc;
   const char *id = json_string_value(json_object_get(doc, "_id"));
   if ((rc = tx->s->be->doc_update(tx->c, id, body, strlen(body), err)) ||
-      (rc = tx_index_doc(tx, t, old, doc, err)) ||
+      (rc = tx_index_doc(tx, t, old, doc, changed, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_UPDATED, err)))
     tx->failed = 1;
   one_free(body);
@@ -273,7 +288,7 @@ static int update_from(struct store_tx *tx, const struct stable *t, const json_t
     rc = err_set(err, E_NOMEM, "out of memory");
     goto out;
   }
-  rc = rewrite(tx, t, old, doc, err);
+  rc = rewrite(tx, t, old, doc, merge ? fields : NULL, err);
 out:
   json_decref(doc);
   return rc;
@@ -328,7 +343,7 @@ int store_delete(struct store_tx *tx, const char *id, struct err *err)
   json_t *old = NULL;
   if ((rc = load(tx, id, &t, &old, err)))
     return rc;
-  if ((rc = tx->s->be->doc_delete(tx->c, id, err)) || (rc = tx_index_doc(tx, t, old, NULL, err)) ||
+  if ((rc = tx->s->be->doc_delete(tx->c, id, err)) || (rc = tx_index_doc(tx, t, old, NULL, NULL, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_DELETED, err)))
     tx->failed = 1;
   json_decref(old);

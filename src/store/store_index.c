@@ -178,10 +178,13 @@ static const struct catalog_index *catalog_find(const struct catalog *cat, uint3
 
 /* --- filling --- */
 
+#define FILL_MAX 16 /* indexes of one table filled in one scan */
+
 struct fill {
   struct store_tx *tx;
-  const struct index_def *def;
-  int64_t ix;
+  const struct index_def *defs[FILL_MAX];
+  int64_t ixs[FILL_MAX];
+  size_t n;
   struct buf key;
   char last[CID_MAX];
   size_t rows;
@@ -197,46 +200,60 @@ static int fill_row(void *arg, const uint8_t *key, size_t klen, const char *id, 
   json_t *doc = jv_parse(body, blen, f->err);
   if (!doc)
     return err_set(f->err, E_STORE, "document %s is damaged", id);
-  buf_reset(&f->key);
-  int rc = key_for_doc(&f->key, f->def, doc);
-  json_decref(doc);
-  if (rc)
-    return err_set(f->err, rc, "cannot build an index key for %s", id);
-  rc = f->tx->s->be->entry_put(f->tx->c, f->ix, (const uint8_t *)f->key.p, f->key.len, id, f->err);
-  if (rc == E_CONFLICT) { /* a write since the build began made it already */
-    err_clear(f->err);
-    rc = 0;
+  int rc = 0;
+  for (size_t i = 0; !rc && i < f->n; i++) {
+    buf_reset(&f->key);
+    if ((rc = key_for_doc(&f->key, f->defs[i], doc))) {
+      rc = err_set(f->err, rc, "cannot build an index key for %s", id);
+      break;
+    }
+    rc = f->tx->s->be->entry_put(f->tx->c, f->ixs[i], (const uint8_t *)f->key.p, f->key.len, id,
+                                 f->err);
+    if (rc == E_CONFLICT) { /* a write since the build began made it already */
+      err_clear(f->err);
+      rc = 0;
+    }
   }
+  json_decref(doc);
   snprintf(f->last, sizeof f->last, "%s", id);
   f->rows++;
   return rc;
 }
 
-/* Adds the entries of index ix (def, on table) for the documents after id
- * `after` (NULL: from the first) in id order, at most limit of them (0:
- * all). last receives the last id filled, *rows how many. */
+/* Adds the entries of f's indexes (all on table) for the documents after
+ * id `after` (NULL: from the first) in id order, at most limit of them (0:
+ * all), reading each document once. last receives the last id filled,
+ * *rows how many. */
+static int fill_indexes(struct fill *f, uint32_t table, const char *after, size_t limit,
+                        char last[CID_MAX], size_t *rows, struct err *err)
+{
+  struct store_tx *tx = f->tx;
+  buf_init(&f->key, BUF_UNBOUNDED);
+  snprintf(f->last, sizeof f->last, "%s", after ? after : "");
+  int rc = 0;
+  *rows = 0;
+  do { /* pages of 512 when filling all */
+    f->rows = 0;
+    size_t want = limit ? limit - *rows : 512;
+    rc = tx->s->be->doc_scan(tx->c, table, f->last[0] ? f->last : NULL, want, fill_row, f, err);
+    *rows += f->rows;
+    if (!rc && f->rows < want)
+      break;
+  } while (!rc && (!limit || *rows < limit));
+  buf_release(&f->key);
+  snprintf(last, CID_MAX, "%s", f->last);
+  if (rc && !err->code)
+    err_set(err, rc, "cannot fill an index");
+  return rc;
+}
+
+/* fill_indexes for one index. */
 static int fill_index(struct store_tx *tx, uint32_t table, const struct index_def *def, int64_t ix,
                       const char *after, size_t limit, char last[CID_MAX], size_t *rows,
                       struct err *err)
 {
-  struct fill f = {tx, def, ix, {0}, "", 0, err};
-  buf_init(&f.key, BUF_UNBOUNDED);
-  snprintf(f.last, sizeof f.last, "%s", after ? after : "");
-  int rc = 0;
-  *rows = 0;
-  do { /* pages of 512 when filling all */
-    f.rows = 0;
-    size_t want = limit ? limit - *rows : 512;
-    rc = tx->s->be->doc_scan(tx->c, table, f.last[0] ? f.last : NULL, want, fill_row, &f, err);
-    *rows += f.rows;
-    if (!rc && f.rows < want)
-      break;
-  } while (!rc && (!limit || *rows < limit));
-  buf_release(&f.key);
-  snprintf(last, CID_MAX, "%s", f.last);
-  if (rc && !err->code)
-    err_set(err, rc, "cannot fill an index");
-  return rc;
+  struct fill f = {.tx = tx, .defs = {def}, .ixs = {ix}, .n = 1, .err = err};
+  return fill_indexes(&f, table, after, limit, last, rows, err);
 }
 
 /* Where index ix stands in tx's state: its table and definition. */
@@ -411,40 +428,51 @@ struct fill_arg {
   int more;
 };
 
+/* One batch of the build: the first index not yet filled, with every other
+ * index of its table that stands at the same place, filled in one scan. */
 static int fill_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct fill_arg *a = arg;
   json_t *marks = NULL;
   int rc = index_building_load(tx->s, tx->c, &marks, err);
-  const char *key, *k = NULL;
-  json_t *m, *todo = NULL;
+  const char *key;
+  json_t *m, *group[FILL_MAX];
+  const struct stable *table = NULL;
+  struct fill f = {.tx = tx, .err = err};
   a->more = 0;
   json_object_foreach(marks, key, m) {
-    if (!todo && !json_is_true(json_object_get(m, "done"))) {
-      todo = m;
-      k = key;
-    }
-  }
-  if (!rc && todo) {
-    a->more = 1;
+    if (rc || json_is_true(json_object_get(m, "done")) || f.n == FILL_MAX)
+      continue;
     const struct stable *t = NULL;
-    const struct sindex *x = state_index(tx->state, strtoll(k, NULL, 10), &t);
+    const struct sindex *x = state_index(tx->state, strtoll(key, NULL, 10), &t);
+    a->more = 1;
+    if (!x || !x->building) {
+      json_object_set_new(m, "done", json_true()); /* dropped meanwhile: nothing to fill */
+      continue;
+    }
+    if (table && (t != table || !json_equal(json_object_get(m, "after"),
+                                            json_object_get(group[0], "after"))))
+      continue; /* another table, or another place: a later batch */
+    table = t;
+    group[f.n] = m;
+    f.defs[f.n] = x->def;
+    f.ixs[f.n++] = x->ix;
+  }
+  if (!rc && f.n) {
     char last[CID_MAX] = "";
     size_t rows = 0;
-    if (!x || !x->building) {
-      json_object_set_new(todo, "done", json_true()); /* dropped meanwhile: nothing to fill */
-    } else {
-      rc = fill_index(tx, t->number, x->def, x->ix, json_string_value(json_object_get(todo, "after")),
+    rc = fill_indexes(&f, table->number, json_string_value(json_object_get(group[0], "after")),
                       a->limit, last, &rows, err);
-      if (!rc && last[0])
-        json_object_set_new(todo, "after", json_string(last));
-      if (!rc && rows < a->limit)
-        json_object_set_new(todo, "done", json_true());
-      a->done += rows;
+    for (size_t i = 0; !rc && i < f.n; i++) {
+      if (last[0])
+        json_object_set_new(group[i], "after", json_string(last));
+      if (rows < a->limit)
+        json_object_set_new(group[i], "done", json_true());
     }
-    if (!rc)
-      rc = marks_save(tx, marks, err);
+    a->done += rows;
   }
+  if (!rc && a->more)
+    rc = marks_save(tx, marks, err);
   json_decref(marks);
   return rc;
 }

@@ -194,8 +194,10 @@ int tx_sync_indexes(struct store_tx *tx, const struct schema *sc, struct err *er
 
 /* Moves the index entries of a document of t from old to doc, for every
  * index of t: old NULL inserts doc's entries, doc NULL deletes old's, and
- * an entry whose key is the same in both is left alone. */
+ * an entry whose key is the same in both is left alone. changed (may be
+ * NULL) holds the top-level fields an update set: an index holding none of
+ * them is not even looked at. */
 int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *old,
-                 const json_t *doc, struct err *err);
+                 const json_t *doc, const json_t *changed, struct err *err);
 
 #endif
