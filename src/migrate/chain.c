@@ -8,7 +8,6 @@
 #include "util/jv.h"
 #include "util/mem.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -152,64 +151,24 @@ void migrate_backup_dir(const char *db_path, const char *override, char *out, si
   snprintf(out, n, "%.*sbackups", slash ? (int)(slash - db_path + 1) : 0, db_path);
 }
 
-/* Removes the .partial files of backups a killed run left in dir: the
- * caller holds the migration lock, so none is being written. */
-static void remove_partial_backups(const char *dir)
-{
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  while (d && (e = readdir(d))) {
-    size_t len = strlen(e->d_name);
-    if (len > 8 && strcmp(e->d_name + len - 8, ".partial") == 0) {
-      char path[4400];
-      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
-  }
-  if (d)
-    closedir(d);
-}
-
-/* The backup before a step, started: it holds the database as it is now,
- * and copies while the step runs; backup_finish waits for it. */
-static int backup_start(struct store *s, const struct migrate_opts *o, const char *step,
-                        const char *dir_word, struct store_backup_job **job, char path[4400],
-                        struct err *err)
+static int backup(struct store *s, const struct migrate_opts *o, const char *step,
+                  const char *dir_word, struct err *err)
 {
   char dir[4096];
   migrate_backup_dir(o->db_path ? o->db_path : "one.db", o->backup_dir, dir, sizeof dir);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return err_set(err, E_IO, "cannot create the backup folder %s: %s", dir, strerror(errno));
-  remove_partial_backups(dir);
-  char stamp[32];
+  char stamp[32], path[4400];
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", gmtime(&ts.tv_sec));
   const char *db = o->db_path ? o->db_path : "one.db";
   const char *base = strrchr(db, '/') ? strrchr(db, '/') + 1 : db;
-  snprintf(path, 4400, "%s/%s.%s.%03ld.before-%s-%s.db", dir, base, stamp,
+  snprintf(path, sizeof path, "%s/%s.%s.%03ld.before-%s-%s.db", dir, base, stamp,
            ts.tv_nsec / 1000000, step, dir_word);
-  return store_backup_start(s, path, job, err);
-}
-
-/* Waits for the step's backup; a step whose backup failed fails. */
-static int backup_finish(struct store *s, struct store_backup_job *job, const char *step,
-                         const char *path, int step_rc, struct err *err)
-{
-  struct err e = ERR_INIT;
-  int rc = store_backup_finish(job, &e);
-  if (rc && !step_rc)
-    err_set(err, rc, "the backup before %s failed (the step did its work, which 'one migrate "
-            "down' takes back): %s", step, e.msg);
-  err_clear(&e);
-  if (!rc) {
-    struct err e2 = ERR_INIT;
-    int lrc = chain_log_event(s, step, "backup", json_pack("{s:s}", "path", path), &e2);
-    if (lrc && !step_rc && !err->code)
-      err_set(err, lrc, "%s", e2.msg);
-    err_clear(&e2);
-    rc = lrc;
-  }
+  int rc = store_backup(s, path, err);
+  if (!rc)
+    rc = chain_log_event(s, step, "backup", json_pack("{s:s}", "path", path), err);
   return rc;
 }
 
@@ -317,9 +276,7 @@ static int clear_state(struct store_tx *tx, void *arg, struct err *err)
 static int run_up(struct store *s, const struct mstep *st, const struct migrate_opts *o,
                   struct err *err)
 {
-  struct store_backup_job *job = NULL;
-  char path[4400];
-  int rc = backup_start(s, o, st->name, "up", &job, path, err);
+  int rc = backup(s, o, st->name, "up", err);
   if (!rc)
     rc = chain_log_event(s, st->name, "start", json_pack("{s:s}", "direction", "up"), err);
   if (!rc && st->kind == MSTEP_EXPAND)
@@ -333,16 +290,12 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
     if (!rc)
       rc = switch_schema(s, st->schema_up, err);
   }
-  if (job) {
-    int brc = backup_finish(s, job, st->name, path, rc, err);
-    rc = rc ? rc : brc;
-  }
   if (!rc)
     rc = store_run(s, STORE_WRITE, mark_done, (void *)st, err);
   struct err e2 = ERR_INIT;
   chain_log_event(s, st->name, rc ? "fail" : "end",
-                  rc ? json_pack("{s:s,s:s}", "direction", "up", "error", err->msg)
-                     : json_pack("{s:s}", "direction", "up"), &e2);
+            rc ? json_pack("{s:s,s:s}", "direction", "up", "error", err->msg)
+               : json_pack("{s:s}", "direction", "up"), &e2);
   err_clear(&e2);
   return rc;
 }
@@ -353,20 +306,14 @@ static int run_down(struct store *s, const struct mstep *st, const struct migrat
   int rc = 0;
   if (st->kind == MSTEP_EXPAND)
     rc = check_schema(s, st->schema_down, err); /* before anything: a refusal changes nothing */
-  struct store_backup_job *job = NULL;
-  char path[4400];
   if (!rc)
-    rc = backup_start(s, o, st->name, "down", &job, path, err);
+    rc = backup(s, o, st->name, "down", err);
   if (!rc)
     rc = chain_log_event(s, st->name, "start", json_pack("{s:s}", "direction", "down"), err);
   if (!rc && st->kind == MSTEP_CONTRACT)
     rc = switch_schema(s, st->schema_down, err);
   if (!rc && st->rewrite)
     rc = walk_down(s, st, o, err);
-  if (job) {
-    int brc = backup_finish(s, job, st->name, path, rc, err);
-    rc = rc ? rc : brc;
-  }
   if (!rc && st->kind == MSTEP_EXPAND) {
     rc = switch_schema(s, st->schema_down, err);
     if (!rc)
@@ -374,8 +321,8 @@ static int run_down(struct store *s, const struct mstep *st, const struct migrat
   }
   struct err e2 = ERR_INIT;
   chain_log_event(s, st->name, rc ? "fail" : "end",
-                  rc ? json_pack("{s:s,s:s}", "direction", "down", "error", err->msg)
-                     : json_pack("{s:s}", "direction", "down"), &e2);
+            rc ? json_pack("{s:s,s:s}", "direction", "down", "error", err->msg)
+               : json_pack("{s:s}", "direction", "down"), &e2);
   err_clear(&e2);
   return rc;
 }

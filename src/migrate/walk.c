@@ -414,8 +414,8 @@ int walk_down(struct store *s, const struct mstep *st, const struct migrate_opts
     rest(o, (clock_mono_s() - t0) * 1000.0);
   }
   if (!rc && kept)
-    rc = chain_log_event(s, st->name, "kept", json_pack("{s:I}", "values", (json_int_t)kept),
-                         err);
+    rc = chain_log_event(s, st->name, "kept", json_pack("{s:I}", "values",
+                                                  (json_int_t)kept), err);
   return rc;
 }
 

@@ -656,88 +656,15 @@ int store_journal_drop(struct store_tx *tx, const char *stream, struct err *err)
   return tx->s->be->journal_drop(tx->c, stream, err);
 }
 
-struct store_backup_job {
-  struct store *s;
-  char *path;
-  pthread_t thread;
-  pthread_mutex_t m;
-  pthread_cond_t cv;
-  int ready;
-  int rc;
-  struct err err;
-};
-
-static void job_ready(void *arg)
-{
-  struct store_backup_job *job = arg;
-  pthread_mutex_lock(&job->m);
-  job->ready = 1;
-  pthread_cond_signal(&job->cv);
-  pthread_mutex_unlock(&job->m);
-}
-
-static void *backup_thread(void *arg)
-{
-  struct store_backup_job *job = arg;
-  void *c = NULL;
-  int rc = conn_get(job->s, &c, &job->err);
-  if (!rc) {
-    rc = job->s->be->backup(c, job->path, job_ready, job, &job->err);
-    conn_put(job->s, c);
-  }
-  job->rc = rc;
-  job_ready(job); /* when the copy never got as far as its snapshot */
-  return NULL;
-}
-
-static void job_free(struct store_backup_job *job)
-{
-  pthread_mutex_destroy(&job->m);
-  pthread_cond_destroy(&job->cv);
-  err_clear(&job->err);
-  one_free(job->path);
-  one_free(job);
-}
-
-int store_backup_start(struct store *s, const char *path, struct store_backup_job **out,
-                       struct err *err)
-{
-  struct store_backup_job *job = one_calloc(1, sizeof *job);
-  if (!job || !(job->path = one_strdup(path))) {
-    one_free(job);
-    return err_set(err, E_NOMEM, "out of memory");
-  }
-  job->s = s;
-  job->err = (struct err)ERR_INIT;
-  pthread_mutex_init(&job->m, NULL);
-  pthread_cond_init(&job->cv, NULL);
-  if (pthread_create(&job->thread, NULL, backup_thread, job) != 0) {
-    job_free(job);
-    return err_set(err, E_IO, "cannot start the backup to %s: no thread", path);
-  }
-  pthread_mutex_lock(&job->m);
-  while (!job->ready)
-    pthread_cond_wait(&job->cv, &job->m);
-  pthread_mutex_unlock(&job->m);
-  *out = job;
-  return 0;
-}
-
-int store_backup_finish(struct store_backup_job *job, struct err *err)
-{
-  if (!job)
-    return 0;
-  pthread_join(job->thread, NULL);
-  int rc = job->rc ? err_set(err, job->rc, "%s", job->err.msg) : 0;
-  job_free(job);
-  return rc;
-}
-
 int store_backup(struct store *s, const char *path, struct err *err)
 {
-  struct store_backup_job *job = NULL;
-  int rc = store_backup_start(s, path, &job, err);
-  return rc ? rc : store_backup_finish(job, err);
+  void *c = NULL;
+  int rc = conn_get(s, &c, err);
+  if (rc)
+    return rc;
+  rc = s->be->backup(c, path, err);
+  conn_put(s, c);
+  return rc;
 }
 
 /* --- change feed --- */

@@ -237,15 +237,6 @@ int store_journal_drop(struct store_tx *tx, const char *stream, struct err *err)
 /* An online backup of the whole database into path (a new file), while
  * other transactions go on: SQLite's backup API. */
 int store_backup(struct store *s, const char *path, struct err *err);
-/* The same on a thread of its own: returns once the copy's snapshot is
- * taken, so that the backup holds the database as it is now, whatever is
- * written while it copies; store_backup_finish waits for the copy, says
- * whether it worked and frees job (NULL: 0). Every started job must be
- * finished. */
-struct store_backup_job;
-int store_backup_start(struct store *s, const char *path, struct store_backup_job **job,
-                       struct err *err);
-int store_backup_finish(struct store_backup_job *job, struct err *err);
 
 /* --- change feed --- */
 enum store_change_kind { STORE_INSERTED = 1, STORE_UPDATED = 2, STORE_DELETED = 3 };

@@ -79,9 +79,8 @@ struct backend {
                       struct err *err);
   int (*journal_drop)(void *c, const char *stream, struct err *err);
   /* A consistent copy of the whole database at path, while others write.
-   * Called outside any transaction of c. With ready: calls ready(arg) once
-   * the copy's snapshot is taken (whether or not that worked). */
-  int (*backup)(void *c, const char *path, void (*ready)(void *), void *arg, struct err *err);
+   * Called outside any transaction of c. */
+  int (*backup)(void *c, const char *path, struct err *err);
   /* Copies what it can of the write-ahead log into the database without
    * waiting for anyone (c is the checkpointer's own connection). */
   int (*checkpoint)(void *c, struct err *err);

@@ -452,20 +452,10 @@ static int sync_path(const char *path)
 /* The copy goes to PATH.partial with no journal and no syncs of its own (it
  * is a new file: a failed copy is thrown away, not rolled back), then is
  * synced once and renamed, so that a file at path is always a whole backup. */
-static int sq_backup(void *p, const char *path, void (*ready)(void *), void *arg,
-                     struct err *err)
+static int sq_backup(void *p, const char *path, struct err *err)
 {
   struct conn *c = p;
   char tmp[4200], dir[4200];
-  if (ready) { /* the snapshot now: a read transaction, pinned by its first read */
-    int rc = sqlite3_exec(c->db, "BEGIN; SELECT count(*) FROM one_meta", NULL, NULL, NULL);
-    ready(arg);
-    if (rc != SQLITE_OK) {
-      rc = fail(c, err, "cannot begin the backup's read");
-      sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-      return rc;
-    }
-  }
   if (snprintf(tmp, sizeof tmp, "%s.partial", path) >= (int)sizeof tmp)
     return err_set(err, E_INVALID, "the backup path is too long");
   snprintf(dir, sizeof dir, "%s", path); /* the folder, to sync the new name */
@@ -480,8 +470,6 @@ static int sq_backup(void *p, const char *path, void (*ready)(void *), void *arg
     int rc = err_set(err, E_IO, "cannot create the backup %s: %s", path,
                      dest ? sqlite3_errmsg(dest) : "out of memory");
     sqlite3_close(dest);
-    if (ready)
-      sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
   }
   sqlite3_exec(dest, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF", NULL, NULL, NULL);
@@ -497,8 +485,6 @@ static int sq_backup(void *p, const char *path, void (*ready)(void *), void *arg
   }
   if (b)
     sqlite3_backup_finish(b);
-  if (ready)
-    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL); /* the end of the snapshot */
   int out = 0;
   if (rc != SQLITE_DONE)
     out = err_set(err, E_IO, "backup to %s failed: %s", path, sqlite3_errmsg(dest));

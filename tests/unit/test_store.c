@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SCHEMA \
   "import { defineSchema, defineTable } from \"convex/server\";\n" \
@@ -950,44 +949,6 @@ static int collect_journal(void *arg, int64_t seq, const char *body)
   (void)seq;
   json_array_append_new(arg, json_string(body));
   return 0;
-}
-
-/* A backup started in the background holds the database as it was when
- * store_backup_start returned: what is written while it copies is not in
- * it, and the copy appears only whole. */
-Test(store, a_background_backup_holds_the_moment_it_started)
-{
-  char id[CID_MAX];
-  for (int i = 0; i < 200; i++) {
-    char json[64];
-    snprintf(json, sizeof json, "{\"name\":\"before %d\"}", i);
-    insert("users", json, id);
-  }
-  char *path = NULL;
-  cr_assert(asprintf(&path, "%s/bg.db", dir) > 0);
-  struct err err = ERR_INIT;
-  struct store_backup_job *job = NULL;
-  cr_assert_eq(store_backup_start(st, path, &job, &err), 0, "%s", err.msg);
-  for (int i = 0; i < 50; i++)
-    insert("users", "{\"name\":\"after\"}", id);
-  cr_assert_eq(store_backup_finish(job, &err), 0, "%s", err.msg);
-  cr_expect_eq(count("users"), 250);
-  struct store_options o = {.path = path, .sync = STORE_SYNC_OFF, .must_exist = 1};
-  struct store *b = NULL;
-  cr_assert_eq(store_open(&o, &b, &err), 0, "%s", err.msg);
-  struct store_tx *tx = NULL;
-  int64_t n = -1;
-  cr_assert_eq(store_begin(b, STORE_READ, &tx, &err), 0);
-  cr_assert_eq(store_count(tx, "users", &n, &err), 0);
-  cr_expect_eq(n, 200, "the backup holds the 200 users of its start, not %lld", (long long)n);
-  store_rollback(tx);
-  store_close(b);
-  char *partial = NULL;
-  cr_assert(asprintf(&partial, "%s.partial", path) > 0);
-  cr_expect_neq(access(partial, F_OK), 0, "no partial file is left");
-  cr_expect_eq(store_backup_finish(NULL, &err), 0);
-  free(partial);
-  free(path);
 }
 
 Test(store, metadata_journals_and_online_backup)
