@@ -8,6 +8,7 @@
 #include "util/jv.h"
 #include "util/mem.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -151,6 +152,24 @@ void migrate_backup_dir(const char *db_path, const char *override, char *out, si
   snprintf(out, n, "%.*sbackups", slash ? (int)(slash - db_path + 1) : 0, db_path);
 }
 
+/* Removes the .partial files of backups a killed run left in dir: the
+ * caller holds the migration lock, so none is being written. */
+static void remove_partial_backups(const char *dir)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    if (len > 8 && strcmp(e->d_name + len - 8, ".partial") == 0) {
+      char path[4400];
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+  }
+  if (d)
+    closedir(d);
+}
+
 static int backup(struct store *s, const struct migrate_opts *o, const char *step,
                   const char *dir_word, struct err *err)
 {
@@ -158,6 +177,7 @@ static int backup(struct store *s, const struct migrate_opts *o, const char *ste
   migrate_backup_dir(o->db_path ? o->db_path : "one.db", o->backup_dir, dir, sizeof dir);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return err_set(err, E_IO, "cannot create the backup folder %s: %s", dir, strerror(errno));
+  remove_partial_backups(dir);
   char stamp[32], path[4400];
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
