@@ -211,15 +211,19 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
 
 /* --- open, close, connections --- */
 
-/* The checkpointer: every 100 ms, on a connection of its own, copies the
- * log into the database as far as readers allow (a passive checkpoint
- * waits for nobody), so that no request's commit ever does. */
+/* The checkpointer: every 100 ms, when the log holds CHECKPOINT_PAGES or
+ * more (as the commits report it), copies it into the database as far as
+ * readers allow, on a connection of its own (a passive checkpoint waits for
+ * nobody), so that no request's commit ever does. Checkpointing more often
+ * costs the commits: each checkpoint syncs the database file. */
+#define CHECKPOINT_PAGES 1000 /* SQLite's own threshold */
+
 static void *checkpointer(void *arg)
 {
   struct store *s = arg;
   void *c = NULL;
   struct err err = ERR_INIT;
-  if (s->be->connect(&s->opt, 0, &c, &err) != 0) {
+  if (s->be->connect(&s->opt, 0, NULL, &c, &err) != 0) {
     err_clear(&err);
     return NULL; /* commits keep the log bounded less often; nothing breaks */
   }
@@ -235,7 +239,10 @@ static void *checkpointer(void *arg)
     pthread_cond_timedwait(&s->stop, &s->lock, &until);
     if (s->stopping)
       break;
+    if (atomic_load(&s->wal_frames) < CHECKPOINT_PAGES)
+      continue;
     pthread_mutex_unlock(&s->lock);
+    atomic_store(&s->wal_frames, 0); /* the next commit reports what is left */
     s->be->checkpoint(c, &err);
     err_clear(&err);
     pthread_mutex_lock(&s->lock);
@@ -262,7 +269,7 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->write_lock, NULL);
   pthread_cond_init(&s->stop, NULL);
-  int rc = s->be->connect(&s->opt, 1, &c, err);
+  int rc = s->be->connect(&s->opt, 1, &s->wal_frames, &c, err);
   if (rc) {
     store_close(s);
     return rc;
@@ -313,7 +320,7 @@ static int conn_get(struct store *s, void **c, struct err *err)
     return 0;
   }
   pthread_mutex_unlock(&s->lock);
-  return s->be->connect(&s->opt, 0, c, err);
+  return s->be->connect(&s->opt, 0, &s->wal_frames, c, err);
 }
 
 static void conn_put(struct store *s, void *c)

@@ -45,7 +45,8 @@ struct store_options {
   size_t changes_kept;     /* changes the log keeps at least (0: 100,000) */
   int background_checkpoints; /* a server's: commits never copy the log into the
                                * database (a request would wait for it); a
-                               * thread of the store does, every 100 ms */
+                               * thread of the store does, once it holds
+                               * 1,000 pages */
   int bulk;                /* a bulk writer's (a migration's): commits copy the
                             * log into the database only when it holds 64 MiB,
                             * not SQLite's 4 MiB, so a page many batches write

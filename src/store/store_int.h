@@ -13,6 +13,8 @@
 #ifndef ONE_STORE_INT_H
 #define ONE_STORE_INT_H
 
+#include <stdatomic.h>
+
 #include "store/store.h"
 
 /* One row of an index scan: key, id and document text (all borrowed for the
@@ -22,7 +24,10 @@ typedef int (*scan_row_fn)(void *arg, const uint8_t *key, size_t klen, const cha
 
 struct backend {
   const char *name;
-  int (*connect)(const struct store_options *opt, int first, void **c, struct err *err);
+  /* wal_frames (NULL unless opt->background_checkpoints): where the
+   * connection reports, after each commit, how many pages its log holds. */
+  int (*connect)(const struct store_options *opt, int first, atomic_long *wal_frames, void **c,
+                 struct err *err);
   void (*disconnect)(void *c);
   /* write: 0 a read transaction, 1 a write, 2 a write committed without a
    * sync (atomic still; see STORE_WRITE_LAZY) */
@@ -151,6 +156,7 @@ struct store {
   /* background checkpoints (opt.background_checkpoints) */
   pthread_t checkpointer;
   int checkpointing;            /* the thread runs */
+  atomic_long wal_frames;       /* pages in the log after the last commit here */
   int stopping;                 /* guarded by lock: the thread should end */
   pthread_cond_t stop;
 };

@@ -195,7 +195,17 @@ static void sq_disconnect(void *p)
   one_free(c);
 }
 
-static int sq_connect(const struct store_options *opt, int first, void **out, struct err *err)
+/* After each commit: how many pages the log holds, for the checkpointer. */
+static int report_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+  (void)db;
+  (void)name;
+  atomic_store((atomic_long *)arg, pages);
+  return SQLITE_OK;
+}
+
+static int sq_connect(const struct store_options *opt, int first, atomic_long *wal_frames,
+                      void **out, struct err *err)
 {
   struct conn *c = one_calloc(1, sizeof *c);
   if (!c)
@@ -227,8 +237,8 @@ static int sq_connect(const struct store_options *opt, int first, void **out, st
   }
   if (!rc)
     rc = exec_retry(c, "cannot set synchronous", sync_sql[opt->sync], err);
-  if (!rc && opt->background_checkpoints)
-    sqlite3_wal_autocheckpoint(c->db, 0); /* the store's checkpointer does it */
+  if (!rc && opt->background_checkpoints && wal_frames) /* the store's checkpointer does it */
+    sqlite3_wal_hook(c->db, report_wal, wal_frames); /* in place of the automatic checkpoint */
   else if (!rc && opt->bulk)
     sqlite3_wal_autocheckpoint(c->db, 16384);
   if (!rc)
