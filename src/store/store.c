@@ -121,6 +121,7 @@ static int load_state(struct store *s, void *c, const char *epoch, struct sstate
 {
   struct sstate *st = one_calloc(1, sizeof *st);
   char *source = NULL;
+  struct load_ctx l = {st, NULL}; /* before the first goto out */
   int rc;
   if (!st)
     return err_set(err, E_NOMEM, "out of memory");
@@ -147,7 +148,6 @@ static int load_state(struct store *s, void *c, const char *epoch, struct sstate
     rc = err_set(err, E_NOMEM, "out of memory");
     goto out;
   }
-  struct load_ctx l = {st, NULL};
   if ((rc = index_building_load(s, c, &l.building, err)))
     goto out;
   if ((rc = s->be->tables(c, add_table_cb, st, err)) || (rc = s->be->indexes(c, add_index_cb, &l, err))) {

@@ -436,7 +436,7 @@ static int fill_tx(struct store_tx *tx, void *arg, struct err *err)
   json_t *marks = NULL;
   int rc = index_building_load(tx->s, tx->c, &marks, err);
   const char *key;
-  json_t *m, *group[FILL_MAX];
+  json_t *m, *group[FILL_MAX] = {NULL};
   const struct stable *table = NULL;
   struct fill f = {.tx = tx, .err = err};
   a->more = 0;
