@@ -58,9 +58,9 @@ static void kill_point(const struct migrate_opts *o)
  * few pages instead of one page per document ("table" is the table's place
  * in st->tables, "cursor" the last id done). A document the service creates
  * meanwhile gets a random id, which may sort before the cursor; so the tail
- * pass ("pass": "tail"; "ids" before) then visits each table again by _creationTime from
- * "since", the step's start less TAIL_MARGIN_MS (its cursor is an index
- * cursor). Rewrites are idempotent, so what both passes see is changed once.
+ * pass ("pass": "tail"; "ids" before) then visits each table again by
+ * _creationTime from "since", the step's start less TAIL_MARGIN_MS (its
+ * cursor is an index cursor). Rewrites are idempotent, so what both passes see is changed once.
  * Sets *more to 0 when the walk is over (the page is then empty). */
 static int walk_page(struct store_tx *tx, const struct mstep *st, json_t *state, size_t limit,
                      struct store_page *page, size_t *ti, int *more, struct err *err)

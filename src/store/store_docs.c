@@ -45,12 +45,9 @@ static const struct stable *table_of_id(struct store_tx *tx, const char *id, str
  * NULL, holds _creationTime and _id, which no update changes). */
 static int touches_index(const struct index_def *def, const json_t *changed)
 {
-  for (size_t i = 0; def && i < def->nfields; i++) {
-    char top[256];
-    snprintf(top, sizeof top, "%.*s", (int)strcspn(def->fields[i], "."), def->fields[i]);
-    if (json_object_get(changed, top))
+  for (size_t i = 0; def && i < def->nfields; i++)
+    if (json_object_getn(changed, def->fields[i], strcspn(def->fields[i], ".")))
       return 1;
-  }
   return 0;
 }
 

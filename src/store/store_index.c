@@ -113,7 +113,11 @@ static int marks_save(struct store_tx *tx, const json_t *marks, struct err *err)
 {
   if (json_object_size(marks) == 0) {
     int rc = tx->s->be->meta_del(tx->c, BUILDING_KEY, err);
-    return rc == E_NOTFOUND ? 0 : rc;
+    if (rc == E_NOTFOUND) { /* no builds were recorded */
+      err_clear(err);
+      rc = 0;
+    }
+    return rc;
   }
   char *text = json_dumps(marks, JSON_COMPACT);
   int rc = text ? tx->s->be->meta_set(tx->c, BUILDING_KEY, text, err)
@@ -174,6 +178,17 @@ static const struct catalog_index *catalog_find(const struct catalog *cat, uint3
     if (cat->ix[i].table == table && strcmp(cat->ix[i].name, name) == 0)
       return &cat->ix[i];
   return NULL;
+}
+
+/* Adds index def of table to the catalog, empty; *ix receives its number. */
+static int catalog_add(struct store_tx *tx, uint32_t table, const struct index_def *def,
+                       int64_t *ix, struct err *err)
+{
+  char *fields = index_fields_text(def);
+  int rc = fields ? tx->s->be->index_add(tx->c, table, def->name, fields, ix, err)
+                  : err_set(err, E_NOMEM, "out of memory");
+  one_free(fields);
+  return rc;
 }
 
 /* --- filling --- */
@@ -296,14 +311,11 @@ static int finish_builds(struct store_tx *tx, const struct catalog *cat, const s
     rc = fill_index(tx, c->table, def, ix, json_string_value(json_object_get(m, "after")), 0,
                     last, &rows, err);
   }
-  json_decref(marks);
   if (!rc) {
-    rc = tx->s->be->meta_del(tx->c, BUILDING_KEY, err);
-    if (rc == E_NOTFOUND) {
-      err_clear(err);
-      rc = 0;
-    }
+    json_object_clear(marks);
+    rc = marks_save(tx, marks, err); /* none left: the key goes */
   }
+  json_decref(marks);
   return rc;
 }
 
@@ -346,11 +358,8 @@ int tx_sync_indexes(struct store_tx *tx, const struct schema *sc, struct err *er
     for (size_t j = 0; !rc && j < td->nindexes; j++) {
       if (catalog_find(&cat, t->number, td->indexes[j].name))
         continue;
-      char *fields = index_fields_text(&td->indexes[j]);
       int64_t ix = 0;
-      rc = fields ? be->index_add(tx->c, t->number, td->indexes[j].name, fields, &ix, err)
-                  : err_set(err, E_NOMEM, "out of memory");
-      one_free(fields);
+      rc = catalog_add(tx, t->number, &td->indexes[j], &ix, err);
       char last[CID_MAX];
       size_t rows = 0;
       if (!rc)
@@ -387,11 +396,8 @@ static int prepare_tx(struct store_tx *tx, void *arg, struct err *err)
       if (catalog_find(&cat, t->number, td->indexes[j].name))
         continue; /* in the catalog (or being built) already; if its fields differ,
                      store_set_schema rebuilds it */
-      char *fields = index_fields_text(&td->indexes[j]);
       int64_t ix = 0, n = 0;
-      rc = fields ? tx->s->be->index_add(tx->c, t->number, td->indexes[j].name, fields, &ix, err)
-                  : err_set(err, E_NOMEM, "out of memory");
-      one_free(fields);
+      rc = catalog_add(tx, t->number, &td->indexes[j], &ix, err);
       char key[32];
       snprintf(key, sizeof key, "%lld", (long long)ix);
       if (!rc && json_object_set_new(marks, key, json_object()))

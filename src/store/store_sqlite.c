@@ -140,17 +140,13 @@ static sqlite3_stmt *stmt(struct conn *c, int which)
   return s;
 }
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void sleep_us(long us)
 {
   struct timespec ts = {us / 1000000, (us % 1000000) * 1000L};
   nanosleep(&ts, NULL);
 }
+
+static void sleep_ms(long ms) { sleep_us(ms * 1000L); }
 
 /* Waits for a lock another connection holds in short sleeps, for up to
  * BUSY_TIMEOUT_MS: 0.1 ms for the first 2 ms (a migration batch rests about
@@ -574,6 +570,26 @@ static int sq_entry_delete(void *p, int64_t ix, const uint8_t *key, size_t klen,
   return step_done(c, s, "cannot delete an index entry", err);
 }
 
+/* Steps s to its end, handing each row to fn: the key, id and body are
+ * columns key_col, id_col and body_col. fn returns nonzero to stop. */
+static int scan_rows(struct conn *c, sqlite3_stmt *s, int key_col, int id_col, int body_col,
+                     scan_row_fn fn, void *arg, const char *what, struct err *err)
+{
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int stop = fn(arg, sqlite3_column_blob(s, key_col), (size_t)sqlite3_column_bytes(s, key_col),
+                  (const char *)sqlite3_column_text(s, id_col),
+                  (const char *)sqlite3_column_text(s, body_col),
+                  (size_t)sqlite3_column_bytes(s, body_col));
+    if (stop) {
+      sqlite3_reset(s);
+      return stop < 0 ? stop : 0;
+    }
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : fail(c, err, what);
+}
+
 static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const uint8_t *hi,
                    size_t hilen, int desc, size_t limit, scan_row_fn fn, void *arg,
                    struct err *err)
@@ -587,18 +603,7 @@ static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const u
   if (hi)
     sqlite3_bind_blob(s, 3, hi, (int)hilen, SQLITE_STATIC);
   sqlite3_bind_int64(s, 4, limit ? (sqlite3_int64)limit : -1);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    int stop = fn(arg, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-                  (const char *)sqlite3_column_text(s, 1), (const char *)sqlite3_column_text(s, 2),
-                  (size_t)sqlite3_column_bytes(s, 2));
-    if (stop) {
-      sqlite3_reset(s);
-      return stop < 0 ? stop : 0;
-    }
-  }
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot scan an index");
+  return scan_rows(c, s, 0, 1, 2, fn, arg, "cannot scan an index", err);
 }
 
 static int sq_checkpoint(void *p, struct err *err)
@@ -617,18 +622,7 @@ static int sq_doc_scan(void *p, uint32_t table, const char *after, size_t limit,
   sqlite3_bind_int64(s, 1, table);
   sqlite3_bind_text(s, 2, after ? after : "", -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 3, limit ? (sqlite3_int64)limit : -1);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const char *id = (const char *)sqlite3_column_text(s, 0);
-    int stop = fn(arg, (const uint8_t *)id, (size_t)sqlite3_column_bytes(s, 0), id,
-                  (const char *)sqlite3_column_text(s, 1), (size_t)sqlite3_column_bytes(s, 1));
-    if (stop) {
-      sqlite3_reset(s);
-      return stop < 0 ? stop : 0;
-    }
-  }
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot scan a table");
+  return scan_rows(c, s, 0, 0, 1, fn, arg, "cannot scan a table", err); /* the id is the key */
 }
 
 static int sq_count(void *p, int64_t ix, int64_t *n, struct err *err)
