@@ -324,7 +324,8 @@ int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *
     return err_set(err, E_NOTFOUND, "no database at %s (create one with 'one db init', or "
                    "name another with --db)", c->db_path);
   struct store_options o = {.path = c->db_path, .sync = c->sync, .must_exist = must_exist,
-                            .background_checkpoints = c->server, .bulk = c->bulk};
+                            .background_checkpoints = c->server, .group_commit = c->server,
+                            .bulk = c->bulk};
   return store_open(&o, s, err);
 }
 

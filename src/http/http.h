@@ -34,7 +34,8 @@ struct stream;
 struct http_config {
   const char *host;          /* IPv4 address to bind, e.g. "127.0.0.1" */
   unsigned port;             /* 0: any free port (see http_server_port) */
-  unsigned threads;          /* pool size; 0: number of cores, at least 2 */
+  unsigned threads;          /* pool size; 0: 16 a core, at most 128 (a
+                              * thread waits while its write's group commits) */
   int log_requests;          /* one JSON line per request on stderr */
 };
 

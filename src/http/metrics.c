@@ -162,6 +162,18 @@ char *metrics_render(struct store *store)
     rc = buf_printf(&b, "# HELP one_http_open_streams Server-Sent Events streams open now.\n"
                         "# TYPE one_http_open_streams gauge\none_http_open_streams %ld\n",
                     stream_open_count());
+  if (!rc && store) {
+    struct store_stats ss;
+    store_stats(store, &ss);
+    rc = buf_printf(&b, "# HELP one_store_commits_total Write transactions committed.\n"
+                        "# TYPE one_store_commits_total counter\none_store_commits_total %ld\n"
+                        "# HELP one_store_grouped_writes_total Writes committed in a group with "
+                        "others (one sync for all).\n# TYPE one_store_grouped_writes_total counter\n"
+                        "one_store_grouped_writes_total %ld\n"
+                        "# HELP one_store_writes_waiting Writes queued for the next group commit.\n"
+                        "# TYPE one_store_writes_waiting gauge\none_store_writes_waiting %zu\n",
+                    ss.commits, ss.grouped, ss.waiting);
+  }
   struct err err = ERR_INIT;
   struct counts c = {&b};
   if (!rc && store)

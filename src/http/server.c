@@ -312,9 +312,9 @@ int http_server_start(const struct http_config *cfg, struct store *store,
     return rc;
   }
   unsigned threads = cfg->threads;
-  if (!threads) {
+  if (!threads) { /* a thread waits in a write's group commit: keep many */
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = n < 2 ? 2 : (unsigned)n;
+    threads = n < 1 ? 16 : n > 8 ? 128 : (unsigned)n * 16;
   }
   srv->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME,
                             (uint16_t)cfg->port, NULL, NULL, access_cb, srv,

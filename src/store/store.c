@@ -22,7 +22,7 @@
 
 /* --- schema state --- */
 
-static void state_unref(struct sstate *st)
+void state_unref(struct sstate *st)
 {
   if (!st || atomic_fetch_sub(&st->refs, 1) > 1)
     return;
@@ -269,6 +269,8 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
   pthread_mutex_init(&s->lock, NULL);
   pthread_mutex_init(&s->write_lock, NULL);
   pthread_cond_init(&s->stop, NULL);
+  pthread_mutex_init(&s->group_lock, NULL);
+  pthread_cond_init(&s->group_done, NULL);
   int rc = s->be->connect(&s->opt, 1, &s->wal_frames, &c, err);
   if (rc) {
     store_close(s);
@@ -307,6 +309,8 @@ void store_close(struct store *s)
   pthread_mutex_destroy(&s->lock);
   pthread_mutex_destroy(&s->write_lock);
   pthread_cond_destroy(&s->stop);
+  pthread_mutex_destroy(&s->group_lock);
+  pthread_cond_destroy(&s->group_done);
   one_free(s->path);
   one_free(s);
 }
@@ -415,6 +419,8 @@ int store_commit(struct store_tx *tx, struct err *err)
     store_rollback(tx);
     return rc;
   }
+  if (tx->write)
+    atomic_fetch_add(&tx->s->commits, 1);
   if (tx->nchanges)
     notify(tx->s, tx->changes, tx->nchanges); /* still under write_lock: commit order */
   tx_free(tx);
@@ -423,6 +429,8 @@ int store_commit(struct store_tx *tx, struct err *err)
 
 int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, struct err *err)
 {
+  if (mode == STORE_WRITE && s->opt.group_commit)
+    return group_run(s, fn, arg, err);
   struct store_tx *tx = NULL;
   int rc = store_begin(s, mode, &tx, err);
   if (rc)

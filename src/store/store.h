@@ -47,6 +47,9 @@ struct store_options {
                                * database (a request would wait for it); a
                                * thread of the store does, once it holds
                                * 1,000 pages */
+  int group_commit;        /* a server's: the writes of concurrent store_run
+                            * calls share one transaction and one sync of
+                            * the log (each still all or nothing) */
   int bulk;                /* a bulk writer's (a migration's): commits copy the
                             * log into the database only when it holds 64 MiB,
                             * not SQLite's 4 MiB, so a page many batches write
@@ -72,9 +75,23 @@ int store_commit(struct store_tx *tx, struct err *err);
 void store_rollback(struct store_tx *tx);
 
 /* Runs fn in a transaction: commits when fn returns 0, rolls back otherwise
- * and returns fn's code. */
+ * and returns fn's code.
+ *
+ * With opt.group_commit a STORE_WRITE may run on another thread, in one
+ * transaction with the writes other threads queued meanwhile, each inside
+ * a savepoint of its own: fn returning an error takes back its writes
+ * only. store_run returns when the group's commit is durable. So fn must
+ * not depend on the thread it runs on, nor call store_run for a write. */
 typedef int (*store_fn)(struct store_tx *tx, void *arg, struct err *err);
 int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, struct err *err);
+
+/* Write commits and the writes that shared a commit with others, since
+ * open; and the writes waiting for a group now (group commit only). */
+struct store_stats {
+  long commits, grouped;
+  size_t waiting;
+};
+void store_stats(struct store *s, struct store_stats *out);
 
 /* --- schema in force --- */
 

@@ -34,6 +34,9 @@ struct backend {
   int (*begin)(void *c, int write, struct err *err);
   int (*commit)(void *c, struct err *err);
   void (*rollback)(void *c);
+  /* Inside a write: SP_MARK sets a savepoint, SP_KEEP releases it keeping
+   * what was written since, SP_UNDO takes back what was written since. */
+  int (*savepoint)(void *c, int op, struct err *err);
 
   int (*meta_get)(void *c, const char *key, char **value, struct err *err);
   int (*meta_set)(void *c, const char *key, const char *value, struct err *err);
@@ -94,6 +97,8 @@ struct backend {
   int (*doc_scan)(void *c, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
                   void *arg, struct err *err);
 };
+
+enum { SP_MARK, SP_KEEP, SP_UNDO };
 
 extern const struct backend store_sqlite_backend;
 
@@ -159,6 +164,14 @@ struct store {
   atomic_long wal_frames;       /* pages in the log after the last commit here */
   int stopping;                 /* guarded by lock: the thread should end */
   pthread_cond_t stop;
+  /* group commit (opt.group_commit, store_group.c): writers queue their
+   * work; one of them, the leader, runs the queue in one transaction */
+  pthread_mutex_t group_lock;
+  pthread_cond_t group_done;
+  struct group_job *queue, *queue_tail;
+  size_t queued;
+  int leading;                  /* a leader is running a group */
+  atomic_long commits, grouped; /* write commits; writes that shared one */
 };
 
 struct store_tx {
@@ -171,6 +184,10 @@ struct store_tx {
   struct store_change *changes;
   size_t nchanges, capchanges;
 };
+
+void state_unref(struct sstate *st);
+/* store_run of a write, grouped with other threads' writes (store_group.c). */
+int group_run(struct store *s, store_fn fn, void *arg, struct err *err);
 
 const struct stable *state_table(const struct sstate *st, const char *name);
 const struct stable *state_table_number(const struct sstate *st, uint32_t number);

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 #define BUSY_GIVE_UP_MS (10 * 60 * 1000)
 
 enum {
-  S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK, S_META_GET, S_META_SET, S_DOC_GET,
+  S_BEGIN_READ, S_BEGIN_WRITE, S_COMMIT, S_ROLLBACK, S_SP_MARK, S_SP_KEEP, S_SP_UNDO, S_META_GET, S_META_SET, S_DOC_GET,
   S_DOC_INSERT, S_DOC_UPDATE, S_DOC_DELETE, S_ENTRY_PUT, S_ENTRY_DELETE, S_SCAN_ASC,
   S_SCAN_DESC, S_SCAN_ASC_OPEN, S_SCAN_DESC_OPEN, S_COUNT, S_TABLES, S_TABLE_ADD, S_INDEXES,
   S_INDEX_ADD, S_INDEX_DROP_ENTRIES, S_INDEX_DROP, S_CHANGE_ADD, S_CHANGES, S_CHANGES_PRUNE,
@@ -39,6 +40,9 @@ static const char *const sql[S_COUNT_STMTS] = {
   [S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
   [S_COMMIT] = "COMMIT",
   [S_ROLLBACK] = "ROLLBACK",
+  [S_SP_MARK] = "SAVEPOINT one_member",
+  [S_SP_KEEP] = "RELEASE one_member",
+  [S_SP_UNDO] = "ROLLBACK TO one_member",
   [S_META_GET] = "SELECT value FROM one_meta WHERE key = ?1",
   [S_META_SET] = "INSERT INTO one_meta(key, value) VALUES(?1, ?2) "
                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -200,9 +204,20 @@ static int report_wal(void *arg, sqlite3 *db, const char *name, int pages)
   return SQLITE_OK;
 }
 
+/* Before SQLite starts: no allocation statistics, which would take one
+ * process-wide mutex on every allocation of every connection (the request
+ * threads would queue on it); ONE never reads them. */
+static void sq_configure(void)
+{
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  sqlite3_initialize();
+}
+
 static int sq_connect(const struct store_options *opt, int first, atomic_long *wal_frames,
                       void **out, struct err *err)
 {
+  static pthread_once_t configured = PTHREAD_ONCE_INIT;
+  pthread_once(&configured, sq_configure);
   struct conn *c = one_calloc(1, sizeof *c);
   if (!c)
     return err_set(err, E_NOMEM, "out of memory");
@@ -314,6 +329,21 @@ static void sq_rollback(void *p)
     sqlite3_step(s);
     sqlite3_reset(s);
   }
+}
+
+static int sq_savepoint(void *p, int op, struct err *err)
+{
+  struct conn *c = p;
+  static const char *const what[] = {"cannot set a savepoint", "cannot release a savepoint",
+                                     "cannot roll back to a savepoint"};
+  sqlite3_stmt *s = stmt(c, op == SP_MARK ? S_SP_MARK : op == SP_KEEP ? S_SP_KEEP : S_SP_UNDO);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return fail(c, err, what[op]);
+  if (op == SP_UNDO) /* ROLLBACK TO keeps the savepoint open */
+    return sq_savepoint(p, SP_KEEP, err);
+  return 0;
 }
 
 static char *column_text(sqlite3_stmt *s, int col)
@@ -764,7 +794,7 @@ static int sq_change_bounds(void *p, int64_t *oldest, int64_t *newest, struct er
 }
 
 const struct backend store_sqlite_backend = {
-  "sqlite", sq_connect, sq_disconnect, sq_begin, sq_commit, sq_rollback, sq_meta_get,
+  "sqlite", sq_connect, sq_disconnect, sq_begin, sq_commit, sq_rollback, sq_savepoint, sq_meta_get,
   sq_meta_set, sq_doc_get, sq_doc_insert, sq_doc_update, sq_doc_delete, sq_entry_put,
   sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
   sq_index_drop, sq_change_add, sq_changes, sq_change_bounds, sq_meta_del, sq_meta_list,

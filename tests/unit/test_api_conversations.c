@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,4 +341,79 @@ Test(api_conversations, pages_render_every_kind_of_message)
                    "int64 stays int64 on the wire");
   cr_assert_eq(json_array_size(json_object_get(m2, "parts")), 1);
   json_decref(page);
+}
+
+struct poster {
+  const char *path;
+  const struct api_user *u;
+  int who, n, failed;
+};
+
+static void *post_many(void *arg)
+{
+  struct poster *p = arg;
+  for (int i = 0; i < p->n; i++) {
+    struct api_reply r = api_req(&srv, p->u->token, "POST", p->path,
+                                 "{\"content\":\"poster %d message %d\"}", p->who, i);
+    p->failed += r.status != 201;
+    api_reply_free(&r);
+  }
+  return NULL;
+}
+
+/* Concurrent posts are group-committed: every one is answered 201, is
+ * stored once, and reaches a stream once, each poster's in the order it
+ * posted them. */
+Test(api_conversations, concurrent_posts_are_all_stored_and_streamed_once)
+{
+  enum { POSTERS = 12, EACH = 15 };
+  char conv[64], path[256], spath[256];
+  new_conversation(&ann, "Busy", conv);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  snprintf(spath, sizeof spath, "/api/v1/conversations/%s/stream", conv);
+  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"@[Bob](user:%s)\"}",
+                         bob.id));
+  struct api_stream *st = api_stream_open(&srv, spath, bob.token, NULL);
+  cr_assert(api_stream_wait(st, ": connected", 10000));
+  pthread_t t[POSTERS];
+  struct poster p[POSTERS];
+  for (int i = 0; i < POSTERS; i++) {
+    p[i] = (struct poster){path, i % 2 ? &bob : &ann, i, EACH, 0};
+    pthread_create(&t[i], NULL, post_many, &p[i]);
+  }
+  for (int i = 0; i < POSTERS; i++) {
+    pthread_join(t[i], NULL);
+    cr_expect_eq(p[i].failed, 0, "poster %d had %d posts refused", i, p[i].failed);
+  }
+  char last[64];
+  snprintf(last, sizeof last, "poster %d message %d", POSTERS - 1, EACH - 1);
+  cr_assert(api_stream_wait(st, last, 10000));
+  char page[300];
+  snprintf(page, sizeof page, "%s?limit=1000", path);
+  cr_expect_eq(count_items(&ann, page), POSTERS * EACH + 1);
+  /* every message once on the stream, each poster's in order (give the
+   * stream time for the others: the last may not be the last committed) */
+  for (int i = 0; i < POSTERS; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "poster %d message %d\"", i, EACH - 1);
+    cr_assert(api_stream_wait(st, want, 10000), "%s", want);
+  }
+  char *text = api_stream_text(st);
+  for (int i = 0; i < POSTERS; i++) {
+    const char *prev = text;
+    for (int k = 0; k < EACH; k++) {
+      char want[64];
+      snprintf(want, sizeof want, "\"content\":\"poster %d message %d\"", i, k);
+      cr_expect_eq(occurrences(text, want), 1, "%s once", want);
+      const char *at = strstr(text, want);
+      cr_expect(at && at >= prev, "%s in order", want);
+      prev = at ? at : prev;
+    }
+  }
+  free(text);
+  api_stream_close(st);
+  struct api_reply r = api_call(&srv, "GET", "/metrics", NULL, 0, NULL);
+  cr_expect(strstr(r.body, "one_store_commits_total "), "%s", r.body);
+  cr_expect(strstr(r.body, "one_store_writes_waiting 0"), "%s", r.body);
+  api_reply_free(&r);
 }

@@ -1003,3 +1003,157 @@ Test(store, metadata_journals_and_online_backup)
   json_decref(kv);
   json_decref(entries);
 }
+
+/* --- group commit --- */
+
+/* A schema under which users must have an age: a member puts it in force
+ * and then fails, and the members after it must still write under ours. */
+#define SCHEMA_AGE_REQUIRED \
+  "import { defineSchema, defineTable } from \"convex/server\";\n" \
+  "import { v } from \"convex/values\";\n" \
+  "export default defineSchema({\n" \
+  "  users: defineTable({ name: v.string(), age: v.number() }).index(\"by_name\", [\"name\"]),\n" \
+  "  messages: defineTable({ conv: v.string(), n: v.number(), author: v.optional(v.id(\"users\")) })\n" \
+  "    .index(\"by_conv\", [\"conv\"]).index(\"by_conv_n\", [\"conv\", \"n\"]),\n" \
+  "});\n"
+
+struct member {
+  struct store *s;
+  int what;               /* see member_fn */
+  size_t wait_for;        /* leader: writes waiting before it returns */
+  int rc;
+  struct err err;
+  pthread_mutex_t *lock;
+  pthread_cond_t *cond;
+  int *running;
+};
+
+/* 0: inserts a user; 1: inserts, then refuses; 2: inserts as a migration;
+ * 3: puts SCHEMA_AGE_REQUIRED in force, inserts, then refuses; 4: an
+ * invalid insert (a number for a name). The leader (wait_for > 0) inserts
+ * and holds its group until wait_for writes are queued behind it. */
+static int member_fn(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct member *m = arg;
+  if (m->wait_for) {
+    pthread_mutex_lock(m->lock);
+    *m->running = 1;
+    pthread_cond_signal(m->cond);
+    pthread_mutex_unlock(m->lock);
+    struct store_stats stats;
+    for (int i = 0; i < 10000; i++) {
+      store_stats(m->s, &stats);
+      if (stats.waiting == m->wait_for)
+        break;
+      struct timespec ts = {0, 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (stats.waiting != m->wait_for)
+      return err_set(err, E_INTERNAL, "the members never queued");
+  }
+  if (m->what == 3) {
+    struct new_schema a = {SCHEMA_AGE_REQUIRED};
+    int rc = change_schema(tx, &a, err);
+    if (rc)
+      return rc;
+  }
+  if (m->what == 2)
+    store_tx_set_origin(tx, STORE_ORIGIN_MIGRATION);
+  char json[64];
+  snprintf(json, sizeof json, m->what == 4 ? "{\"name\":4}" : "{\"name\":\"member %d\"%s}", m->what,
+           m->what == 3 ? ",\"age\":3.0" : "");
+  json_t *v = tu_json(json);
+  int rc = store_insert(tx, "users", v, 0, NULL, err);
+  json_decref(v);
+  if (rc == 0 && (m->what == 1 || m->what == 3))
+    rc = err_set(err, E_CONFLICT, "member %d refuses", m->what);
+  return rc;
+}
+
+static void *run_member(void *arg)
+{
+  struct member *m = arg;
+  m->rc = store_run(m->s, STORE_WRITE, member_fn, m, &m->err);
+  return NULL;
+}
+
+Test(store, grouped_writes_commit_together_and_fail_alone)
+{
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/test.db", dir) > 0);
+  struct store_options o = {.path = path, .sync = STORE_SYNC_OFF, .must_exist = 1,
+                            .group_commit = 1};
+  struct store *g = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_open(&o, &g, &err), 0, "%s", err.msg);
+  struct feed f = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 1, {0}};
+  int h = store_subscribe(g, on_change, &f);
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+  int running = 0;
+  /* the leader holds a group of its own until the five others queue, in
+   * the order 1, 2, 3, 4, 0: then one group takes all five */
+  enum { N = 6 };
+  static const int what[N] = {0, 1, 2, 3, 4, 0};
+  struct member m[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++)
+    m[i] = (struct member){g, what[i], i == 0 ? N - 1 : 0, 0, ERR_INIT, &lock, &cond, &running};
+  pthread_create(&t[0], NULL, run_member, &m[0]);
+  pthread_mutex_lock(&lock);
+  while (!running)
+    pthread_cond_wait(&cond, &lock);
+  pthread_mutex_unlock(&lock);
+  for (int i = 1; i < N; i++) {
+    pthread_create(&t[i], NULL, run_member, &m[i]);
+    if (i == N - 1)
+      break; /* the leader sees this one queue, and its group then takes all */
+    struct store_stats stats = {0};
+    for (int k = 0; k < 10000 && stats.waiting < (size_t)i; k++) {
+      store_stats(g, &stats);
+      struct timespec ts = {0, 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    cr_assert_eq(stats.waiting, (size_t)i, "member %d never queued", i);
+  }
+  for (int i = 0; i < N; i++)
+    pthread_join(t[i], NULL);
+  /* each writer has its own answer */
+  cr_expect_eq(m[0].rc, 0, "%s", m[0].err.msg);
+  cr_expect_eq(m[1].rc, E_CONFLICT);
+  cr_expect_str_eq(m[1].err.msg, "member 1 refuses");
+  cr_expect_eq(m[2].rc, 0, "%s", m[2].err.msg);
+  cr_expect_eq(m[3].rc, E_CONFLICT);
+  cr_expect_eq(m[4].rc, E_SCHEMA, "%s", m[4].err.msg);
+  cr_expect_gt(m[4].err.ndetails, 0, "the validation details reach the writer");
+  cr_expect_eq(m[5].rc, 0, "member 5 writes under the schema member 3 took back: %s",
+               m[5].err.msg);
+  for (int i = 0; i < N; i++)
+    err_clear(&m[i].err);
+  /* two commits: the leader's alone, then the five together */
+  struct store_stats stats;
+  store_stats(g, &stats);
+  cr_expect_eq(stats.commits, 2);
+  cr_expect_eq(stats.grouped, 5);
+  /* only the writes of the members that succeeded are there, in order */
+  cr_expect_eq(count("users"), 3);
+  cr_expect_eq(f.n, 3);
+  cr_expect_str_eq(f.kinds, "III");
+  cr_expect(f.ordered);
+  store_unsubscribe(g, h);
+  struct store_change *log = NULL;
+  size_t n = 0;
+  cr_assert_eq(store_changes_since(g, 0, 100, &log, &n, &err), 0);
+  cr_assert_eq(n, 3);
+  cr_expect_eq(log[1].origin, STORE_ORIGIN_MIGRATION);
+  cr_expect_eq(log[2].origin, STORE_ORIGIN_SERVICE, "an origin ends with its member");
+  one_free(log);
+  struct store_tx *tx = NULL;
+  char name[32];
+  cr_assert_eq(store_begin(g, STORE_READ, &tx, &err), 0);
+  store_schema_name(tx, name, sizeof name);
+  store_rollback(tx);
+  cr_expect_str_neq(name, "v2", "the schema member 3 put in force was taken back");
+  store_close(g);
+  free(path);
+}
