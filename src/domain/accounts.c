@@ -315,32 +315,44 @@ struct auth_ctx {
   struct actor *who;
 };
 
+/* Every request runs this: the session (or token) and the account are
+ * read as stored text, for the few fields it needs, not parsed. */
 static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct auth_ctx *c = arg;
-  json_t *doc = NULL;
-  int rc = dq_first_str(tx, c->table, "by_token", c->hash, &doc, err);
+  char *doc = NULL, *acct = NULL;
+  size_t n = 0, an = 0;
+  json_t *eq = json_pack("[s]", c->hash);
+  if (!eq)
+    return err_set(err, E_NOMEM, "out of memory");
+  int rc = dq_first_text(tx, c->table, "by_token", eq, &doc, &n, err);
+  json_decref(eq);
   if (rc != 0)
     return rc;
   if (!doc)
     return err_set(err, E_AUTH, "the session or token is unknown or has ended; sign in again");
   int session = strcmp(c->table, "sessions") == 0;
-  if (session && dq_num(doc, "expiresAt", 0) <= clock_now_ms())
+  char user[sizeof c->who->user], role[32];
+  if (session && dq_text_num(doc, n, "expiresAt", 0) <= clock_now_ms())
     rc = err_set(err, E_AUTH, "the session has expired; sign in again");
-  else if (!session && json_object_get(doc, "revokedAt"))
+  else if (!session && dq_text_has(doc, n, "revokedAt"))
     rc = err_set(err, E_AUTH, "this API token was revoked");
+  else if (!dq_text_str(doc, n, "userId", user, sizeof user))
+    rc = err_set(err, E_AUTH, "the account of this session no longer exists");
+  if (rc == 0 && !(eq = json_pack("[s]", user)))
+    rc = err_set(err, E_NOMEM, "out of memory");
   if (rc == 0) {
-    json_t *acct = NULL;
-    rc = dq_first_str(tx, "accounts", "by_user", dq_str(doc, "userId"), &acct, err);
-    if (rc == 0 && !acct)
-      rc = err_set(err, E_AUTH, "the account of this session no longer exists");
-    if (rc == 0) {
-      snprintf(c->who->user, sizeof c->who->user, "%s", dq_str(doc, "userId"));
-      c->who->admin = strcmp(dq_str(acct, "role"), "admin") == 0;
-    }
-    json_decref(acct);
+    rc = dq_first_text(tx, "accounts", "by_user", eq, &acct, &an, err);
+    json_decref(eq);
   }
-  json_decref(doc);
+  if (rc == 0 && !acct)
+    rc = err_set(err, E_AUTH, "the account of this session no longer exists");
+  if (rc == 0) {
+    snprintf(c->who->user, sizeof c->who->user, "%s", user);
+    c->who->admin = dq_text_str(acct, an, "role", role, sizeof role) && strcmp(role, "admin") == 0;
+  }
+  one_free(acct);
+  one_free(doc);
   return rc;
 }
 

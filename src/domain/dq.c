@@ -1,8 +1,11 @@
 /* dq: index lookups and field access for the domain modules. */
 #include "domain/dq.h"
 
+#include "util/jtext.h"
 #include "util/jv.h"
+#include "util/mem.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int dq_first(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
@@ -27,6 +30,77 @@ int dq_first_str(struct store_tx *tx, const char *table, const char *index, cons
   int rc = dq_first(tx, table, index, eq, doc, err);
   json_decref(eq);
   return rc;
+}
+
+int dq_first_text(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
+                  char **text, size_t *len, struct err *err)
+{
+  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1, .as_text = 1};
+  struct store_page page = {0};
+  *text = NULL;
+  *len = 0;
+  int rc = store_query(tx, &q, &page, err);
+  if (rc == 0 && page.ntexts > 0) {
+    if (!(*text = one_strndup(page.texts[0], page.lens[0])))
+      rc = err_set(err, E_NOMEM, "out of memory");
+    else
+      *len = page.lens[0];
+  }
+  store_page_release(&page);
+  return rc;
+}
+
+int dq_text_str(const char *t, size_t n, const char *field, char *out, size_t cap)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  if (cap)
+    out[0] = '\0';
+  if (jtext_field(t, n, field, &v, &vlen) != 1 || vlen < 2 || v[0] != '"' || !cap)
+    return 0;
+  if (!memchr(v, '\\', vlen)) { /* as stored: the token without its quotes */
+    if (vlen - 2 >= cap)
+      return 0;
+    memcpy(out, v + 1, vlen - 2);
+    out[vlen - 2] = '\0';
+    return 1;
+  }
+  json_t *str = json_loadb(v, vlen, JSON_DECODE_ANY, NULL); /* escapes: let jansson read it */
+  int ok = json_is_string(str) && json_string_length(str) < cap &&
+           !memchr(json_string_value(str), '\0', json_string_length(str));
+  if (ok)
+    memcpy(out, json_string_value(str), json_string_length(str) + 1);
+  json_decref(str);
+  return ok;
+}
+
+int dq_text_bool(const char *t, size_t n, const char *field)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  return jtext_field(t, n, field, &v, &vlen) == 1 && vlen == 4 && memcmp(v, "true", 4) == 0;
+}
+
+double dq_text_num(const char *t, size_t n, const char *field, double dflt)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  char num[64];
+  if (jtext_field(t, n, field, &v, &vlen) != 1 || vlen == 0 || vlen >= sizeof num ||
+      !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')))
+    return dflt; /* missing, not a number, or a {"$float"} NaN or infinity */
+  memcpy(num, v, vlen);
+  num[vlen] = '\0';
+  char *end = NULL;
+  double d = strtod(num, &end);
+  return end && *end == '\0' ? d : dflt;
+}
+
+int dq_text_has(const char *t, size_t n, const char *field)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  return jtext_field(t, n, field, &v, &vlen) == 1;
 }
 
 int dq_is_id_of(struct store_tx *tx, const char *id, const char *table)

@@ -20,6 +20,19 @@ int dq_first_str(struct store_tx *tx, const char *table, const char *index, cons
  * another table or malformed. */
 int dq_get(struct store_tx *tx, const char *table, const char *id, const char *what,
            json_t **doc, struct err *err);
+/* The stored JSON text of the first document of table's index whose
+ * leading fields equal eq, into *text (one_free) and *len; *text = NULL
+ * when none. For hot read paths that need a few fields, not a parse. */
+int dq_first_text(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
+                  char **text, size_t *len, struct err *err);
+/* Fields of stored document text t (n bytes), read without parsing it:
+ * a string field copied into out (cap bytes; 1 copied, 0 missing, not a
+ * string or longer than cap - 1), a boolean (false when missing), a number
+ * (float64 or int64, or dflt), whether a field is there at all. */
+int dq_text_str(const char *t, size_t n, const char *field, char *out, size_t cap);
+int dq_text_bool(const char *t, size_t n, const char *field);
+double dq_text_num(const char *t, size_t n, const char *field, double dflt);
+int dq_text_has(const char *t, size_t n, const char *field);
 /* A string field of doc, or "" (never NULL). */
 const char *dq_str(const json_t *doc, const char *field);
 /* A boolean field of doc (false when missing). */
