@@ -34,8 +34,9 @@ struct stream;
 struct http_config {
   const char *host;          /* IPv4 address to bind, e.g. "127.0.0.1" */
   unsigned port;             /* 0: any free port (see http_server_port) */
-  unsigned threads;          /* pool size; 0: 16 a core, at most 128 (a
-                              * thread waits while its write's group commits) */
+  unsigned threads;          /* pool size; 0: 16 a core, at most 128.
+                              * Writes run on a pool of twice as many
+                              * (64 to 256) */
   int log_requests;          /* one JSON line per request on stderr */
 };
 
@@ -62,7 +63,6 @@ struct http_res {
   char *text;                /* a body as text (owned, one_free) */
   size_t len;
   const char *content_type;  /* for text; JSON is application/json */
-  const char *allow;         /* an Allow header (405) */
   struct { char name[32]; char value[320]; } headers[4]; /* extra headers */
   size_t nheaders;
   /* a streamed body instead (SSE, stream.c): called when the answer is

