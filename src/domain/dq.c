@@ -11,7 +11,7 @@
 int dq_first(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
              json_t **doc, struct err *err)
 {
-  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1};
+  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1, .first_only = 1};
   struct store_page page = {0};
   *doc = NULL;
   int rc = store_query(tx, &q, &page, err);
@@ -35,7 +35,8 @@ int dq_first_str(struct store_tx *tx, const char *table, const char *index, cons
 int dq_first_text(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
                   char **text, size_t *len, struct err *err)
 {
-  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1, .as_text = 1};
+  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1, .as_text = 1,
+                          .first_only = 1};
   struct store_page page = {0};
   *text = NULL;
   *len = 0;

@@ -218,7 +218,11 @@ static void answer(struct req_ctx *ctx, struct http_res *res)
     http_reply_error(res, 404, "E_NOTFOUND", "", "no route %s %s", req->method, req->path);
   } else if (ctx->too_big) {
     http_reply_error(res, 413, "E_TOOBIG", "", "request body larger than %d bytes", HTTP_MAX_BODY);
-  } else if (routes[ctx->route].flags != ROUTE_PUBLIC && http_authenticate(req, res) != 0) {
+  }
+  if (ctx->route < 0 || ctx->too_big)
+    return;
+  store_hold_reads(req->store); /* one snapshot for the session and the handler's reads */
+  if (routes[ctx->route].flags != ROUTE_PUBLIC && http_authenticate(req, res) != 0) {
     /* res says why: 401, or 403 for a missing CSRF token */
   } else if (routes[ctx->route].flags == ROUTE_ADMIN && !req->who.admin) {
     http_reply_error(res, 403, "E_PERM", "", "only administrators may do this");
@@ -227,6 +231,7 @@ static void answer(struct req_ctx *ctx, struct http_res *res)
     if (!res->status)
       http_reply_error(res, 500, "E_INTERNAL", "", "the handler gave no answer");
   }
+  store_release_reads(req->store);
 }
 
 static enum MHD_Result respond(struct req_ctx *ctx, struct MHD_Connection *conn)

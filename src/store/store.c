@@ -357,8 +357,12 @@ static void tx_free(struct store_tx *tx)
   one_free(tx);
 }
 
+static void end_held_reads(struct store *s);
+
 int store_begin(struct store *s, enum store_mode mode, struct store_tx **out, struct err *err)
 {
+  if (mode != STORE_READ)
+    end_held_reads(s);
   struct store_tx *tx = one_calloc(1, sizeof *tx);
   if (!tx)
     return err_set(err, E_NOMEM, "out of memory");
@@ -427,8 +431,50 @@ int store_commit(struct store_tx *tx, struct err *err)
   return 0;
 }
 
+/* The read transaction this thread holds for a request (store_hold_reads). */
+static _Thread_local struct {
+  struct store *s;
+  struct store_tx *tx;
+} held;
+
+void store_hold_reads(struct store *s)
+{
+  if (held.tx)
+    store_rollback(held.tx);
+  held.s = s;
+  held.tx = NULL;
+}
+
+void store_release_reads(struct store *s)
+{
+  if (held.s != s)
+    return;
+  if (held.tx)
+    store_rollback(held.tx);
+  held.s = NULL;
+  held.tx = NULL;
+}
+
+/* Before a write of this thread: its reads after it must see it. */
+static void end_held_reads(struct store *s)
+{
+  if (held.s == s && held.tx) {
+    store_rollback(held.tx);
+    held.tx = NULL;
+  }
+}
+
 int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, struct err *err)
 {
+  if (mode == STORE_READ && held.s == s) {
+    if (!held.tx) {
+      int rc = store_begin(s, STORE_READ, &held.tx, err);
+      if (rc)
+        return rc;
+    }
+    return fn(held.tx, arg, err);
+  }
+  end_held_reads(s);
   if (mode == STORE_WRITE && s->opt.group_commit)
     return group_run(s, fn, arg, err);
   struct store_tx *tx = NULL;

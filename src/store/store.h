@@ -85,6 +85,14 @@ void store_rollback(struct store_tx *tx);
 typedef int (*store_fn)(struct store_tx *tx, void *arg, struct err *err);
 int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, struct err *err);
 
+/* A request's reads: between store_hold_reads and store_release_reads
+ * the STORE_READ store_runs of this thread share one read transaction (one
+ * snapshot), begun by the first of them. A write of this thread
+ * (store_run or store_begin) ends it first, so that the reads after a
+ * write see it. */
+void store_hold_reads(struct store *s);
+void store_release_reads(struct store *s);
+
 /* Write commits and the writes that shared a commit with others, since
  * open; and the writes waiting for a group now (group commit only). */
 struct store_stats {
@@ -167,6 +175,7 @@ struct store_query {
   int as_text;              /* fill page.texts with the stored JSON, not page.docs */
   size_t limit;             /* 1 to STORE_MAX_PAGE */
   const char *cursor;       /* from a previous page, or NULL */
+  int first_only;           /* a lookup: page.done and page.cursor are not set */
 };
 
 #define STORE_MAX_PAGE 1000

@@ -544,8 +544,8 @@ int store_query(struct store_tx *tx, const struct store_query *q, struct store_p
   struct page_acc acc = {page, q->as_text, q->limit, 0, {0}, err};
   buf_init(&acc.last, BUF_UNBOUNDED);
   rc = tx->s->be->scan(tx->c, ix, (const uint8_t *)lo.p, lo.len, has_hi ? (const uint8_t *)hi.p : NULL,
-                       hi.len, q->desc, q->limit + 1, page_row, &acc, err);
-  if (!rc && acc.last.len && !(page->cursor = cursor_encode(ix, (const uint8_t *)acc.last.p, acc.last.len)))
+                       hi.len, q->desc, q->first_only ? 1 : q->limit + 1, page_row, &acc, err);
+  if (!rc && !q->first_only && acc.last.len && !(page->cursor = cursor_encode(ix, (const uint8_t *)acc.last.p, acc.last.len)))
     rc = err_set(err, E_NOMEM, "out of memory");
   buf_release(&acc.last);
 out:
