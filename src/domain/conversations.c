@@ -544,8 +544,8 @@ static int message_text(struct buf *b, const char *t, size_t n, struct err *err)
 {
   const char *c = NULL;
   size_t clen = 0;
-  int has = n > 2 && t[n - 1] == '}' ? jtext_field(t, n, "content", &c, &clen) : -1;
-  if (has >= 0 && (!has || c[0] == '"') && !jtext_has_integer(t, n)) {
+  int ints = 1, has = n > 2 && t[n - 1] == '}' ? jtext_scan(t, n, "content", &c, &clen, &ints) : -1;
+  if ((has == 0 || has == 1) && !ints) {
     int rc = buf_append(b, t, n - 1) || buf_puts(b, ",\"parts\":") ||
              (has ? parts_text(b, c, clen) : buf_puts(b, "[]")) || buf_putc(b, '}');
     return rc ? err_set(err, E_NOMEM, "out of memory") : 0;

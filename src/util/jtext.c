@@ -120,3 +120,66 @@ int jtext_has_integer(const char *t, size_t n)
   }
   return 0;
 }
+
+int jtext_scan(const char *t, size_t n, const char *key, const char **v, size_t *vlen,
+               int *has_integer)
+{
+  size_t klen = strlen(key), i = skip_ws(t, n, 0);
+  int depth = 0, expect_key = 0, colon = 0, matched = 0, found = 0;
+  *v = NULL;
+  *vlen = 0;
+  *has_integer = 0;
+  if (i >= n || t[i] != '{')
+    return -1;
+  for (; i < n; i++) {
+    char c = t[i];
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+      continue;
+    if (colon) { /* a top-level key was just read */
+      if (c != ':')
+        return -1;
+      colon = 0;
+      continue;
+    }
+    int value = depth == 1 && matched; /* this token starts key's value */
+    if (c == '"') {
+      size_t e = skip_string(t, n, i);
+      if (!e)
+        return -1;
+      if (depth == 1 && expect_key) {
+        matched = e - i - 2 == klen && memcmp(t + i + 1, key, klen) == 0;
+        expect_key = 0;
+        colon = 1;
+      } else if (value) {
+        *v = t + i;
+        *vlen = e - i;
+        found = 1;
+        matched = 0;
+      }
+      i = e - 1;
+      continue;
+    }
+    if (value) {
+      found = 2;
+      matched = 0;
+    }
+    if (c == '{' || c == '[') {
+      depth++;
+      expect_key = depth == 1;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0)
+        return skip_ws(t, n, i + 1) == n ? found : -1;
+      if (depth < 0)
+        return -1;
+    } else if (c == ',') {
+      expect_key = depth == 1;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      int real = 0;
+      for (; i < n && number_char(t[i]); i++)
+        real |= t[i] == '.' || t[i] == 'e' || t[i] == 'E';
+      *has_integer |= !real;
+      i--;
+    }
+  }
+  return -1; /* the object never closed */
+}

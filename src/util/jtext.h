@@ -16,4 +16,11 @@ int jtext_field(const char *t, size_t n, const char *key, const char **v, size_t
  * encoding writes differently. */
 int jtext_has_integer(const char *t, size_t n);
 
+/* Both in one pass: the top-level field key (as jtext_field: *v, *vlen set
+ * when it is a string) and *has_integer (as jtext_has_integer). Returns 1
+ * found with a string value, 2 found with another value (*v not set), 0
+ * not there, -1 not a well-formed object. */
+int jtext_scan(const char *t, size_t n, const char *key, const char **v, size_t *vlen,
+               int *has_integer);
+
 #endif

@@ -2,10 +2,13 @@
  * does with one: the Content-Type check and JSON parse (http_parse_body),
  * the Convex wire decoding, the field checks of the domain, the mention
  * scan of message content, and the error body a refusal renders. Nothing
- * may crash or leak, and every refusal must render a well-formed error. */
+ * may crash or leak, and every refusal must render a well-formed error.
+ * The stored text of an accepted body also goes through util/jtext, whose
+ * one-pass scan must agree with its field lookup and integer check. */
 #include "domain/mentions.h"
 #include "domain/op.h"
 #include "http/http.h"
+#include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
 
@@ -40,10 +43,32 @@ static void check_refusal(const struct err *err)
   json_decref(res.json);
 }
 
+/* jtext_scan against jtext_field and jtext_has_integer on text t. */
+static void check_jtext(const char *t, size_t n)
+{
+  const char *v1 = NULL, *v2 = NULL;
+  size_t l1 = 0, l2 = 0;
+  int has = 0, want = jtext_field(t, n, "content", &v1, &l1);
+  int got = jtext_scan(t, n, "content", &v2, &l2, &has);
+  if (want < 0 || got < 0)
+    return; /* not an object: both say so, in their own way */
+  if (has != jtext_has_integer(t, n))
+    abort();
+  if (want == 1 && v1[0] == '"' ? got != 1 || l1 != l2 || memcmp(v1, v2, l1) != 0
+                                : got != (want == 1 ? 2 : 0))
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   if (size == 0)
     return 0;
+  {
+    const char *v = NULL;
+    size_t l = 0;
+    int has = 0;
+    (void)jtext_scan((const char *)data, size, "content", &v, &l, &has); /* any bytes */
+  }
   /* the first byte picks the Content-Type; with 3 the rest up to a NUL is it */
   const char *types[] = {NULL, "application/json", "application/json; charset=utf-8"};
   const char *type = data[0] < 3 ? types[data[0]] : NULL;
@@ -85,6 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       abort();
     json_decref(parts);
   }
+  char *stored = jv_dumps(in);
+  if (stored)
+    check_jtext(stored, strlen(stored));
+  one_free(stored);
   json_t *back = jv_to_wire(in);
   if (!back)
     abort();

@@ -48,3 +48,42 @@ Test(jtext, tells_integers_from_reals)
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     cr_expect_eq(jtext_has_integer(cases[i].t, strlen(cases[i].t)), cases[i].want, "%s", cases[i].t);
 }
+
+/* jtext_scan agrees with jtext_field and jtext_has_integer on every text. */
+Test(jtext, one_pass_scan_agrees_with_the_two_functions)
+{
+  static const char *const docs[] = {
+    "{\"_id\":\"k1\",\"_creationTime\":1796168786866.3218,\"content\":\"hi @[Bob](user:k2)\","
+    "\"createdAt\":1796168786866.0}",
+    "{\"content\":\"say \\\"hi\\\" \\\\ 12\",\"n\":-1.5e3,\"t\":true}",
+    "{\"a\":{\"content\":\"inner\"},\"b\":[1,\"],}\",{\"c\":2}],\"content\":\"x\"}",
+    "{\"content\":42}",
+    "{\"content\":{\"x\":1.0}}",
+    "{\"content\":null,\"z\":[1.5,2.5]}",
+    "{ \"content\" : \"spaced\" , \"k\" : 7 }",
+    "{\"nocontent\":\"a\",\"contents\":\"b\"}",
+    "{}",
+    "{\"tags\":[\"a\",\"b\"],\"content\":\"after\",\"big\":12345678901234}",
+  };
+  for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+    const char *t = docs[d], *v1 = NULL, *v2 = NULL;
+    size_t n = strlen(t), l1 = 0, l2 = 0;
+    int want = jtext_field(t, n, "content", &v1, &l1), has = 0;
+    int got = jtext_scan(t, n, "content", &v2, &l2, &has);
+    cr_expect_eq(has, jtext_has_integer(t, n), "integers in %s", t);
+    if (want == 1 && v1[0] == '"') {
+      cr_expect_eq(got, 1, "%s", t);
+      cr_expect(l1 == l2 && memcmp(v1, v2, l1) == 0, "the value in %s", t);
+    } else {
+      cr_expect_eq(got, want == 1 ? 2 : want, "%s: %d", t, got);
+    }
+  }
+  static const char *const bad[] = {"[1,2]", "{\"a\":\"unterminated", "{\"a\" 1}", "{\"a\":1",
+                                    "{\"a\":1}}", "", "{\"a\":1} x"};
+  for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+    const char *v = NULL;
+    size_t l = 0;
+    int has = 0;
+    cr_expect_eq(jtext_scan(bad[b], strlen(bad[b]), "a", &v, &l, &has), -1, "%s", bad[b]);
+  }
+}
