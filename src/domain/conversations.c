@@ -47,11 +47,15 @@ int conv_is_participant(struct store_tx *tx, const char *id, const char *user)
   return yes;
 }
 
-/* conv_access when the caller wants neither document (every page read):
- * both are read as stored text, not parsed. */
+/* conv_access when the caller wants neither document (every page read and
+ * message sent): both are read as stored text, not parsed. With me_id, the
+ * id of who's participant row goes there ("" when who takes part only as
+ * an administrator). */
 static int conv_check(struct store_tx *tx, const struct actor *who, const char *id,
-                      struct err *err)
+                      char me_id[CID_MAX], struct err *err)
 {
+  if (me_id)
+    me_id[0] = '\0';
   if (!dq_is_id_of(tx, id, "conversations"))
     return err_set(err, E_NOTFOUND, "no such conversation");
   char *text = NULL;
@@ -71,6 +75,8 @@ static int conv_check(struct store_tx *tx, const struct actor *who, const char *
                      &n, err);
   json_decref(eq);
   int member = rc == 0 && text && !dq_text_bool(text, n, "isRemoved");
+  if (member && me_id && !dq_text_str(text, n, "_id", me_id, CID_MAX))
+    rc = err_set(err, E_STORE, "a stored participant has no id");
   one_free(text);
   if (rc == 0 && !member && !who->admin)
     rc = err_set(err, E_NOTFOUND, "no such conversation");
@@ -81,7 +87,7 @@ int conv_access(struct store_tx *tx, const struct actor *who, const char *id, js
                 json_t **me, struct err *err)
 {
   if (!conv && !me)
-    return conv_check(tx, who, id, err);
+    return conv_check(tx, who, id, NULL, err);
   json_t *c = NULL, *row = NULL;
   if (me)
     *me = NULL;
@@ -667,16 +673,35 @@ static int add_mentioned(struct store_tx *tx, const struct actor *who, const cha
 
 /* Sets op->out to message id with its parts and the participants its
  * mentions added. */
+/* The message id as the API answers it, into op->text: the stored text
+ * with its parts (message_text) and the participants its mentions added. */
 static int message_out(struct store_tx *tx, struct op *op, const char *id, json_t *added,
                        struct err *err)
 {
-  json_t *msg = NULL;
-  int rc = store_get(tx, id, &msg, NULL, err);
-  if (rc == 0) {
-    op->out = message_with_parts(msg);
-    json_object_set(op->out, "addedParticipants", added);
+  char *t = NULL, *more = NULL;
+  size_t n = 0;
+  int rc = store_get_text(tx, id, &t, &n, NULL, err);
+  if (rc)
+    return rc;
+  struct buf b;
+  buf_init(&b, BUF_UNBOUNDED);
+  rc = message_text(&b, t, n, err);
+  one_free(t);
+  json_t *wire = rc == 0 ? jv_to_wire(added) : NULL;
+  if (rc == 0 && (!wire || !(more = jv_dumps(wire))))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  if (rc == 0 && b.len && b.p[b.len - 1] == '}') {
+    b.len--; /* the message object stays open for one more field */
+    if (buf_puts(&b, ",\"addedParticipants\":") || buf_puts(&b, more) || buf_putc(&b, '}'))
+      rc = err_set(err, E_NOMEM, "out of memory");
   }
-  json_decref(msg);
+  if (rc == 0) {
+    op->text_len = b.len;
+    op->text = buf_detach(&b);
+  }
+  buf_release(&b);
+  one_free(more);
+  json_decref(wire);
   return rc;
 }
 
@@ -684,8 +709,10 @@ static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   static const char *const fields[] = {"content", "type", "tags", "attachments", "step", NULL};
   struct op *op = arg;
-  json_t *me = NULL;
-  int rc = conv_write_access(tx, op->who, op->id, NULL, &me, err);
+  char me[CID_MAX];
+  int rc = conv_check(tx, op->who, op->id, me, err);
+  if (rc == 0 && !me[0])
+    rc = err_set(err, E_PERM, "join the conversation first");
   if (rc)
     return rc;
   const char *content = json_string_value(json_object_get(op->in, "content"));
@@ -704,7 +731,7 @@ static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
   if (rc == 0) {
     json_t *doc = json_deep_copy(op->in);
     json_object_set_new(doc, "conversationId", json_string(op->id));
-    json_object_set_new(doc, "authorParticipantId", json_string(dq_str(me, "_id")));
+    json_object_set_new(doc, "authorParticipantId", json_string(me));
     json_object_set_new(doc, "kind", json_string("participant"));
     json_object_set_new(doc, "createdAt", json_real(now));
     rc = store_insert(tx, "conversationMessages", doc, 0, id, err);
@@ -718,7 +745,6 @@ static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
   if (rc == 0 && (rc = message_out(tx, op, id, added, err)) == 0)
     op->created = 1;
   json_decref(added);
-  json_decref(me);
   return rc;
 }
 

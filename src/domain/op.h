@@ -31,7 +31,7 @@ struct op {
   size_t limit;          /* 0: OP_DEFAULT_PAGE */
   /* results */
   json_t *out;           /* new reference, owned by the caller after the call */
-  char *text;            /* or the result as wire JSON text (one_free), for read
+  char *text;            /* or the result as wire JSON text (one_free), for hot
                             paths that forward stored documents without parsing */
   size_t text_len;
   int created;           /* a new document was made (201) */

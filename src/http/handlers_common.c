@@ -78,7 +78,7 @@ void http_op(struct http_req *req, struct http_res *res, domain_fn fn, int flags
   } else if (flags & OPF_NOBODY) {
     res->status = 204;
   } else if (op.text) {
-    res->status = 200;
+    res->status = op.created ? 201 : 200;
     res->text = op.text;
     res->len = op.text_len;
     res->content_type = "application/json";
