@@ -32,8 +32,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 port=$(free_port)
+# one serve with its default threads (2 a core for requests, a pool of 64
+# or more for writes): what a user gets
 ONE_LOG=error "$root/$build/one" serve --listen "127.0.0.1:$port" --db "$work/bench.db" \
-  --threads "$threads" 2>"$work/serve.log" &
+  2>"$work/serve.log" &
 one_pid=$!
 url="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
@@ -110,7 +112,7 @@ table=$(cat <<TABLE
 TABLE
 )
 echo "$table"
-when="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, wrk -t$threads -c$conns -d${secs}s, one serve --threads $threads"
+when="$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, wrk -t$threads -c$conns -d${secs}s, one serve with default threads"
 section=$(printf '<!-- bench:http -->\n%s.\n\n%s\n<!-- /bench:http -->' "$when" "$table")
 python3 - "$root/bench/RESULTS.md" "$section" <<'PY'
 import re, sys

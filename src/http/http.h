@@ -34,7 +34,7 @@ struct stream;
 struct http_config {
   const char *host;          /* IPv4 address to bind, e.g. "127.0.0.1" */
   unsigned port;             /* 0: any free port (see http_server_port) */
-  unsigned threads;          /* pool size; 0: 16 a core, at most 128.
+  unsigned threads;          /* pool size; 0: 2 a core (4 to 64).
                               * Writes run on a pool of twice as many
                               * (64 to 256) */
   int log_requests;          /* one JSON line per request on stderr */
