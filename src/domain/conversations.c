@@ -11,6 +11,7 @@
 #include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
+#include "util/memo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,6 +570,21 @@ static int message_text(struct buf *b, const char *t, size_t n, struct err *err)
   return rc ? err_set(err, E_NOMEM, "out of memory") : 0;
 }
 
+/* message_text through this thread's memo: a page read again renders only
+ * the messages that changed. */
+static int message_text_memo(struct buf *b, const char *t, size_t n, struct err *err)
+{
+  size_t len = 0;
+  const char *done = memo_find(t, n, &len);
+  if (done)
+    return buf_append(b, done, len) ? err_set(err, E_NOMEM, "out of memory") : 0;
+  size_t at = b->len;
+  int rc = message_text(b, t, n, err);
+  if (rc == 0)
+    memo_keep(t, n, b->p + at, b->len - at);
+  return rc;
+}
+
 static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
@@ -590,7 +606,7 @@ static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
     if (i && buf_putc(&b, ','))
       rc = err_set(err, E_NOMEM, "out of memory");
     else
-      rc = message_text(&b, page.texts[i], page.lens[i], err);
+      rc = message_text_memo(&b, page.texts[i], page.lens[i], err);
   }
   if (rc == 0 && ((page.cursor && !page.done)
                       ? buf_printf(&b, "],\"cursor\":\"%s\",\"done\":false}", page.cursor)
