@@ -585,6 +585,21 @@ static int message_text_memo(struct buf *b, const char *t, size_t n, struct err 
   return rc;
 }
 
+/* Appends one message of a page to the answer, after a comma but for the
+ * first. */
+struct page_out {
+  struct buf b;
+  size_t n;
+};
+
+static int page_message(void *arg, const char *text, size_t len, struct err *err)
+{
+  struct page_out *o = arg;
+  if (o->n++ && buf_putc(&o->b, ','))
+    return err_set(err, E_NOMEM, "out of memory");
+  return message_text_memo(&o->b, text, len, err);
+}
+
 static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
@@ -592,31 +607,26 @@ static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
   if (rc)
     return rc;
   json_t *eq = json_pack("[s]", op->id);
+  struct page_out o = {.n = 0};
+  buf_init(&o.b, BUF_UNBOUNDED);
   struct store_query q = {.table = "conversationMessages", .index = "by_conversationId",
                           .eq = eq, .desc = 1, .limit = op_limit(op), .cursor = op->cursor,
-                          .as_text = 1};
+                          .as_text = 1, .each = page_message, .each_arg = &o};
   struct store_page page = {0};
-  rc = store_query(tx, &q, &page, err);
-  json_decref(eq);
-  struct buf b;
-  buf_init(&b, BUF_UNBOUNDED);
-  if (rc == 0 && buf_puts(&b, "{\"items\":["))
+  if (buf_puts(&o.b, "{\"items\":["))
     rc = err_set(err, E_NOMEM, "out of memory");
-  for (size_t i = 0; rc == 0 && i < page.ntexts; i++) {
-    if (i && buf_putc(&b, ','))
-      rc = err_set(err, E_NOMEM, "out of memory");
-    else
-      rc = message_text_memo(&b, page.texts[i], page.lens[i], err);
-  }
+  if (rc == 0)
+    rc = store_query(tx, &q, &page, err); /* the messages go straight into o.b */
+  json_decref(eq);
   if (rc == 0 && ((page.cursor && !page.done)
-                      ? buf_printf(&b, "],\"cursor\":\"%s\",\"done\":false}", page.cursor)
-                      : buf_puts(&b, "],\"cursor\":null,\"done\":true}")))
+                      ? buf_printf(&o.b, "],\"cursor\":\"%s\",\"done\":false}", page.cursor)
+                      : buf_puts(&o.b, "],\"cursor\":null,\"done\":true}")))
     rc = err_set(err, E_NOMEM, "out of memory");
   if (rc == 0) {
-    op->text_len = b.len;
-    op->text = buf_detach(&b);
+    op->text_len = o.b.len;
+    op->text = buf_detach(&o.b);
   }
-  buf_release(&b);
+  buf_release(&o.b);
   store_page_release(&page);
   return rc;
 }

@@ -176,6 +176,11 @@ struct store_query {
   size_t limit;             /* 1 to STORE_MAX_PAGE */
   const char *cursor;       /* from a previous page, or NULL */
   int first_only;           /* a lookup: page.done and page.cursor are not set */
+  /* With each: every document's stored text goes to each (borrowed for the
+   * call; nonzero stops the query with that code) and is not kept: the
+   * page has only its cursor and done. For pages forwarded as read. */
+  int (*each)(void *arg, const char *text, size_t len, struct err *err);
+  void *each_arg;
 };
 
 #define STORE_MAX_PAGE 1000

@@ -391,6 +391,7 @@ static int cursor_decode(const char *s, int64_t ix, struct buf *key, struct err 
 
 struct page_acc {
   struct store_page *page;
+  const struct store_query *q;
   int as_text;
   size_t limit, seen;
   struct buf last;
@@ -404,6 +405,13 @@ static int page_row(void *arg, const uint8_t *key, size_t klen, const char *id, 
   if (a->seen++ == a->limit) { /* one more than asked: not done */
     a->page->done = 0;
     return 1;
+  }
+  if (a->q && a->q->each) {
+    int rc = a->q->each(a->q->each_arg, body, blen, a->err);
+    if (rc)
+      return rc;
+    buf_reset(&a->last);
+    return buf_append(&a->last, key, klen) ? err_set(a->err, E_NOMEM, "out of memory") : 0;
   }
   if (a->as_text) {
     char *copy = one_malloc(blen + 1);
@@ -539,9 +547,9 @@ int store_query(struct store_tx *tx, const struct store_query *q, struct store_p
     if (rc)
       goto out;
   }
-  if ((rc = page_init(page, q->as_text, q->limit, err)))
+  if ((rc = page_init(page, q->as_text && !q->each, q->limit, err)))
     goto out;
-  struct page_acc acc = {page, q->as_text, q->limit, 0, {0}, err};
+  struct page_acc acc = {page, q, q->as_text, q->limit, 0, {0}, err};
   buf_init(&acc.last, BUF_UNBOUNDED);
   rc = tx->s->be->scan(tx->c, ix, (const uint8_t *)lo.p, lo.len, has_hi ? (const uint8_t *)hi.p : NULL,
                        hi.len, q->desc, q->first_only ? 1 : q->limit + 1, page_row, &acc, err);
@@ -577,7 +585,7 @@ int store_scan(struct store_tx *tx, const char *table, const char *after, size_t
   if (limit == 0 || limit > STORE_MAX_PAGE)
     return err_set(err, E_INVALID, "limit must be between 1 and %d", STORE_MAX_PAGE);
   int rc = page_init(page, as_text, limit, err);
-  struct page_acc acc = {page, as_text, limit, 0, {0}, err};
+  struct page_acc acc = {page, NULL, as_text, limit, 0, {0}, err};
   buf_init(&acc.last, CID_MAX);
   if (!rc)
     rc = tx->s->be->doc_scan(tx->c, t->number, after, limit + 1, page_row, &acc, err);

@@ -266,6 +266,62 @@ Test(store, index_order_and_ranges)
   json_decref(hi);
 }
 
+static int collect_text(void *arg, const char *text, size_t len, struct err *err)
+{
+  (void)err;
+  char *all = arg;
+  if (strlen(all) + len + 2 > 65536)
+    return E_TOOBIG;
+  strncat(all, text, len);
+  strcat(all, "\n");
+  return 0;
+}
+
+static int stop_at_second(void *arg, const char *text, size_t len, struct err *err)
+{
+  (void)text;
+  (void)len;
+  return ++*(int *)arg == 2 ? err_set(err, E_CONFLICT, "enough") : 0;
+}
+
+/* A query with each hands over the same texts, in order, with the same
+ * cursor, as one that keeps them; each's error stops it. */
+Test(store, a_query_can_hand_each_text_over)
+{
+  fill_messages();
+  json_t *eq = json_pack("[s]", "a");
+  struct store_query q = {.table = "messages", .index = "by_conv_n", .eq = eq, .limit = 4,
+                          .desc = 1, .as_text = 1};
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  struct store_page kept, handed;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  cr_assert_eq(store_query(tx, &q, &kept, &err), 0, "%s", err.msg);
+  char *want = calloc(1, 65536), *got = calloc(1, 65536);
+  for (size_t i = 0; i < kept.ntexts; i++)
+    collect_text(want, kept.texts[i], kept.lens[i], NULL);
+  q.each = collect_text;
+  q.each_arg = got;
+  cr_assert_eq(store_query(tx, &q, &handed, &err), 0, "%s", err.msg);
+  cr_expect_str_eq(got, want);
+  cr_expect_eq(handed.ntexts, 0);
+  cr_expect_str_eq(handed.cursor, kept.cursor);
+  cr_expect_eq(handed.done, kept.done);
+  store_page_release(&handed);
+  int seen = 0;
+  q.each = stop_at_second;
+  q.each_arg = &seen;
+  cr_expect_eq(store_query(tx, &q, &handed, &err), E_CONFLICT);
+  cr_expect_eq(seen, 2);
+  store_page_release(&handed);
+  store_page_release(&kept);
+  store_rollback(tx);
+  err_clear(&err);
+  json_decref(eq);
+  free(want);
+  free(got);
+}
+
 /* store_scan: every document of one table once, in id order, a page at a
  * time, each page's cursor its last id. */
 Test(store, scan_walks_a_table_in_id_order)
