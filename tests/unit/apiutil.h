@@ -29,6 +29,10 @@ int api_stop(struct api_server *s);
 struct api_reply api_call(const struct api_server *s, const char *method, const char *path,
                           const char *body, size_t body_len, const char *const *extra_headers);
 void api_reply_free(struct api_reply *r);
+/* One request that may get no answer (status 0 then: the server is gone
+ * or closed the connection); asserts nothing, so any thread may call it. */
+struct api_reply api_try(const struct api_server *s, const char *token, const char *method,
+                         const char *path, const char *body);
 
 #include <jansson.h>
 

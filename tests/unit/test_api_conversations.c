@@ -2,13 +2,17 @@
  * participants they add, and the ones they may not), message pages newest
  * first, my conversations by their last message, and the realtime streams
  * (delivery in order, resuming without loss or duplicates, a removed
- * participant's stream ending). Runs the real `one serve`. */
+ * participant's stream ending), concurrent posts (group-committed) and a
+ * stop while posting. Runs the real `one serve`. */
 #include "apiutil.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,15 +351,19 @@ struct poster {
   const char *path;
   const struct api_user *u;
   int who, n, failed;
+  atomic_int ok;          /* posts answered 201 */
 };
 
 static void *post_many(void *arg)
 {
   struct poster *p = arg;
   for (int i = 0; i < p->n; i++) {
-    struct api_reply r = api_req(&srv, p->u->token, "POST", p->path,
-                                 "{\"content\":\"poster %d message %d\"}", p->who, i);
+    char body[96];
+    snprintf(body, sizeof body, "{\"content\":\"poster %d message %d\"}", p->who, i);
+    struct api_reply r = api_try(&srv, p->u->token, "POST", p->path, body);
     p->failed += r.status != 201;
+    if (r.status == 201)
+      atomic_fetch_add(&p->ok, 1);
     api_reply_free(&r);
   }
   return NULL;
@@ -378,7 +386,7 @@ Test(api_conversations, concurrent_posts_are_all_stored_and_streamed_once)
   pthread_t t[POSTERS];
   struct poster p[POSTERS];
   for (int i = 0; i < POSTERS; i++) {
-    p[i] = (struct poster){path, i % 2 ? &bob : &ann, i, EACH, 0};
+    p[i] = (struct poster){path, i % 2 ? &bob : &ann, i, EACH, 0, 0};
     pthread_create(&t[i], NULL, post_many, &p[i]);
   }
   for (int i = 0; i < POSTERS; i++) {
@@ -416,4 +424,58 @@ Test(api_conversations, concurrent_posts_are_all_stored_and_streamed_once)
   cr_expect(strstr(r.body, "one_store_commits_total "), "%s", r.body);
   cr_expect(strstr(r.body, "one_store_writes_waiting 0"), "%s", r.body);
   api_reply_free(&r);
+}
+
+/* SIGTERM while writers post: the server stops gracefully (exit 0), and
+ * after a restart on its database every post it answered 201 is there;
+ * at most the one each poster had in flight more. */
+Test(api_conversations, a_stop_while_posting_loses_no_answered_post)
+{
+  enum { POSTERS = 8, EACH = 400 };
+  char conv[64], path[256];
+  new_conversation(&ann, "Stopping", conv);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  pthread_t t[POSTERS];
+  struct poster p[POSTERS];
+  for (int i = 0; i < POSTERS; i++) {
+    p[i] = (struct poster){path, &ann, i, EACH, 0, 0};
+    pthread_create(&t[i], NULL, post_many, &p[i]);
+  }
+  for (int k = 0; k < 3000 && atomic_load(&p[POSTERS - 1].ok) < 20; k++) {
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  cr_assert_geq(atomic_load(&p[POSTERS - 1].ok), 20, "the posters never got going");
+  int st = 0;
+  kill(srv.pid, SIGTERM);
+  waitpid(srv.pid, &st, 0);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "one serve did not stop gracefully");
+  int acked = 0;
+  for (int i = 0; i < POSTERS; i++) {
+    pthread_join(t[i], NULL);
+    acked += atomic_load(&p[i].ok);
+  }
+  cr_expect_lt(acked, POSTERS * EACH, "the stop came after every post: no test");
+  char *old = srv.dir, prepare[600];
+  snprintf(prepare, sizeof prepare, "cp '%s'/t.db* .", old);
+  api_start_in(&srv, prepare);
+  tu_rmdir(old);
+  free(old);
+  char page[300];
+  size_t stored = 0;
+  const char *cursor = NULL;
+  char *cur = NULL;
+  do { /* every page, newest first */
+    snprintf(page, sizeof page, "%s?limit=1000%s%s", path, cur ? "&cursor=" : "", cur ? cur : "");
+    json_t *j = api_expect(&srv, ann.token, 200, "GET", page, NULL);
+    stored += json_array_size(json_object_get(j, "items"));
+    cursor = json_string_value(json_object_get(j, "cursor"));
+    free(cur);
+    cur = cursor && !json_is_true(json_object_get(j, "done")) ? strdup(cursor) : NULL;
+    json_decref(j);
+  } while (cur);
+  cr_log_info("%d posts answered before the stop, %zu stored", acked, stored);
+  cr_expect_geq(stored, (size_t)acked, "a post answered 201 is gone: %zu stored, %d answered",
+                stored, acked);
+  cr_expect_leq(stored, (size_t)acked + POSTERS, "%zu stored, %d answered", stored, acked);
 }
