@@ -198,16 +198,25 @@ static size_t occurrences(const char *text, const char *needle)
   return n;
 }
 
-Test(api_conversations, streams_deliver_in_order_and_resume_without_loss)
+/* Ann's new conversation with Bob in it (mentioned), and Bob's stream of
+ * it, connected; conv, path (its messages) and spath (its stream) are set. */
+static struct api_stream *bob_watching(const char *title, char conv[64], char path[256],
+                                       char spath[256])
 {
-  char conv[64], path[256], spath[256];
-  new_conversation(&ann, "Live", conv);
-  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
-  snprintf(spath, sizeof spath, "/api/v1/conversations/%s/stream", conv);
+  new_conversation(&ann, title, conv);
+  snprintf(path, 256, "/api/v1/conversations/%s/messages", conv);
+  snprintf(spath, 256, "/api/v1/conversations/%s/stream", conv);
   json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"@[Bob](user:%s)\"}",
                          bob.id));
   struct api_stream *st = api_stream_open(&srv, spath, bob.token, NULL);
   cr_assert(api_stream_wait(st, ": connected", 10000));
+  return st;
+}
+
+Test(api_conversations, streams_deliver_in_order_and_resume_without_loss)
+{
+  char conv[64], path[256], spath[256];
+  struct api_stream *st = bob_watching("Live", conv, path, spath);
   for (int i = 0; i < 5; i++)
     json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"live %d\"}", i));
   cr_assert(api_stream_wait(st, "live 4", 10000), "Bob's stream got Ann's messages");
@@ -376,13 +385,7 @@ Test(api_conversations, concurrent_posts_are_all_stored_and_streamed_once)
 {
   enum { POSTERS = 12, EACH = 15 };
   char conv[64], path[256], spath[256];
-  new_conversation(&ann, "Busy", conv);
-  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
-  snprintf(spath, sizeof spath, "/api/v1/conversations/%s/stream", conv);
-  json_decref(api_expect(&srv, ann.token, 201, "POST", path, "{\"content\":\"@[Bob](user:%s)\"}",
-                         bob.id));
-  struct api_stream *st = api_stream_open(&srv, spath, bob.token, NULL);
-  cr_assert(api_stream_wait(st, ": connected", 10000));
+  struct api_stream *st = bob_watching("Busy", conv, path, spath);
   pthread_t t[POSTERS];
   struct poster p[POSTERS];
   for (int i = 0; i < POSTERS; i++) {

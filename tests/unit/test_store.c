@@ -647,6 +647,20 @@ static void on_change(void *arg, const struct store_change *c, size_t n)
   pthread_mutex_unlock(&f->lock);
 }
 
+/* The feed got kinds (one letter a change), in commit order, and the
+ * durable log of s holds as many changes (returned, one_free). */
+static struct store_change *expect_feed_and_log(struct store *s, const struct feed *f,
+                                                const char *kinds, size_t *n)
+{
+  struct store_change *log = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_str_eq(f->kinds, kinds);
+  cr_assert(f->ordered);
+  cr_assert_eq(store_changes_since(s, 0, 100, &log, n, &err), 0, "%s", err.msg);
+  cr_assert_eq(*n, strlen(kinds));
+  return log;
+}
+
 Test(store, change_feed_in_commit_order)
 {
   struct feed f = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 1, {0}};
@@ -668,14 +682,10 @@ Test(store, change_feed_in_commit_order)
   store_rollback(tx);
   json_decref(p);
   cr_assert_eq(f.n, 3, "a rollback sends nothing");
-  cr_assert_str_eq(f.kinds, "IUD");
-  cr_assert(f.ordered);
   store_unsubscribe(st, h);
   /* the durable log has the same */
-  struct store_change *log = NULL;
   size_t n = 0;
-  cr_assert_eq(store_changes_since(st, 0, 100, &log, &n, &err), 0);
-  cr_assert_eq(n, 3);
+  struct store_change *log = expect_feed_and_log(st, &f, "IUD", &n);
   cr_assert_str_eq(log[0].id, id);
   cr_assert_str_eq(log[0].table, "users");
   cr_assert_eq(log[2].kind, STORE_DELETED);
@@ -1193,14 +1203,9 @@ Test(store, grouped_writes_commit_together_and_fail_alone)
   cr_expect_eq(stats.grouped, 5);
   /* only the writes of the members that succeeded are there, in order */
   cr_expect_eq(count("users"), 3);
-  cr_expect_eq(f.n, 3);
-  cr_expect_str_eq(f.kinds, "III");
-  cr_expect(f.ordered);
   store_unsubscribe(g, h);
-  struct store_change *log = NULL;
   size_t n = 0;
-  cr_assert_eq(store_changes_since(g, 0, 100, &log, &n, &err), 0);
-  cr_assert_eq(n, 3);
+  struct store_change *log = expect_feed_and_log(g, &f, "III", &n);
   cr_expect_eq(log[1].origin, STORE_ORIGIN_MIGRATION);
   cr_expect_eq(log[2].origin, STORE_ORIGIN_SERVICE, "an origin ends with its member");
   one_free(log);
