@@ -32,22 +32,36 @@ int dq_first_str(struct store_tx *tx, const char *table, const char *index, cons
   return rc;
 }
 
+struct first_text {
+  char *text;
+  size_t len;
+};
+
+static int keep_first(void *arg, const char *text, size_t len, struct err *err)
+{
+  struct first_text *f = arg;
+  if (!(f->text = one_strndup(text, len)))
+    return err_set(err, E_NOMEM, "out of memory");
+  f->len = len;
+  return 0;
+}
+
 int dq_first_text(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
                   char **text, size_t *len, struct err *err)
 {
+  struct first_text f = {NULL, 0};
   struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1, .as_text = 1,
-                          .first_only = 1};
+                          .first_only = 1, .each = keep_first, .each_arg = &f};
   struct store_page page = {0};
-  *text = NULL;
-  *len = 0;
   int rc = store_query(tx, &q, &page, err);
-  if (rc == 0 && page.ntexts > 0) {
-    if (!(*text = one_strndup(page.texts[0], page.lens[0])))
-      rc = err_set(err, E_NOMEM, "out of memory");
-    else
-      *len = page.lens[0];
-  }
   store_page_release(&page);
+  if (rc) {
+    one_free(f.text);
+    f.text = NULL;
+    f.len = 0;
+  }
+  *text = f.text;
+  *len = f.len;
   return rc;
 }
 
