@@ -270,7 +270,6 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
   pthread_mutex_init(&s->write_lock, NULL);
   pthread_cond_init(&s->stop, NULL);
   pthread_mutex_init(&s->group_lock, NULL);
-  pthread_cond_init(&s->group_done, NULL);
   int rc = s->be->connect(&s->opt, 1, &s->wal_frames, &c, err);
   if (rc) {
     store_close(s);
@@ -310,7 +309,6 @@ void store_close(struct store *s)
   pthread_mutex_destroy(&s->write_lock);
   pthread_cond_destroy(&s->stop);
   pthread_mutex_destroy(&s->group_lock);
-  pthread_cond_destroy(&s->group_done);
   one_free(s->path);
   one_free(s);
 }

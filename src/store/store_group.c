@@ -25,6 +25,7 @@ struct group_job {
   struct err *err;
   int rc;
   int done;                 /* set under group_lock: the writer may return */
+  pthread_cond_t wake;      /* its writer waits here */
   struct group_job *next;
 };
 
@@ -94,7 +95,8 @@ static void run_group(struct store *s, struct group_job *head, size_t n)
 
 int group_run(struct store *s, store_fn fn, void *arg, struct err *err)
 {
-  struct group_job me = {fn, arg, err, 0, 0, NULL};
+  struct group_job me = {.fn = fn, .arg = arg, .err = err};
+  pthread_cond_init(&me.wake, NULL);
   pthread_mutex_lock(&s->group_lock);
   if (s->queue_tail)
     s->queue_tail->next = &me;
@@ -103,11 +105,11 @@ int group_run(struct store *s, store_fn fn, void *arg, struct err *err)
   s->queue_tail = &me;
   s->queued++;
   while (!me.done) {
-    if (s->leading) {
-      pthread_cond_wait(&s->group_done, &s->group_lock);
+    if (s->leading) { /* woken when done, or when at the head with no leader */
+      pthread_cond_wait(&me.wake, &s->group_lock);
       continue;
     }
-    s->leading = 1;
+    s->leading = 1; /* not done and no leader: this job is still queued */
     struct group_job *head = s->queue, *last = head;
     size_t n = 1;
     while (n < GROUP_MAX && last->next) {
@@ -122,14 +124,18 @@ int group_run(struct store *s, store_fn fn, void *arg, struct err *err)
     pthread_mutex_unlock(&s->group_lock);
     run_group(s, head, n);
     pthread_mutex_lock(&s->group_lock);
+    /* wake each writer of the group, not every waiting thread */
     for (struct group_job *j = head, *next; j; j = next) {
-      next = j->next; /* a job marked done may be gone at once */
+      next = j->next; /* a job marked done may be gone once the lock is let go */
       j->done = 1;
+      pthread_cond_signal(&j->wake);
     }
     s->leading = 0;
-    pthread_cond_broadcast(&s->group_done);
+    if (s->queue) /* the next group's leader */
+      pthread_cond_signal(&s->queue->wake);
   }
   pthread_mutex_unlock(&s->group_lock);
+  pthread_cond_destroy(&me.wake);
   return me.rc;
 }
 

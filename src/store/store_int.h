@@ -167,7 +167,6 @@ struct store {
   /* group commit (opt.group_commit, store_group.c): writers queue their
    * work; one of them, the leader, runs the queue in one transaction */
   pthread_mutex_t group_lock;
-  pthread_cond_t group_done;
   struct group_job *queue, *queue_tail;
   size_t queued;
   int leading;                  /* a leader is running a group */
