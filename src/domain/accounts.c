@@ -9,6 +9,8 @@
 #include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TOKEN_BYTES 32
@@ -315,19 +317,71 @@ struct auth_ctx {
   struct actor *who;
 };
 
+/* Where each token's session (or API token) and account were found last,
+ * kept per thread: a hint, never trusted. The document at a hinted id is
+ * used only when it is in the right table and holds the very field value
+ * the index lookup would have looked for (the token's hash; the session's
+ * user), so it is the document that lookup would find; otherwise the
+ * lookup runs. A request then reads two documents by id instead of two
+ * index ranges, and every check is made on what they hold now. */
+struct auth_hint {
+  char hash[HASH_HEX];
+  char doc[CID_MAX], acct[CID_MAX];
+};
+
+#define AUTH_HINTS 64
+static _Thread_local struct auth_hint hints[AUTH_HINTS];
+
+static struct auth_hint *hint_for(const char *hash)
+{
+  unsigned long slot = strtoul((char[]){hash[0], hash[1], hash[2], hash[3], '\0'}, NULL, 16);
+  return &hints[slot % AUTH_HINTS];
+}
+
+/* The stored text of id (*n bytes, one_free) when it is a document of table
+ * whose field is value; NULL otherwise. */
+static char *hinted(struct store_tx *tx, const char *id, const char *table, const char *field,
+                    const char *value, size_t *n)
+{
+  char *t = NULL, found[65], got[HASH_HEX];
+  struct err e = ERR_INIT;
+  if (!id[0] || store_get_text(tx, id, &t, n, found, &e) != 0) {
+    err_clear(&e);
+    return NULL;
+  }
+  if (strcmp(found, table) != 0 || !dq_text_str(t, *n, field, got, sizeof got) ||
+      strcmp(got, value) != 0) {
+    one_free(t);
+    return NULL;
+  }
+  return t;
+}
+
+/* The first document of table whose field (an indexed one) is value. */
+static int lookup(struct store_tx *tx, const char *table, const char *index, const char *value,
+                  char **text, size_t *n, struct err *err)
+{
+  json_t *eq = json_pack("[s]", value);
+  if (!eq)
+    return err_set(err, E_NOMEM, "out of memory");
+  int rc = dq_first_text(tx, table, index, eq, text, n, err);
+  json_decref(eq);
+  return rc;
+}
+
 /* Every request runs this: the session (or token) and the account are
  * read as stored text, for the few fields it needs, not parsed. */
 static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct auth_ctx *c = arg;
+  struct auth_hint *h = hint_for(c->hash);
+  int hint = strcmp(h->hash, c->hash) == 0;
   char *doc = NULL, *acct = NULL;
   size_t n = 0, an = 0;
-  json_t *eq = json_pack("[s]", c->hash);
-  if (!eq)
-    return err_set(err, E_NOMEM, "out of memory");
-  int rc = dq_first_text(tx, c->table, "by_token", eq, &doc, &n, err);
-  json_decref(eq);
-  if (rc != 0)
+  int rc = 0;
+  if (hint)
+    doc = hinted(tx, h->doc, c->table, "tokenHash", c->hash, &n);
+  if (!doc && (rc = lookup(tx, c->table, "by_token", c->hash, &doc, &n, err)) != 0)
     return rc;
   if (!doc)
     return err_set(err, E_AUTH, "the session or token is unknown or has ended; sign in again");
@@ -339,17 +393,21 @@ static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
     rc = err_set(err, E_AUTH, "this API token was revoked");
   else if (!dq_text_str(doc, n, "userId", user, sizeof user))
     rc = err_set(err, E_AUTH, "the account of this session no longer exists");
-  if (rc == 0 && !(eq = json_pack("[s]", user)))
-    rc = err_set(err, E_NOMEM, "out of memory");
-  if (rc == 0) {
-    rc = dq_first_text(tx, "accounts", "by_user", eq, &acct, &an, err);
-    json_decref(eq);
-  }
+  if (rc == 0 && hint)
+    acct = hinted(tx, h->acct, "accounts", "userId", user, &an);
+  if (rc == 0 && !acct)
+    rc = lookup(tx, "accounts", "by_user", user, &acct, &an, err);
   if (rc == 0 && !acct)
     rc = err_set(err, E_AUTH, "the account of this session no longer exists");
   if (rc == 0) {
     snprintf(c->who->user, sizeof c->who->user, "%s", user);
     c->who->admin = dq_text_str(acct, an, "role", role, sizeof role) && strcmp(role, "admin") == 0;
+    struct auth_hint next;
+    if (dq_text_str(doc, n, "_id", next.doc, sizeof next.doc) &&
+        dq_text_str(acct, an, "_id", next.acct, sizeof next.acct)) {
+      memcpy(next.hash, c->hash, HASH_HEX);
+      *h = next;
+    }
   }
   one_free(acct);
   one_free(doc);
