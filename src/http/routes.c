@@ -109,17 +109,22 @@ static int match(const char *pattern, const char *path, const char **params, siz
       return 0;
     p++;
     q++;
-    size_t pl = strcspn(p, "/"), ql = strcspn(q, "/");
-    if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
-      if (ql == 0 || *np == HTTP_MAX_PARAMS || used + ql + 1 > cap)
+    if (*p != '{') { /* a literal segment: stop at the first difference */
+      while (*p && *p != '/' && *p == *q) {
+        p++;
+        q++;
+      }
+      if ((*p && *p != '/') || (*q && *q != '/'))
         return 0;
-      memcpy(segbuf + used, q, ql);
-      segbuf[used + ql] = '\0';
-      params[(*np)++] = segbuf + used;
-      used += ql + 1;
-    } else if (pl != ql || strncmp(p, q, pl) != 0) {
-      return 0;
+      continue;
     }
+    size_t pl = strcspn(p, "/"), ql = strcspn(q, "/");
+    if (pl < 2 || p[pl - 1] != '}' || ql == 0 || *np == HTTP_MAX_PARAMS || used + ql + 1 > cap)
+      return 0;
+    memcpy(segbuf + used, q, ql);
+    segbuf[used + ql] = '\0';
+    params[(*np)++] = segbuf + used;
+    used += ql + 1;
     p += pl;
     q += ql;
   }
