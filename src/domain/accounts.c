@@ -338,25 +338,6 @@ static struct auth_hint *hint_for(const char *hash)
   return &hints[slot % AUTH_HINTS];
 }
 
-/* The stored text of id (*n bytes, one_free) when it is a document of table
- * whose field is value; NULL otherwise. */
-static char *hinted(struct store_tx *tx, const char *id, const char *table, const char *field,
-                    const char *value, size_t *n)
-{
-  char *t = NULL, found[65], got[HASH_HEX];
-  struct err e = ERR_INIT;
-  if (!id[0] || store_get_text(tx, id, &t, n, found, &e) != 0) {
-    err_clear(&e);
-    return NULL;
-  }
-  if (strcmp(found, table) != 0 || !dq_text_str(t, *n, field, got, sizeof got) ||
-      strcmp(got, value) != 0) {
-    one_free(t);
-    return NULL;
-  }
-  return t;
-}
-
 /* The first document of table whose field (an indexed one) is value. */
 static int lookup(struct store_tx *tx, const char *table, const char *index, const char *value,
                   char **text, size_t *n, struct err *err)
@@ -380,7 +361,8 @@ static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
   size_t n = 0, an = 0;
   int rc = 0;
   if (hint)
-    doc = hinted(tx, h->doc, c->table, "tokenHash", c->hash, &n);
+    doc = dq_text_at(tx, h->doc, c->table, (const char *[]){"tokenHash"},
+                     (const char *[]){c->hash}, 1, &n);
   if (!doc && (rc = lookup(tx, c->table, "by_token", c->hash, &doc, &n, err)) != 0)
     return rc;
   if (!doc)
@@ -394,7 +376,8 @@ static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
   else if (!dq_text_str(doc, n, "userId", user, sizeof user))
     rc = err_set(err, E_AUTH, "the account of this session no longer exists");
   if (rc == 0 && hint)
-    acct = hinted(tx, h->acct, "accounts", "userId", user, &an);
+    acct = dq_text_at(tx, h->acct, "accounts", (const char *[]){"userId"},
+                      (const char *[]){user}, 1, &an);
   if (rc == 0 && !acct)
     rc = lookup(tx, "accounts", "by_user", user, &acct, &an, err);
   if (rc == 0 && !acct)

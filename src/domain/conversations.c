@@ -48,6 +48,26 @@ int conv_is_participant(struct store_tx *tx, const char *id, const char *user)
   return yes;
 }
 
+/* Where who's participant row of a conversation was found last, per
+ * thread: a hint, used only when the row there is still one of that
+ * conversation, kind and user (dq_text_at). */
+struct row_hint {
+  char conv[CID_MAX], user[CID_MAX], row[CID_MAX];
+};
+
+#define ROW_HINTS 64
+static _Thread_local struct row_hint row_hints[ROW_HINTS];
+
+static struct row_hint *row_hint_for(const char *conv, const char *user)
+{
+  size_t h = 5381;
+  for (const char *p = conv; *p; p++)
+    h = h * 33 + (unsigned char)*p;
+  for (const char *p = user; *p; p++)
+    h = h * 33 + (unsigned char)*p;
+  return &row_hints[h % ROW_HINTS];
+}
+
 /* conv_access when the caller wants neither document (every page read and
  * message sent): both are read as stored text, not parsed. With me_id, the
  * id of who's participant row goes there ("" when who takes part only as
@@ -63,18 +83,33 @@ static int conv_check(struct store_tx *tx, const struct actor *who, const char *
   size_t n = 0;
   int rc = store_get_text(tx, id, &text, &n, NULL, err);
   one_free(text);
+  text = NULL;
   if (rc == E_NOTFOUND) {
     err_clear(err);
     return err_set(err, E_NOTFOUND, "no such conversation");
   }
   if (rc)
     return rc;
-  json_t *eq = json_pack("[s,s,s]", id, "user", who->user);
-  if (!eq)
-    return err_set(err, E_NOMEM, "out of memory");
-  rc = dq_first_text(tx, "conversationParticipants", "by_conversationId_kind_userId", eq, &text,
-                     &n, err);
-  json_decref(eq);
+  struct row_hint *h = row_hint_for(id, who->user);
+  if (strcmp(h->conv, id) == 0 && strcmp(h->user, who->user) == 0)
+    text = dq_text_at(tx, h->row, "conversationParticipants",
+                      (const char *[]){"conversationId", "kind", "userId"},
+                      (const char *[]){id, "user", who->user}, 3, &n);
+  if (!text) {
+    json_t *eq = json_pack("[s,s,s]", id, "user", who->user);
+    if (!eq)
+      return err_set(err, E_NOMEM, "out of memory");
+    rc = dq_first_text(tx, "conversationParticipants", "by_conversationId_kind_userId", eq,
+                       &text, &n, err);
+    json_decref(eq);
+    struct row_hint next;
+    if (rc == 0 && text && strlen(id) < CID_MAX && strlen(who->user) < CID_MAX &&
+        dq_text_str(text, n, "_id", next.row, sizeof next.row)) {
+      snprintf(next.conv, sizeof next.conv, "%s", id);
+      snprintf(next.user, sizeof next.user, "%s", who->user);
+      *h = next;
+    }
+  }
   int member = rc == 0 && text && !dq_text_bool(text, n, "isRemoved");
   if (member && me_id && !dq_text_str(text, n, "_id", me_id, CID_MAX))
     rc = err_set(err, E_STORE, "a stored participant has no id");

@@ -65,6 +65,25 @@ int dq_first_text(struct store_tx *tx, const char *table, const char *index, con
   return rc;
 }
 
+char *dq_text_at(struct store_tx *tx, const char *id, const char *table,
+                 const char *const *fields, const char *const *values, size_t k, size_t *n)
+{
+  char *t = NULL, found[65], got[128];
+  struct err e = ERR_INIT;
+  if (!id[0] || store_get_text(tx, id, &t, n, found, &e) != 0) {
+    err_clear(&e);
+    return NULL;
+  }
+  int ok = strcmp(found, table) == 0;
+  for (size_t i = 0; ok && i < k; i++)
+    ok = dq_text_str(t, *n, fields[i], got, sizeof got) && strcmp(got, values[i]) == 0;
+  if (!ok) {
+    one_free(t);
+    return NULL;
+  }
+  return t;
+}
+
 int dq_text_str(const char *t, size_t n, const char *field, char *out, size_t cap)
 {
   const char *v = NULL;

@@ -25,6 +25,12 @@ int dq_get(struct store_tx *tx, const char *table, const char *id, const char *w
  * when none. For hot read paths that need a few fields, not a parse. */
 int dq_first_text(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
                   char **text, size_t *len, struct err *err);
+/* The stored text of document id (*n bytes, one_free) when it is in table
+ * and its string fields fields[0..k) hold values[0..k); NULL otherwise
+ * (also when id is "" or gone). For hints: an id remembered from an index
+ * lookup is used only when the document there still matches that lookup. */
+char *dq_text_at(struct store_tx *tx, const char *id, const char *table,
+                 const char *const *fields, const char *const *values, size_t k, size_t *n);
 /* Fields of stored document text t (n bytes), read without parsing it:
  * a string field copied into out (cap bytes; 1 copied, 0 missing, not a
  * string or longer than cap - 1), a boolean (false when missing), a number

@@ -1,11 +1,15 @@
-/* Unit tests of domain/accounts' authentication on one thread, where each
- * token's documents are found again by the ids the last check hinted:
- * a signed-out session, a revoked token, a changed role and a removed
- * account must all be seen at once, as the index lookups would see them. */
+/* Unit tests of the checks every request makes, on one thread, where the
+ * documents are found again by the ids the last check hinted: a
+ * signed-out session, a revoked token, a changed role, a removed account
+ * and a participant who left must all be seen at once, as the index
+ * lookups would see them. */
 #include "domain/accounts.h"
+#include "domain/conversations.h"
+#include "domain/op.h"
 #include "schema/schema.h"
 #include "store/store.h"
 #include "testutil.h"
+#include "util/mem.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -147,4 +151,47 @@ Test(accounts, a_removed_account_and_a_revoked_token_end_at_once)
   cr_assert_eq(store_run(st, STORE_WRITE, delete_doc, ids[1], &err), 0, "%s", err.msg);
   cr_expect_eq(auth(token, NULL), E_AUTH, "a session whose account is gone");
   free(ids[1]);
+}
+
+/* messages_list as who on conv: its code. */
+static int list_as(const struct actor *who, const char *conv)
+{
+  struct op op = {.who = who, .id = conv};
+  struct err err = ERR_INIT;
+  int rc = messages_list(st, &op, &err);
+  one_free(op.text);
+  json_decref(op.out);
+  err_clear(&err);
+  return rc;
+}
+
+Test(accounts, a_participant_who_left_is_refused_at_once)
+{
+  char ann_id[CID_MAX], bob_id[CID_MAX];
+  create("ann@example.org", ann_id);
+  create("bob@example.org", bob_id);
+  struct actor ann = {0}, bob = {0};
+  snprintf(ann.user, sizeof ann.user, "%s", ann_id);
+  snprintf(bob.user, sizeof bob.user, "%s", bob_id);
+  struct err err = ERR_INIT;
+  json_t *in = json_pack("{s:s}", "title", "Hints");
+  struct op create_op = {.who = &ann, .in = in};
+  cr_assert_eq(conversations_create(st, &create_op, &err), 0, "%s", err.msg);
+  char conv[CID_MAX];
+  snprintf(conv, sizeof conv, "%s", json_string_value(json_object_get(create_op.out, "_id")));
+  json_decref(create_op.out);
+  json_decref(in);
+  cr_expect_eq(list_as(&bob, conv), E_NOTFOUND, "not yet a participant");
+  in = json_pack("{s:s,s:s}", "kind", "user", "userId", bob_id);
+  struct op add = {.who = &ann, .id = conv, .in = in};
+  cr_assert_eq(participants_add(st, &add, &err), 0, "%s", err.msg);
+  json_decref(add.out);
+  json_decref(in);
+  for (int i = 0; i < 3; i++) /* found, then found by its hint */
+    cr_assert_eq(list_as(&bob, conv), 0);
+  struct op leave = {.who = &bob, .id = conv};
+  cr_assert_eq(participants_leave(st, &leave, &err), 0, "%s", err.msg);
+  json_decref(leave.out);
+  cr_expect_eq(list_as(&bob, conv), E_NOTFOUND, "left");
+  cr_expect_eq(list_as(&ann, conv), 0);
 }
