@@ -217,6 +217,7 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
  * nobody), so that no request's commit ever does. Checkpointing more often
  * costs the commits: each checkpoint syncs the database file. */
 #define CHECKPOINT_PAGES 1000 /* SQLite's own threshold */
+#define RESTART_PAGES 4096 /* 16 MiB of log: start it over */
 
 static void *checkpointer(void *arg)
 {
@@ -243,7 +244,19 @@ static void *checkpointer(void *arg)
       continue;
     pthread_mutex_unlock(&s->lock);
     atomic_store(&s->wal_frames, 0); /* the next commit reports what is left */
-    s->be->checkpoint(c, &err);
+    int log = 0, copied = 0;
+    s->be->checkpoint(c, 0, &log, &copied, &err);
+    if (log >= RESTART_PAGES) {
+      /* A log only starts over when a write begins with all of it copied
+       * and no reader in it; under steady writes and reads that moment
+       * never comes, and the log grew to gigabytes. So once it is this
+       * long, copy the rest with this process's writers held and wait
+       * for the readers to leave it (a few milliseconds). */
+      err_clear(&err);
+      pthread_mutex_lock(&s->write_lock);
+      s->be->checkpoint(c, 1, &log, &copied, &err);
+      pthread_mutex_unlock(&s->write_lock);
+    }
     err_clear(&err);
     pthread_mutex_lock(&s->lock);
   }

@@ -90,8 +90,11 @@ struct backend {
    * Called outside any transaction of c. */
   int (*backup)(void *c, const char *path, struct err *err);
   /* Copies what it can of the write-ahead log into the database without
-   * waiting for anyone (c is the checkpointer's own connection). */
-  int (*checkpoint)(void *c, struct err *err);
+   * waiting for anyone (c is the checkpointer's own connection): *log
+   * pages in the log, *copied of them now in the database. With restart,
+   * copies all of it, waiting for writers and then for readers to leave
+   * the log, so that the next write starts the log over. */
+  int (*checkpoint)(void *c, int restart, int *log, int *copied, struct err *err);
   /* Documents of table with id > after (NULL: from the first) in id order,
    * at most limit rows (0: no limit); fn's key is the id itself. */
   int (*doc_scan)(void *c, uint32_t table, const char *after, size_t limit, scan_row_fn fn,

@@ -636,10 +636,12 @@ static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const u
   return scan_rows(c, s, 0, 1, 2, fn, arg, "cannot scan an index", err);
 }
 
-static int sq_checkpoint(void *p, struct err *err)
+static int sq_checkpoint(void *p, int restart, int *log, int *copied, struct err *err)
 {
   struct conn *c = p;
-  int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  *log = *copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, restart ? SQLITE_CHECKPOINT_RESTART
+                                                          : SQLITE_CHECKPOINT_PASSIVE, log, copied);
   return rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
            ? 0 : fail(c, err, "cannot checkpoint the write-ahead log");
 }
