@@ -251,7 +251,7 @@ static void *checkpointer(void *arg)
        * and no reader in it; under steady writes and reads that moment
        * never comes, and the log grew to gigabytes. So once it is this
        * long, copy the rest with this process's writers held and wait
-       * for the readers to leave it (a few milliseconds). */
+       * for the readers to leave it (at most 5 ms: else the next round). */
       err_clear(&err);
       pthread_mutex_lock(&s->write_lock);
       s->be->checkpoint(c, 1, &log, &copied, &err);

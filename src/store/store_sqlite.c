@@ -636,12 +636,29 @@ static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const u
   return scan_rows(c, s, 0, 1, 2, fn, arg, "cannot scan an index", err);
 }
 
+/* A restarting checkpoint's wait: at most 5 ms for another process's
+ * writer or a reader to leave the log (a migration's backup reads for
+ * seconds), since the server's writers wait behind it; it is tried again
+ * on the next round. */
+static int brief_wait(void *arg, int tries)
+{
+  (void)arg;
+  if (tries >= 50)
+    return 0;
+  sleep_us(100);
+  return 1;
+}
+
 static int sq_checkpoint(void *p, int restart, int *log, int *copied, struct err *err)
 {
   struct conn *c = p;
   *log = *copied = 0;
+  if (restart)
+    sqlite3_busy_handler(c->db, brief_wait, NULL);
   int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, restart ? SQLITE_CHECKPOINT_RESTART
                                                           : SQLITE_CHECKPOINT_PASSIVE, log, copied);
+  if (restart)
+    sqlite3_busy_handler(c->db, busy_wait, NULL);
   return rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
            ? 0 : fail(c, err, "cannot checkpoint the write-ahead log");
 }
