@@ -217,7 +217,7 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
  * nobody), so that no request's commit ever does. Checkpointing more often
  * costs the commits: each checkpoint syncs the database file. */
 #define CHECKPOINT_PAGES 1000 /* SQLite's own threshold */
-#define RESTART_PAGES 4096 /* 16 MiB of log: start it over */
+#define RESTART_PAGES 16384 /* 64 MiB of log: start it over (a migration does at the same size) */
 
 static void *checkpointer(void *arg)
 {

@@ -1278,7 +1278,7 @@ static void *steady_reader(void *arg)
  * the database and started over, so it stays bounded, where before it
  * grew by every page written (a checkpoint that waits for nobody never
  * sees the moment a log may start over). 12,000 writes of 2 KB documents
- * write about twice the bound asserted. */
+ * write half as much again as the bound asserted. */
 Test(store, the_log_starts_over_under_steady_writes_and_reads)
 {
   char *path = NULL;
@@ -1313,9 +1313,9 @@ Test(store, the_log_starts_over_under_steady_writes_and_reads)
   struct store_stats stats;
   store_stats(g, &stats);
   cr_log_info("log %ld bytes after %ld commits", largest, stats.commits);
-  /* without the restarts: 600 MB here; with them 65-135 MB (the log grows
-   * between two checkpoints, 100 ms apart) */
-  cr_expect_lt(largest, 300L << 20, "the log grew to %ld bytes", largest);
+  /* without the restarts: 600 MB here; with them 110-170 MB (a restart
+   * at 64 MiB, and the log grows between two checkpoints, 100 ms apart) */
+  cr_expect_lt(largest, 400L << 20, "the log grew to %ld bytes", largest);
   store_close(g);
   cr_assert_eq(count("messages"), WRITERS * 1500);
   free(wal);
