@@ -338,18 +338,6 @@ static struct auth_hint *hint_for(const char *hash)
   return &hints[slot % AUTH_HINTS];
 }
 
-/* The first document of table whose field (an indexed one) is value. */
-static int lookup(struct store_tx *tx, const char *table, const char *index, const char *value,
-                  char **text, size_t *n, struct err *err)
-{
-  json_t *eq = json_pack("[s]", value);
-  if (!eq)
-    return err_set(err, E_NOMEM, "out of memory");
-  int rc = dq_first_text(tx, table, index, eq, text, n, err);
-  json_decref(eq);
-  return rc;
-}
-
 /* Every request runs this: the session (or token) and the account are
  * read as stored text, for the few fields it needs, not parsed. */
 static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
@@ -363,7 +351,7 @@ static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
   if (hint)
     doc = dq_text_at(tx, h->doc, c->table, (const char *[]){"tokenHash"},
                      (const char *[]){c->hash}, 1, &n);
-  if (!doc && (rc = lookup(tx, c->table, "by_token", c->hash, &doc, &n, err)) != 0)
+  if (!doc && (rc = dq_first_text_str(tx, c->table, "by_token", c->hash, &doc, &n, err)) != 0)
     return rc;
   if (!doc)
     return err_set(err, E_AUTH, "the session or token is unknown or has ended; sign in again");
@@ -379,7 +367,7 @@ static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
     acct = dq_text_at(tx, h->acct, "accounts", (const char *[]){"userId"},
                       (const char *[]){user}, 1, &an);
   if (rc == 0 && !acct)
-    rc = lookup(tx, "accounts", "by_user", user, &acct, &an, err);
+    rc = dq_first_text_str(tx, "accounts", "by_user", user, &acct, &an, err);
   if (rc == 0 && !acct)
     rc = err_set(err, E_AUTH, "the account of this session no longer exists");
   if (rc == 0) {

@@ -65,6 +65,20 @@ int dq_first_text(struct store_tx *tx, const char *table, const char *index, con
   return rc;
 }
 
+int dq_first_text_str(struct store_tx *tx, const char *table, const char *index, const char *key,
+                      char **text, size_t *len, struct err *err)
+{
+  json_t *eq = json_pack("[s]", key);
+  if (!eq) {
+    *text = NULL;
+    *len = 0;
+    return err_set(err, E_NOMEM, "out of memory");
+  }
+  int rc = dq_first_text(tx, table, index, eq, text, len, err);
+  json_decref(eq);
+  return rc;
+}
+
 char *dq_text_at(struct store_tx *tx, const char *id, const char *table,
                  const char *const *fields, const char *const *values, size_t k, size_t *n)
 {

@@ -25,6 +25,9 @@ int dq_get(struct store_tx *tx, const char *table, const char *id, const char *w
  * when none. For hot read paths that need a few fields, not a parse. */
 int dq_first_text(struct store_tx *tx, const char *table, const char *index, const json_t *eq,
                   char **text, size_t *len, struct err *err);
+/* Same with one string key (as dq_first_str). */
+int dq_first_text_str(struct store_tx *tx, const char *table, const char *index, const char *key,
+                      char **text, size_t *len, struct err *err);
 /* The stored text of document id (*n bytes, one_free) when it is in table
  * and its string fields fields[0..k) hold values[0..k); NULL otherwise
  * (also when id is "" or gone). For hints: an id remembered from an index
