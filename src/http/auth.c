@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int unsafe_method(const char *m)
+int http_unsafe_method(const char *m)
 {
   return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
 }
@@ -44,7 +44,7 @@ int http_authenticate(struct http_req *req, struct http_res *res)
     return E_AUTH;
   }
   snprintf(req->token, sizeof req->token, "%s", token);
-  if (req->via_cookie && unsafe_method(req->method)) {
+  if (req->via_cookie && http_unsafe_method(req->method)) {
     char want[CSRF_MAX];
     account_csrf(token, want);
     const char *got = http_header(req, "X-CSRF-Token");

@@ -118,6 +118,9 @@ const char *http_cookie(const struct http_req *req, const char *name);
 /* Fills req->who from the Authorization header or the session cookie and
  * checks CSRF on unsafe methods of cookie sessions. 0, or sets res (401/403). */
 int http_authenticate(struct http_req *req, struct http_res *res);
+/* 1 for a method that may change something (all but GET, HEAD, OPTIONS):
+ * it needs a cookie session's CSRF token, and runs on the write pool. */
+int http_unsafe_method(const char *m);
 
 /* --- metrics (metrics.c) --- */
 void metrics_observe(int route, int status, double seconds);

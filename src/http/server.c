@@ -247,12 +247,6 @@ static enum MHD_Result respond(struct req_ctx *ctx, struct MHD_Connection *conn)
 
 /* --- the write pool --- */
 
-static int changes_something(const char *method)
-{
-  return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
-         strcmp(method, "OPTIONS") != 0;
-}
-
 static void *pool_thread(void *arg)
 {
   struct write_pool *p = arg;
@@ -381,7 +375,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
   }
   if (ctx->answered)
     return MHD_YES;
-  if (srv->pool.nthreads && changes_something(method)) {
+  if (srv->pool.nthreads && http_unsafe_method(method)) {
     ctx->answered = 1;
     MHD_suspend_connection(conn);
     pool_push(&srv->pool, ctx);
