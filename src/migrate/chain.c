@@ -170,21 +170,23 @@ static void remove_partial_backups(const char *dir)
     closedir(d);
 }
 
+/* Takes the backup before a step (path: where it went, for the log of the
+ * steps it covers). */
 static int backup(struct store *s, const struct migrate_opts *o, const char *step,
-                  const char *dir_word, struct err *err)
+                  const char *dir_word, char *path, size_t pathlen, struct err *err)
 {
   char dir[4096];
   migrate_backup_dir(o->db_path ? o->db_path : "one.db", o->backup_dir, dir, sizeof dir);
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return err_set(err, E_IO, "cannot create the backup folder %s: %s", dir, strerror(errno));
   remove_partial_backups(dir);
-  char stamp[32], path[4400];
+  char stamp[32];
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", gmtime(&ts.tv_sec));
   const char *db = o->db_path ? o->db_path : "one.db";
   const char *base = strrchr(db, '/') ? strrchr(db, '/') + 1 : db;
-  snprintf(path, sizeof path, "%s/%s.%s.%03ld.before-%s-%s.db", dir, base, stamp,
+  snprintf(path, pathlen, "%s/%s.%s.%03ld.before-%s-%s.db", dir, base, stamp,
            ts.tv_nsec / 1000000, step, dir_word);
   int rc = store_backup(s, path, err);
   if (!rc)
@@ -293,12 +295,15 @@ static int clear_state(struct store_tx *tx, void *arg, struct err *err)
   return chain_state_set(tx, st->name, NULL, err); /* back to pending */
 }
 
+/* A step runs after a backup: its own, or (a backfill that follows another
+ * in the same run) the one taken before the first backfill, in *bk. */
 static int run_up(struct store *s, const struct mstep *st, const struct migrate_opts *o,
-                  struct err *err)
+                  int own_backup, char *bk, size_t bklen, struct err *err)
 {
-  int rc = backup(s, o, st->name, "up", err);
+  int rc = own_backup ? backup(s, o, st->name, "up", bk, bklen, err) : 0;
   if (!rc)
-    rc = chain_log_event(s, st->name, "start", json_pack("{s:s}", "direction", "up"), err);
+    rc = chain_log_event(s, st->name, "start",
+                         json_pack("{s:s,s:s}", "direction", "up", "backup", bk), err);
   if (!rc && st->kind == MSTEP_EXPAND)
     rc = walk_build_indexes(s, st, o, err);
   if (!rc && st->kind == MSTEP_EXPAND)
@@ -321,15 +326,16 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
 }
 
 static int run_down(struct store *s, const struct mstep *st, const struct migrate_opts *o,
-                    struct err *err)
+                    int own_backup, char *bk, size_t bklen, struct err *err)
 {
   int rc = 0;
   if (st->kind == MSTEP_EXPAND)
     rc = check_schema(s, st->schema_down, err); /* before anything: a refusal changes nothing */
+  if (!rc && own_backup)
+    rc = backup(s, o, st->name, "down", bk, bklen, err);
   if (!rc)
-    rc = backup(s, o, st->name, "down", err);
-  if (!rc)
-    rc = chain_log_event(s, st->name, "start", json_pack("{s:s}", "direction", "down"), err);
+    rc = chain_log_event(s, st->name, "start",
+                         json_pack("{s:s,s:s}", "direction", "down", "backup", bk), err);
   if (!rc && st->kind == MSTEP_CONTRACT)
     rc = switch_schema(s, st->schema_down, err);
   if (!rc && st->rewrite)
@@ -439,6 +445,12 @@ static int keep_no_changes(struct store_tx *tx, void *arg, struct err *err)
   return store_changes_keep(tx, 0, err);
 }
 
+/* Whether b runs under the backup taken before a: both are backfills. */
+static int same_stage(const struct mstep *a, const struct mstep *b)
+{
+  return a->kind == MSTEP_BACKFILL && b->kind == MSTEP_BACKFILL;
+}
+
 struct run_arg {
   size_t from, to;      /* up: run steps [from, to); down: reverse [to, from) */
   int down;
@@ -468,12 +480,19 @@ static int run_range(struct store *s, void *arg, struct err *err)
                    name[0] ? name : "none", expected, pos, n);
   if (!a->down && a->from == 0)
     rc = migrate_baseline(s, err); /* what verify compares with, taken before anything changes */
+  /* A backup before each of the chain's three stages (expand, the
+   * backfills, contract) and at the start of every run; the backfills of
+   * one run share theirs (docs/decisions.md, "One backup before the
+   * backfills"). */
+  char bk[4400] = "";
   if (!a->down)
     for (size_t i = a->from; !rc && i < a->to; i++)
-      rc = run_up(s, &st[i], a->o, err);
+      rc = run_up(s, &st[i], a->o, !(i > a->from && same_stage(&st[i - 1], &st[i])), bk,
+                  sizeof bk, err);
   else
     for (size_t i = a->from; !rc && i > a->to; i--)
-      rc = run_down(s, &st[i - 1], a->o, err);
+      rc = run_down(s, &st[i - 1], a->o, !(i < a->from && same_stage(&st[i], &st[i - 1])), bk,
+                    sizeof bk, err);
   if (!rc && a->down && a->to == 0) /* back at the start: no baseline to verify against */
     rc = store_run(s, STORE_WRITE, keep_no_changes, NULL, err);
   return rc;

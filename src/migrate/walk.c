@@ -17,6 +17,8 @@
 
 #define DEFAULT_BATCH 1000     /* the most documents a batch takes */
 #define DEFAULT_BATCH_MS 2      /* how long a batch may hold the write lock */
+#define QUIET_BATCH_MS 100      /* the same when no one else has written for QUIET_MS */
+#define QUIET_MS 1000.0
 #define FIRST_BATCH 100
 #define MIN_BATCH 8
 #define REST_MIN_US 250         /* the least rest between batches (see store_sqlite's busy_wait) */
@@ -224,20 +226,62 @@ static void rest(const struct migrate_opts *o, double took_ms)
   nanosleep(&ts, NULL);
 }
 
-/* A walk's pacing: the size of the next batch and the rest after each. */
+/* A walk's pacing: the size of the next batch and the rest after each.
+ *
+ * Without --batch-ms, the time a batch may take depends on whether anyone
+ * else is writing: DEFAULT_BATCH_MS while the service writes (a request
+ * waiting for the write lock then waits a few milliseconds), QUIET_BATCH_MS
+ * once no other writer has committed for QUIET_MS (the change log has grown
+ * only by the walk's own batches), so that a migration run with the service
+ * idle or stopped is not cut into thousands of tiny transactions. The first
+ * write to arrive after a quiet spell waits for one longer batch at most;
+ * the walk then goes back to short ones. */
 struct pace {
+  struct store *s;
   const struct migrate_opts *o;
   size_t max, limit;
   unsigned budget;
   double t0;
+  int64_t seen;       /* the change log's newest seq after the walk's last batch */
+  double foreign_at;  /* when another writer was last seen (monotonic seconds) */
 };
 
-static void pace_init(struct pace *p, const struct migrate_opts *o)
+static int64_t newest_change(struct store *s)
 {
+  int64_t oldest = 0, newest = 0;
+  struct err e = ERR_INIT;
+  store_changes_bounds(s, &oldest, &newest, &e);
+  err_clear(&e);
+  return newest;
+}
+
+static void pace_init(struct pace *p, struct store *s, const struct migrate_opts *o)
+{
+  p->s = s;
   p->o = o;
   p->max = o->batch ? o->batch : DEFAULT_BATCH;
   p->limit = p->max < FIRST_BATCH ? p->max : FIRST_BATCH;
   p->budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
+  p->t0 = clock_mono_s();
+  p->seen = o->batch_ms ? 0 : newest_change(s);
+  p->foreign_at = p->t0;
+}
+
+/* Before a batch: whether someone else wrote since the last one, and with
+ * it the batch's time budget. */
+static void pace_look(struct pace *p)
+{
+  if (p->o->batch_ms)
+    return;
+  int64_t now = newest_change(p->s);
+  if (now != p->seen)
+    p->foreign_at = clock_mono_s();
+  int quiet = (clock_mono_s() - p->foreign_at) * 1000.0 >= QUIET_MS;
+  unsigned budget = quiet ? QUIET_BATCH_MS : DEFAULT_BATCH_MS;
+  if (budget < p->budget) /* back to short batches at once */
+    p->limit = p->limit * budget / p->budget > MIN_BATCH ? p->limit * budget / p->budget
+                                                         : MIN_BATCH;
+  p->budget = budget;
   p->t0 = clock_mono_s();
 }
 
@@ -247,6 +291,8 @@ static void pace_next(struct pace *p, int more)
 {
   double took_ms = (clock_mono_s() - p->t0) * 1000.0;
   p->limit = next_limit(p->limit, p->max, took_ms, p->budget);
+  if (!p->o->batch_ms)
+    p->seen = newest_change(p->s);
   if (more)
     rest(p->o, took_ms);
   p->t0 = clock_mono_s();
@@ -268,9 +314,10 @@ int walk_build_indexes(struct store *s, const struct mstep *st, const struct mig
                          json_pack("{s:I,s:I}", "building", (json_int_t)indexes, "documents",
                                    (json_int_t)documents), err);
   struct pace p;
-  pace_init(&p, o);
+  pace_init(&p, s, o);
   int more = indexes > 0;
   while (!rc && more) {
+    pace_look(&p);
     rc = store_indexes_fill(s, p.limit, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, documents > done ? documents : done);
@@ -288,9 +335,10 @@ int walk_up(struct store *s, const struct mstep *st, const struct migrate_opts *
   json_t *memo = json_object();
   size_t total = (size_t)table_count(s, st->tables), done = 0;
   struct pace p;
-  pace_init(&p, o);
+  pace_init(&p, s, o);
   int more = 1;
   while (!rc && more) {
+    pace_look(&p);
     rc = walk_batch(s, st, memo, target, o, p.limit, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, total > done ? total : done);

@@ -92,9 +92,9 @@ Test(migrate, up_then_down_gives_back_the_imported_documents)
                    json_string_value(json_object_get(f, "name")));
   }
   json_decref(j);
-  /* eight backups, one before each step */
+  /* two backups: before expand, and before the backfills (one for all six) */
   cr_assert_eq(sh("ls backups | wc -l", &out, NULL), 0);
-  cr_expect_eq(atoi(out), 7);
+  cr_expect_eq(atoi(out), 2);
   free(out);
   cr_assert_eq(one("migrate down --batch 50", &out, &err), 0, "%s", err);
   cr_expect(strstr(out, "schema    agent-inbox") && strstr(out, "0 of 8"), "%s", out);
@@ -332,6 +332,42 @@ Test(migrate, verify_catches_damage)
   free(out);
 }
 
+/* The backfills of one run share the backup taken before the first; a run
+ * that starts in the middle of them, and every run down, takes its own. */
+Test(migrate, every_run_and_every_stage_starts_with_a_backup)
+{
+  import_fixture("--seed 27 --messages 60");
+  char *out = NULL;
+  cr_assert_eq(one("migrate up --to backfill-users", NULL, NULL), 0);
+  cr_assert_eq(one("migrate up", NULL, NULL), 0);
+  cr_assert_eq(one("migrate down --to backfill-tools", NULL, NULL), 0);
+  cr_assert_eq(one("backup list --json", &out, NULL), 0);
+  json_t *list = tu_json(out);
+  free(out);
+  static const char *const want[] = {"expand-up", "backfill-created-at-up",
+                                     "backfill-agent-prompts-up", "backfill-system-authors-down"};
+  cr_assert_eq(json_array_size(list), 4);
+  for (size_t i = 0; i < 4; i++)
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(list, i), "before")),
+                     want[i]);
+  json_decref(list);
+  /* every step's start names the backup it runs after */
+  cr_assert_eq(one("migrate log", &out, NULL), 0);
+  json_t *log = tu_json(out);
+  free(out);
+  size_t i, starts = 0;
+  json_t *e;
+  json_array_foreach(log, i, e) {
+    if (strcmp(json_string_value(json_object_get(e, "event")), "start") != 0)
+      continue;
+    starts++;
+    cr_expect(strstr(json_string_value(json_object_get(e, "backup")), ".before-"), "%s",
+              json_string_value(json_object_get(e, "step")));
+  }
+  cr_expect_eq(starts, 7 + 2, "seven steps up, two down");
+  json_decref(log);
+}
+
 Test(migrate, a_backup_restores_the_database_as_it_was)
 {
   import_fixture("--seed 26 --messages 100");
@@ -340,9 +376,11 @@ Test(migrate, a_backup_restores_the_database_as_it_was)
   cr_assert_eq(one("backup list --json", &out, NULL), 0);
   json_t *list = tu_json(out);
   free(out);
-  cr_assert_eq(json_array_size(list), 7, "a backup before each of the 7 steps");
+  cr_assert_eq(json_array_size(list), 2, "a backup before expand and one before the backfills");
   json_t *first = json_array_get(list, 0);
   cr_expect_str_eq(json_string_value(json_object_get(first, "before")), "expand-up");
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "before")),
+                   "backfill-created-at-up");
   char *args = NULL;
   cr_assert(asprintf(&args, "restore '%s'", json_string_value(json_object_get(first, "path"))) > 0);
   json_decref(list);
