@@ -4,6 +4,7 @@
 #include "schema/diff.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
 
@@ -95,6 +96,22 @@ static int created_at(struct mctx *m, const char *table, const json_t *doc, json
     return 0;
   double ct = json_real_value(json_object_get(doc, "_creationTime"));
   *patch = patch_one("createdAt", json_real(ct));
+  return *patch ? 0 : err_set(err, E_NOMEM, "out of memory");
+}
+
+/* The same from the stored text: the walk has read _creationTime into m->at. */
+static int created_at_text(struct mctx *m, const char *table, const char *text, size_t len,
+                           json_t **patch, struct err *err)
+{
+  (void)table;
+  const char *v = NULL;
+  size_t vlen = 0;
+  int has = jtext_field(text, len, "createdAt", &v, &vlen);
+  if (has < 0)
+    return err_set(err, E_STORE, "a stored document is damaged (not a JSON object)");
+  if (has)
+    return 0;
+  *patch = patch_one("createdAt", json_real(m->at));
   return *patch ? 0 : err_set(err, E_NOMEM, "out of memory");
 }
 
@@ -473,28 +490,28 @@ static const char *const t_author[] = {"authorParticipantId", NULL};
 static const struct mstep chain[] = {
   {"expand", MSTEP_EXPAND,
    "put one-expand in force: the new tables and indexes, new fields as optional, validators "
-   "widened to accept both shapes", "one-expand", "agent-inbox", NULL, NULL, NULL, NULL},
+   "widened to accept both shapes", "one-expand", "agent-inbox", NULL, NULL, NULL, NULL, NULL},
   {"backfill-created-at", MSTEP_BACKFILL,
    "createdAt from _creationTime on users, agents, conversations and messages", NULL, NULL,
-   created_at_tables, created_at, t_created_at, NULL},
+   created_at_tables, created_at, t_created_at, NULL, created_at_text},
   {"backfill-users", MSTEP_BACKFILL,
    "a name and an email for every user (derived where missing), phoneNumbers from phone",
-   NULL, NULL, users_tables, users, t_users, NULL},
+   NULL, NULL, users_tables, users, t_users, NULL, NULL},
   {"backfill-agent-prompts", MSTEP_BACKFILL,
    "prompt from personality, goal, systemPrompt and instructions", NULL, NULL, agents_tables,
-   agent_prompts, t_prompt, NULL},
+   agent_prompts, t_prompt, NULL, NULL},
   {"backfill-tools", MSTEP_BACKFILL,
    "tool names become tools documents and their ids", NULL, NULL, agents_tables, tools,
-   t_tools, NULL},
+   t_tools, NULL, NULL},
   {"backfill-director", MSTEP_BACKFILL,
    "the Director takes the triage agent's duty: it joins every conversation triage is in",
-   NULL, NULL, participants_tables, director, NULL, "\"kind\":\"agent\""},
+   NULL, NULL, participants_tables, director, NULL, "\"kind\":\"agent\"", NULL},
   {"backfill-system-authors", MSTEP_BACKFILL,
    "an author for every system message: the agent its meta names, else the Director", NULL,
-   NULL, messages_tables, system_authors, t_author, "\"kind\":\"system\""},
+   NULL, messages_tables, system_authors, t_author, "\"kind\":\"system\"", NULL},
   {"contract", MSTEP_CONTRACT,
    "move the fields ONE has no place for into migrationLegacy and put one in force",
-   "one", "one-expand", legacy_tables, contract, NULL, NULL},
+   "one", "one-expand", legacy_tables, contract, NULL, NULL, NULL},
 };
 
 const struct mstep *steps_list(size_t *n)

@@ -28,6 +28,11 @@ struct mctx {
 
 typedef int (*mstep_rewrite)(struct mctx *m, const char *table, const json_t *doc,
                              json_t **patch, struct err *err);
+/* The same from the document's stored text, for a rewrite that needs only a
+ * field or two of it (util/jtext.h reads them), so that the walk parses
+ * nothing. */
+typedef int (*mstep_rewrite_text)(struct mctx *m, const char *table, const char *text,
+                                  size_t len, json_t **patch, struct err *err);
 
 struct mstep {
   const char *name;
@@ -45,6 +50,7 @@ struct mstep {
    * "kind":"system". (A filter on absence would not be: a nested field of
    * the same name would hide a document that needs the rewrite.) */
   const char *needle;
+  mstep_rewrite_text rewrite_text; /* in place of rewrite when set */
 };
 
 /* The chain, in order. */

@@ -7,11 +7,13 @@
 
 #include "schema/schema.h"
 #include "util/clock.h"
+#include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -86,25 +88,23 @@ static int walk_page(struct store_tx *tx, const struct mstep *st, json_t *state,
   if (!*more)
     return 0;
   const char *cursor = json_string_value(json_object_get(state, "cursor"));
-  int as_text = st->needle != NULL; /* the batch parses only what holds the needle */
+  /* as text: the batch parses only what the rewrite needs parsed */
   if (!tail)
-    return store_scan(tx, st->tables[*ti], cursor, limit, as_text, page, err);
+    return store_scan(tx, st->tables[*ti], cursor, limit, 1, page, err);
   struct store_query q = {.table = st->tables[*ti], .lower_op = STORE_GTE,
-                          .lower = json_object_get(state, "since"), .as_text = as_text,
+                          .lower = json_object_get(state, "since"), .as_text = 1,
                           .limit = limit, .cursor = cursor};
   return store_query(tx, &q, page, err);
 }
 
-/* The i-th document of a walk's page (a new reference), NULL when the
- * step's needle says the rewrite has nothing to do with it (*rc 0) or it
+/* The i-th document of a walk's page parsed (a new reference), NULL when
+ * the step's needle says the rewrite has nothing to do with it (*rc 0) or it
  * cannot be parsed (*rc set). */
 static json_t *page_doc(const struct mstep *st, const struct store_page *page, size_t i, int *rc,
                         struct err *err)
 {
   *rc = 0;
-  if (!st->needle)
-    return json_incref(json_array_get(page->docs, i));
-  if (!strstr(page->texts[i], st->needle))
+  if (st->needle && !strstr(page->texts[i], st->needle))
     return NULL;
   json_t *doc = jv_parse(page->texts[i], page->lens[i], err);
   if (!doc) {
@@ -113,6 +113,59 @@ static json_t *page_doc(const struct mstep *st, const struct store_page *page, s
     *rc = err_set(err, E_STORE, "a stored document is damaged: %s", why);
   }
   return doc;
+}
+
+/* A top-level field of a stored text, parsed (a new reference), or NULL
+ * when the document has none. */
+static json_t *text_field(const char *t, size_t n, const char *key)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  struct err e = ERR_INIT;
+  json_t *out = jtext_field(t, n, key, &v, &vlen) == 1 ? jv_parse(v, vlen, &e) : NULL;
+  err_clear(&e);
+  return out;
+}
+
+/* Rewrites the i-th document of the page: the patch the step's rewrite asks
+ * for (*patch NULL: none), with doc's _id into id and, for the undo record,
+ * the values the patch replaces into *before (store_undefined() for a field
+ * the document lacks). */
+static int rewrite_one(const struct mstep *st, struct mctx *m, const char *table,
+                       const struct store_page *page, size_t i, json_t **patch, json_t **before,
+                       char id[CID_MAX], struct err *err)
+{
+  const char *t = page->texts[i];
+  size_t n = page->lens[i];
+  json_t *doc = NULL;
+  int rc = 0;
+  *patch = *before = NULL;
+  const char *v = NULL;
+  size_t vlen = 0;
+  if (jtext_field(t, n, "_id", &v, &vlen) != 1 || vlen < 3 || vlen - 2 >= CID_MAX || v[0] != '"')
+    return err_set(err, E_STORE, "a stored document is damaged (no _id)");
+  memcpy(id, v + 1, vlen - 2);
+  id[vlen - 2] = '\0';
+  if (st->rewrite_text) {
+    m->at = jtext_field(t, n, "_creationTime", &v, &vlen) == 1 ? strtod(v, NULL) : 0;
+    rc = st->rewrite_text(m, table, t, n, patch, err);
+  } else {
+    if (!(doc = page_doc(st, page, i, &rc, err)))
+      return rc;
+    m->at = json_number_value(json_object_get(doc, "_creationTime"));
+    rc = st->rewrite(m, table, doc, patch, err);
+  }
+  if (!rc && *patch) {
+    *before = json_object();
+    const char *k;
+    json_t *pv;
+    json_object_foreach(*patch, k, pv) {
+      json_t *old = doc ? json_incref(json_object_get(doc, k)) : text_field(t, n, k);
+      json_object_set_new(*before, k, old ? old : store_undefined());
+    }
+  }
+  json_decref(doc);
+  return rc;
 }
 
 /* One batch: the next page of the walk, rewritten in one transaction with
@@ -137,32 +190,21 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
   struct store_page page;
   size_t ti = 0;
   rc = walk_page(tx, st, state, limit, &page, &ti, more, err);
-  size_t n = st->needle ? page.ntexts : json_array_size(page.docs);
+  size_t n = page.ntexts;
   for (size_t i = 0; !rc && i < n; i++) {
-    json_t *doc = page_doc(st, &page, i, &rc, err);
-    if (!doc)
-      continue;
-    json_t *patch = NULL;
-    m.at = json_number_value(json_object_get(doc, "_creationTime"));
-    rc = st->rewrite(&m, st->tables[ti], doc, &patch, err);
-    if (rc || !patch) {
-      json_decref(doc);
-      continue;
+    json_t *patch = NULL, *before = NULL;
+    char id[CID_MAX];
+    rc = rewrite_one(st, &m, st->tables[ti], &page, i, &patch, &before, id, err);
+    if (!rc && patch) {
+      json_array_append_new(json_object_get(undo, "docs"),
+                            json_pack("{s:s,s:o,s:O}", "id", id, "before", before, "after", patch));
+      rc = store_patch_text(tx, id, page.texts[i], page.lens[i], patch, err);
+      json_decref(patch);
+      kill_point(o);
+    } else {
+      json_decref(patch);
+      json_decref(before);
     }
-    json_t *before = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach(patch, k, v) {
-      json_t *old = json_object_get(doc, k);
-      json_object_set_new(before, k, old ? json_incref(old) : store_undefined());
-    }
-    const char *id = json_string_value(json_object_get(doc, "_id"));
-    json_array_append_new(json_object_get(undo, "docs"),
-                          json_pack("{s:s,s:o,s:O}", "id", id, "before", before, "after", patch));
-    rc = store_patch_doc(tx, doc, patch, err);
-    json_decref(patch);
-    json_decref(doc);
-    kill_point(o);
   }
   if (!rc && *more) {
     *done += n;

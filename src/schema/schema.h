@@ -157,6 +157,18 @@ int schema_validate(const struct schema *s, const char *table, const json_t *doc
 int schema_validate_untyped(const char *table, const json_t *doc, const struct id_resolver *ids,
                             int flags, struct err *err);
 
+/* Validates one top-level field of a document of table as schema_validate
+ * does within the whole document: value against the field's validator
+ * (value NULL: the field removed, which it must be optional for). A
+ * document that was valid stays valid with the field so changed, since an
+ * object's fields are checked one by one. Returns 0, E_SCHEMA (err says
+ * why), or SCHEMA_WHOLE_DOC when only the whole document's check can tell:
+ * the table is not one object (a union of shapes), the field is a system
+ * field or not in the table's validator. */
+#define SCHEMA_WHOLE_DOC 1
+int schema_validate_field(const struct schema *s, const char *table, const char *field,
+                          const json_t *value, const struct id_resolver *ids, struct err *err);
+
 /* Validates any value against one validator; path prefixes error paths. */
 int validator_check(const struct validator *v, const json_t *value, const char *path,
                     const struct id_resolver *ids, struct err *err);

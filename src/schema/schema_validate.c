@@ -456,3 +456,28 @@ int schema_validate_untyped(const char *table, const json_t *doc, const struct i
 {
   return validate_doc(NULL, table, doc, ids, flags, err);
 }
+
+int schema_validate_field(const struct schema *s, const char *table, const char *field,
+                          const json_t *value, const struct id_resolver *ids, struct err *err)
+{
+  const struct table_def *t = schema_table(s, table);
+  if (!t || t->doc->kind != VK_OBJECT || field[0] == '_')
+    return SCHEMA_WHOLE_DOC;
+  const struct vfield *f = NULL;
+  for (size_t i = 0; i < t->doc->nfields && !f; i++)
+    if (strcmp(t->doc->fields[i].name, field) == 0)
+      f = &t->doc->fields[i];
+  if (!f)
+    return SCHEMA_WHOLE_DOC; /* refused: the whole document's check says how */
+  struct vctx c = {ids, err, 0, {0}, 0};
+  buf_init(&c.path, BUF_UNBOUNDED);
+  if (buf_puts(&c.path, table))
+    c.nomem = 1;
+  size_t m = push_field(&c, field);
+  if (!value && !f->optional)
+    problem(&c, "missing required field");
+  else if (value)
+    check(&c, f->type, value, 2, 0); /* as check_object does for a document's fields */
+  pop(&c, m);
+  return finish(&c, err);
+}

@@ -7,6 +7,7 @@
  * cannot commit a partial write. */
 #include "store/keys.h"
 #include "store/store_int.h"
+#include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
 
@@ -319,6 +320,169 @@ int store_patch_doc(struct store_tx *tx, const json_t *old, const json_t *patch,
   if (!id)
     return err_set(err, E_INVALID, "the document has no _id");
   return t ? update_from(tx, t, old, patch, 1, err) : err->code;
+}
+
+/* Whether patch can be applied to t's stored text field by field: every
+ * field it sets is validated alone (see schema_validate_field) and none is
+ * held by an index (whose entries need the whole old and new documents).
+ * 1 yes, 0 no (the whole-document path decides), or an error. */
+static int patchable_as_text(struct store_tx *tx, const struct stable *t, const json_t *patch,
+                             struct err *err)
+{
+  if (!t->def || !json_object_size(patch))
+    return 0;
+  struct id_resolver ids = store_id_resolver(tx);
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)patch, k, v) {
+    json_t *one = json_object();
+    if (!one || json_object_set(one, k, v)) {
+      json_decref(one);
+      return err_set(err, E_NOMEM, "out of memory");
+    }
+    int touched = 0;
+    for (size_t i = 0; i < t->nix && !touched; i++)
+      touched = t->ix[i].ix && touches_index(t->ix[i].def, one);
+    json_decref(one);
+    if (touched)
+      return 0;
+    int rc = schema_validate_field(tx->state->schema, t->name, k,
+                                   store_is_undefined(v) ? NULL : v, &ids, err);
+    if (rc == SCHEMA_WHOLE_DOC)
+      return 0;
+    if (rc)
+      return rc;
+  }
+  return 1;
+}
+
+/* Appends ,"key":value (value dumped as the store writes it). */
+static int put_member(struct buf *b, int first, const char *key, size_t klen, const char *v,
+                      size_t vlen)
+{
+  return (!first && buf_append(b, ",", 1)) || buf_append(b, "\"", 1) ||
+         buf_append(b, key, klen) || buf_append(b, "\":", 2) || buf_append(b, v, vlen);
+}
+
+/* Whether a key's text needs no escaping (so that its stored text and its
+ * name are the same bytes). */
+static int plain_key(const char *k, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (k[i] == '"' || k[i] == '\\' || (unsigned char)k[i] < 0x20)
+      return 0;
+  return 1;
+}
+
+/* The text of old with patch applied, as jv_dumps of the merged document
+ * would write it: a field the patch sets keeps its place, a removed one goes,
+ * new ones follow in the patch's order. NULL with *whole set when a key
+ * needs escaping (the whole-document path then does it), NULL with err set
+ * on malformed text. */
+static char *patched_text(const char *old, size_t len, const json_t *patch, int *whole,
+                          struct err *err)
+{
+  *whole = 0;
+  struct buf b;
+  buf_init(&b, BUF_UNBOUNDED);
+  json_t *seen = json_object();
+  int rc = seen ? buf_append(&b, "{", 1) : -1, first = 1, more;
+  size_t pos = 0;
+  struct jtext_member m;
+  char key[SCHEMA_MAX_FIELD_NAME + 1];
+  while (!rc && (more = jtext_next(old, len, &pos, &m)) == 1) {
+    json_t *v = NULL;
+    if (!plain_key(m.key, m.klen)) {
+      *whole = 1;
+      break;
+    }
+    if (m.klen < sizeof key) {
+      memcpy(key, m.key, m.klen);
+      key[m.klen] = '\0';
+      v = json_object_get(patch, key);
+    }
+    if (!v) {
+      rc = put_member(&b, first, m.key, m.klen, m.v, m.vlen);
+    } else if (!store_is_undefined(v)) {
+      char *text = jv_dumps(v);
+      rc = text ? put_member(&b, first, m.key, m.klen, text, strlen(text)) : -1;
+      one_free(text);
+    }
+    if (!v || !store_is_undefined(v))
+      first = 0;
+    if (v && json_object_set_new(seen, key, json_true()))
+      rc = -1;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)patch, k, v)
+    *whole |= !plain_key(k, strlen(k));
+  if (*whole) {
+    buf_release(&b);
+    json_decref(seen);
+    return NULL;
+  }
+  if (!rc && more < 0) {
+    buf_release(&b);
+    json_decref(seen);
+    err_set(err, E_STORE, "a stored document is damaged (not a JSON object)");
+    return NULL;
+  }
+  json_object_foreach((json_t *)patch, k, v) {
+    if (rc || json_object_get(seen, k) || store_is_undefined(v))
+      continue;
+    char *text = jv_dumps(v);
+    rc = text ? put_member(&b, first, k, strlen(k), text, strlen(text)) : -1;
+    one_free(text);
+    first = 0;
+  }
+  json_decref(seen);
+  if (rc || buf_append(&b, "}", 1)) {
+    buf_release(&b);
+    err_set(err, E_NOMEM, "out of memory");
+    return NULL;
+  }
+  return buf_detach(&b);
+}
+
+int store_patch_text(struct store_tx *tx, const char *id, const char *old, size_t len,
+                     const json_t *patch, struct err *err)
+{
+  int rc = want_write(tx, err);
+  if (rc)
+    return rc;
+  if (!json_is_object(patch))
+    return err_set(err, E_SCHEMA, "a patch must be a JSON object");
+  const struct stable *t = table_of_id(tx, id, err);
+  if (!t)
+    return err->code;
+  int text_ok = json_object_get(patch, "_id") || json_object_get(patch, "_creationTime")
+                  ? 0 : patchable_as_text(tx, t, patch, err);
+  if (text_ok < 0)
+    return text_ok;
+  int whole = 0;
+  char *body = text_ok ? patched_text(old, len, patch, &whole, err) : NULL;
+  if (text_ok && !body && !whole)
+    return err->code;
+  if (!body) { /* the whole document, parsed, merged and validated */
+    json_t *doc = jv_parse(old, len, err);
+    if (!doc) {
+      char why[sizeof err->msg];
+      snprintf(why, sizeof why, "%s", err->msg); /* err->msg is the destination below */
+      return err_set(err, E_STORE, "a stored document is damaged: %s", why);
+    }
+    rc = update_from(tx, t, doc, patch, 1, err);
+    json_decref(doc);
+    return rc;
+  }
+  size_t n = strlen(body);
+  if (n > SCHEMA_MAX_DOC_BYTES)
+    rc = err_set(err, E_TOOBIG, "document is larger than %d bytes", SCHEMA_MAX_DOC_BYTES);
+  else if ((rc = tx->s->be->doc_update(tx->c, id, body, n, err)) ||
+           (rc = tx_record_change(tx, t, id, STORE_UPDATED, err)))
+    tx->failed = 1;
+  one_free(body);
+  return rc;
 }
 
 int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct err *err)

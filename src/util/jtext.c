@@ -63,41 +63,56 @@ static size_t skip_value(const char *t, size_t n, size_t i)
   return i > s ? i : 0;
 }
 
-int jtext_field(const char *t, size_t n, const char *key, const char **v, size_t *vlen)
+int jtext_next(const char *t, size_t n, size_t *pos, struct jtext_member *m)
 {
-  size_t klen = strlen(key), i = skip_ws(t, n, 0);
-  if (i >= n || t[i] != '{')
-    return -1;
-  i = skip_ws(t, n, i + 1);
-  if (i < n && t[i] == '}')
-    return 0;
-  while (i < n) {
-    if (t[i] != '"')
-      return -1;
-    size_t ke = skip_string(t, n, i);
-    if (!ke)
-      return -1;
-    int match = ke - i - 2 == klen && memcmp(t + i + 1, key, klen) == 0;
-    i = skip_ws(t, n, ke);
-    if (i >= n || t[i] != ':')
+  size_t i = *pos;
+  if (i == 0) { /* the opening brace */
+    i = skip_ws(t, n, 0);
+    if (i >= n || t[i] != '{')
       return -1;
     i = skip_ws(t, n, i + 1);
-    size_t ve = skip_value(t, n, i);
-    if (!ve)
-      return -1;
-    if (match) {
-      *v = t + i;
-      *vlen = ve - i;
-      return 1;
-    }
-    i = skip_ws(t, n, ve);
     if (i < n && t[i] == '}')
-      return 0;
+      return skip_ws(t, n, i + 1) == n ? 0 : -1;
+  } else { /* after a member: a comma and the next, or the closing brace */
+    i = skip_ws(t, n, i);
+    if (i < n && t[i] == '}')
+      return skip_ws(t, n, i + 1) == n ? 0 : -1;
     if (i >= n || t[i] != ',')
       return -1;
     i = skip_ws(t, n, i + 1);
   }
-  return -1;
+  if (i >= n || t[i] != '"')
+    return -1;
+  size_t ke = skip_string(t, n, i);
+  if (!ke)
+    return -1;
+  m->key = t + i + 1;
+  m->klen = ke - i - 2;
+  i = skip_ws(t, n, ke);
+  if (i >= n || t[i] != ':')
+    return -1;
+  i = skip_ws(t, n, i + 1);
+  size_t ve = skip_value(t, n, i);
+  if (!ve)
+    return -1;
+  m->v = t + i;
+  m->vlen = ve - i;
+  *pos = ve;
+  return 1;
+}
+
+int jtext_field(const char *t, size_t n, const char *key, const char **v, size_t *vlen)
+{
+  size_t klen = strlen(key), pos = 0;
+  struct jtext_member m;
+  int rc;
+  while ((rc = jtext_next(t, n, &pos, &m)) == 1)
+    if (m.klen == klen && memcmp(m.key, key, klen) == 0) {
+      *v = m.v;
+      *vlen = m.vlen;
+      return 1;
+    }
+  return rc;
 }
 
 int jtext_has_integer(const char *t, size_t n)

@@ -8,6 +8,18 @@
 
 #include <stddef.h>
 
+/* One top-level member of an object: its key as written between the quotes
+ * (escapes not undone) and its value's raw text. */
+struct jtext_member {
+  const char *key, *v;
+  size_t klen, vlen;
+};
+
+/* Walks the members of the JSON object in t[0..n): start with *pos 0;
+ * each call sets *m to the next member and returns 1, then 0 at the end of
+ * a well-formed object, -1 on anything else. */
+int jtext_next(const char *t, size_t n, size_t *pos, struct jtext_member *m);
+
 /* Finds the top-level field key of the JSON object in t[0..n): sets *v and
  * *vlen to its value's raw text. 1 found, 0 not there, -1 not an object. */
 int jtext_field(const char *t, size_t n, const char *key, const char **v, size_t *vlen);

@@ -422,6 +422,99 @@ Test(store, patch_doc_keeps_every_index_right)
   err_clear(&err);
 }
 
+/* The stored text of id (a new string). */
+static char *text_of(const char *id)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  char *text = NULL;
+  size_t len = 0;
+  cr_assert_eq(store_begin(st, STORE_READ, &tx, &err), 0);
+  cr_assert_eq(store_get_text(tx, id, &text, &len, NULL, &err), 0, "%s", err.msg);
+  store_rollback(tx);
+  char *copy = strdup(text);
+  one_free(text);
+  return copy;
+}
+
+/* Patches a by store_patch_text and b, the same document under another id,
+ * by store_patch_doc; both must answer rc and leave the same text. */
+static void patch_both(const char *a, const char *b, json_t *patch, int want)
+{
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  char *old = text_of(a);
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  int rc = store_patch_text(tx, a, old, strlen(old), patch, &err);
+  cr_expect_eq(rc, want, "text path on %s: %s", old, err.msg);
+  err_clear(&err);
+  json_t *doc = NULL;
+  cr_assert_eq(store_get(tx, b, &doc, NULL, &err), 0);
+  cr_expect_eq(store_patch_doc(tx, doc, patch, &err), want, "document path: %s", err.msg);
+  err_clear(&err);
+  json_decref(doc);
+  cr_assert_eq(store_commit(tx, &err), 0, "%s", err.msg);
+  char *ta = text_of(a), *tb = text_of(b);
+  /* past _id and _creationTime (which differ, and hold no comma) nothing may differ */
+  const char *ra = strchr(ta, ','), *rb = strchr(tb, ',');
+  cr_assert(ra && rb && strchr(ra + 1, ',') && strchr(rb + 1, ','));
+  cr_expect_str_eq(strchr(ra + 1, ','), strchr(rb + 1, ','));
+  free(ta);
+  free(tb);
+  free(old);
+  json_decref(patch);
+}
+
+Test(store, a_patch_of_the_stored_text_writes_what_the_document_path_writes)
+{
+  char a[CID_MAX], b[CID_MAX], u[CID_MAX], m1[CID_MAX], m2[CID_MAX];
+  const char *ada = "{\"name\":\"Ada \\\"Q\\\" \\u00e9\",\"age\":3.25}";
+  insert("users", ada, a);
+  insert("users", ada, b);
+  insert("users", "{\"name\":\"Bob\"}", u);
+  patch_both(a, b, json_pack("{s:f}", "age", 41.5), 0);           /* in place */
+  patch_both(a, b, json_pack("{s:o}", "age", store_undefined()), 0); /* removed */
+  patch_both(a, b, json_pack("{s:f}", "age", 0.1), 0);            /* added at the end */
+  patch_both(a, b, json_pack("{s:s}", "age", "old"), E_SCHEMA);    /* refused, nothing written */
+  patch_both(a, b, json_pack("{s:s}", "nick", "x"), E_SCHEMA);     /* not in the schema */
+  patch_both(a, b, json_pack("{s:s}", "name", "Ada L."), 0);      /* indexed: the whole path */
+  patch_both(a, b, json_pack("{s:o}", "name", store_undefined()), E_SCHEMA); /* required */
+  patch_both(a, b, json_pack("{s:f}", "_creationTime", 5.0), E_SCHEMA);
+  insert("messages", "{\"conv\":\"c\",\"n\":1.5}", m1);
+  insert("messages", "{\"conv\":\"c\",\"n\":1.5}", m2);
+  patch_both(m1, m2, json_pack("{s:s}", "author", u), 0);
+  patch_both(m1, m2, json_pack("{s:s}", "author", m1), E_SCHEMA);  /* an id of another table */
+  patch_both(m1, m2, json_pack("{s:s,s:o}", "author", u, "n", json_integer(3)), E_SCHEMA);
+  /* the index on n still finds both messages where they were */
+  json_t *eq = json_pack("[s,f]", "c", 1.5);
+  struct store_query q = {.table = "messages", .index = "by_conv_n", .eq = eq, .limit = 10};
+  char *got = query(&q, NULL, NULL);
+  cr_expect_str_eq(got, "1.5 1.5");
+  free(got);
+  json_decref(eq);
+  struct store_tx *tx = NULL;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  const char *bad = "{\"_id\":1,";
+  json_t *age = json_pack("{s:f}", "age", 1.0);
+  cr_expect_eq(store_patch_text(tx, a, bad, strlen(bad), age, &err), E_STORE,
+               "a damaged text is refused: %s", err.msg);
+  /* the text path trusts the stored text and checks only what it sets (a
+   * field the schema lacks, which no write could have stored, stays), where
+   * the whole-document path checks everything */
+  char *t = text_of(a), *extra = NULL;
+  cr_assert(asprintf(&extra, "%.*s,\"zzz\":1.5}", (int)strlen(t) - 1, t) > 0);
+  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), age, &err), 0, "%s", err.msg);
+  json_t *name = json_pack("{s:s}", "name", "Ada");
+  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), name, &err), E_SCHEMA);
+  json_decref(name);
+  json_decref(age);
+  free(extra);
+  free(t);
+  store_rollback(tx);
+  err_clear(&err);
+}
+
 /* A lazy write transaction commits like any other (here on a handle that
  * syncs every commit, so the switch to lazy and back is made), and rolls back
  * like any other. */
