@@ -44,21 +44,30 @@ int mctx_insert(struct mctx *m, const char *table, const char *key, const json_t
 
 /* --- small queries --- */
 
-/* The first document of table's index with these leading values, or NULL. */
-static int first_by(struct store_tx *tx, const char *table, const char *index, json_t *eq,
-                    json_t **doc, struct err *err)
+/* The _id of the first document of table's index with these leading values
+ * (steals eq), read from its stored text; id "" when there is none. */
+static int first_id_by(struct store_tx *tx, const char *table, const char *index, json_t *eq,
+                       char id[CID_MAX], struct err *err)
 {
-  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1};
+  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = 1, .as_text = 1,
+                          .first_only = 1};
   struct store_page page;
   int rc = store_query(tx, &q, &page, err);
   json_decref(eq);
-  *doc = NULL;
+  id[0] = '\0';
   if (rc)
     return rc;
-  if (json_array_size(page.docs))
-    *doc = json_incref(json_array_get(page.docs, 0));
+  const char *v = NULL;
+  size_t vlen = 0;
+  if (page.ntexts && (jtext_field(page.texts[0], page.lens[0], "_id", &v, &vlen) != 1 ||
+                      vlen < 3 || vlen - 2 >= CID_MAX || v[0] != '"'))
+    rc = err_set(err, E_STORE, "a stored document of %s is damaged (no _id)", table);
+  else if (page.ntexts) {
+    memcpy(id, v + 1, vlen - 2);
+    id[vlen - 2] = '\0';
+  }
   store_page_release(&page);
-  return 0;
+  return rc;
 }
 
 static const char *str(const json_t *doc, const char *field)
@@ -228,14 +237,10 @@ static int tool_id(struct mctx *m, const char *name, char id[CID_MAX], struct er
     snprintf(id, CID_MAX, "%s", known);
     return 0;
   }
-  json_t *doc = NULL;
-  int rc = first_by(m->tx, "tools", "by_name", json_pack("[s]", name), &doc, err);
+  int rc = first_id_by(m->tx, "tools", "by_name", json_pack("[s]", name), id, err);
   if (rc)
     return rc;
-  if (doc) {
-    snprintf(id, CID_MAX, "%s", str(doc, "_id"));
-    json_decref(doc);
-  } else {
+  if (!id[0]) {
     const char *desc = "A tool used by agents of the agent-inbox deployment.";
     for (size_t i = 0; i < sizeof tool_descriptions / sizeof tool_descriptions[0]; i++)
       if (strcmp(tool_descriptions[i].name, name) == 0)
@@ -321,6 +326,42 @@ static int director_id(struct mctx *m, char id[CID_MAX], struct err *err)
   return 0;
 }
 
+/* The participant row of agent in conv, "" when it has none. Rows found or
+ * added are remembered for the run (a row is never deleted, so a
+ * remembered one stays right); a row not found is looked up again. */
+static int participant_of_agent(struct mctx *m, const char *conv, const char *agent,
+                                char pid[CID_MAX], struct err *err)
+{
+  json_t *memo = json_object_get(m->memo, "participants");
+  if (!memo) {
+    json_object_set_new(m->memo, "participants", json_object());
+    memo = json_object_get(m->memo, "participants");
+  }
+  char key[2 * CID_MAX + 2];
+  snprintf(key, sizeof key, "%s/%s", conv, agent);
+  const char *known = json_string_value(json_object_get(memo, key));
+  if (known) {
+    snprintf(pid, CID_MAX, "%s", known);
+    return 0;
+  }
+  int rc = first_id_by(m->tx, "conversationParticipants", "by_conversationId_kind_agentId",
+                       json_pack("[s,s,s]", conv, "agent", agent), pid, err);
+  if (!rc && pid[0] && memo)
+    json_object_set_new(memo, key, json_string(pid));
+  return rc;
+}
+
+/* Remembers the row just added for agent in conv. */
+static void participant_added(struct mctx *m, const char *conv, const char *agent,
+                              const char *pid)
+{
+  json_t *memo = json_object_get(m->memo, "participants");
+  char key[2 * CID_MAX + 2];
+  snprintf(key, sizeof key, "%s/%s", conv, agent);
+  if (memo)
+    json_object_set_new(memo, key, json_string(pid));
+}
+
 /* The Director's participant row in a conversation, added when missing. */
 static int director_participant(struct mctx *m, const char *conv, double added_at, int removed,
                                 char pid[CID_MAX], struct err *err)
@@ -329,21 +370,17 @@ static int director_participant(struct mctx *m, const char *conv, double added_a
   int rc = director_id(m, director, err);
   if (rc)
     return rc;
-  json_t *row = NULL;
-  rc = first_by(m->tx, "conversationParticipants", "by_conversationId_kind_agentId",
-                json_pack("[s,s,s]", conv, "agent", director), &row, err);
-  if (rc || row) {
-    if (row)
-      snprintf(pid, CID_MAX, "%s", str(row, "_id"));
-    json_decref(row);
+  rc = participant_of_agent(m, conv, director, pid, err);
+  if (rc || pid[0])
     return rc;
-  }
   json_t *fields = json_pack("{s:s,s:s,s:s,s:s,s:b,s:f}", "conversationId", conv, "kind", "agent",
                              "agentId", director, "status", "inactive", "isRemoved", removed,
                              "addedAt", added_at);
   rc = fields ? mctx_insert(m, "conversationParticipants", conv, fields, pid, err)
               : err_set(err, E_NOMEM, "out of memory");
   json_decref(fields);
+  if (!rc)
+    participant_added(m, conv, director, pid);
   return rc;
 }
 
@@ -357,12 +394,16 @@ static int is_triage(struct mctx *m, const char *agent, struct err *err)
   json_t *known = json_object_get(memo, agent);
   if (known)
     return json_is_true(known);
-  json_t *doc = NULL;
-  int rc = store_get(m->tx, agent, &doc, NULL, err);
+  char *text = NULL;
+  size_t len = 0;
+  int rc = store_get_text(m->tx, agent, &text, &len, NULL, err);
   if (rc && rc != E_NOTFOUND)
     return rc;
-  int yes = doc && strcmp(str(doc, "systemAgentKind"), "triage") == 0;
-  json_decref(doc);
+  const char *v = NULL;
+  size_t vlen = 0;
+  int yes = text && jtext_field(text, len, "systemAgentKind", &v, &vlen) == 1 &&
+            vlen == 8 && memcmp(v, "\"triage\"", 8) == 0; /* as the store writes it */
+  one_free(text);
   json_object_set_new(memo, agent, json_boolean(yes));
   return yes;
 }
@@ -384,19 +425,6 @@ static int director(struct mctx *m, const char *table, const json_t *doc, json_t
 
 /* --- backfill-system-authors --- */
 
-static int participant_of_agent(struct mctx *m, const char *conv, const char *agent,
-                                char pid[CID_MAX], struct err *err)
-{
-  json_t *row = NULL;
-  pid[0] = '\0';
-  int rc = first_by(m->tx, "conversationParticipants", "by_conversationId_kind_agentId",
-                    json_pack("[s,s,s]", conv, "agent", agent), &row, err);
-  if (row)
-    snprintf(pid, CID_MAX, "%s", str(row, "_id"));
-  json_decref(row);
-  return rc;
-}
-
 static int system_authors(struct mctx *m, const char *table, const json_t *doc, json_t **patch,
                           struct err *err)
 {
@@ -411,11 +439,10 @@ static int system_authors(struct mctx *m, const char *table, const json_t *doc, 
   if (agent[0] && is_id_of(m->tx, agent, "agents"))
     rc = participant_of_agent(m, conv, agent, pid, err);
   if (!rc && !pid[0] && agent_name[0]) {
-    json_t *a = NULL;
-    rc = first_by(m->tx, "agents", "by_name", json_pack("[s]", agent_name), &a, err);
-    if (!rc && a)
-      rc = participant_of_agent(m, conv, str(a, "_id"), pid, err);
-    json_decref(a);
+    char a[CID_MAX];
+    rc = first_id_by(m->tx, "agents", "by_name", json_pack("[s]", agent_name), a, err);
+    if (!rc && a[0])
+      rc = participant_of_agent(m, conv, a, pid, err);
   }
   if (!rc && !pid[0])
     rc = director_participant(m, conv, json_real_value(json_object_get(doc, "_creationTime")), 1,

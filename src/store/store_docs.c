@@ -323,29 +323,21 @@ int store_patch_doc(struct store_tx *tx, const json_t *old, const json_t *patch,
 }
 
 /* Whether patch can be applied to t's stored text field by field: every
- * field it sets is validated alone (see schema_validate_field) and none is
- * held by an index (whose entries need the whole old and new documents).
- * 1 yes, 0 no (the whole-document path decides), or an error. */
+ * field it sets is validated alone (see schema_validate_field). *indexed is
+ * set when an index holds one of them. 1 yes, 0 no (the whole-document path
+ * decides), or an error. */
 static int patchable_as_text(struct store_tx *tx, const struct stable *t, const json_t *patch,
-                             struct err *err)
+                             int *indexed, struct err *err)
 {
+  *indexed = 0;
   if (!t->def || !json_object_size(patch))
     return 0;
   struct id_resolver ids = store_id_resolver(tx);
+  for (size_t i = 0; i < t->nix && !*indexed; i++)
+    *indexed = t->ix[i].ix && touches_index(t->ix[i].def, patch);
   const char *k;
   json_t *v;
   json_object_foreach((json_t *)patch, k, v) {
-    json_t *one = json_object();
-    if (!one || json_object_set(one, k, v)) {
-      json_decref(one);
-      return err_set(err, E_NOMEM, "out of memory");
-    }
-    int touched = 0;
-    for (size_t i = 0; i < t->nix && !touched; i++)
-      touched = t->ix[i].ix && touches_index(t->ix[i].def, one);
-    json_decref(one);
-    if (touched)
-      return 0;
     int rc = schema_validate_field(tx->state->schema, t->name, k,
                                    store_is_undefined(v) ? NULL : v, &ids, err);
     if (rc == SCHEMA_WHOLE_DOC)
@@ -354,6 +346,48 @@ static int patchable_as_text(struct store_tx *tx, const struct stable *t, const 
       return rc;
   }
   return 1;
+}
+
+/* The part of a stored document t's indexes that patch touches read: _id,
+ * _creationTime and the top-level fields those indexes hold, parsed from
+ * the text (a new object), in *old; the same with patch applied in *new. */
+static int index_view(const struct stable *t, const char *text, size_t len, const json_t *patch,
+                      json_t **old, json_t **new, struct err *err)
+{
+  *old = json_object();
+  int rc = *old ? 0 : err_set(err, E_NOMEM, "out of memory");
+  for (size_t i = 0; !rc && i <= t->nix; i++) {
+    const struct index_def *def = i < t->nix ? t->ix[i].def : NULL;
+    if (i < t->nix && (!t->ix[i].ix || !touches_index(def, patch)))
+      continue;
+    for (size_t f = 0; !rc && f <= (def ? def->nfields : 0) + 1; f++) {
+      char name[SCHEMA_MAX_TOP_FIELD_NAME + 1];
+      const char *path = f == 0 ? "_id" : f == 1 ? "_creationTime" : def->fields[f - 2];
+      size_t n = strcspn(path, ".");
+      if (n >= sizeof name)
+        continue; /* no such field can be stored */
+      memcpy(name, path, n);
+      name[n] = '\0';
+      const char *v = NULL;
+      size_t vlen = 0;
+      if (json_object_get(*old, name) || jtext_field(text, len, name, &v, &vlen) != 1)
+        continue;
+      json_t *val = jv_parse(v, vlen, err);
+      rc = !val ? err_set(err, E_STORE, "a stored document is damaged")
+                : json_object_set_new(*old, name, val) ? err_set(err, E_NOMEM, "out of memory")
+                                                       : 0;
+    }
+    if (!def)
+      break; /* by_creation_time, last: no patch moves it */
+  }
+  *new = rc ? NULL : updated(*old, patch, 1);
+  if (!rc && !*new)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  if (rc) {
+    json_decref(*old);
+    *old = NULL;
+  }
+  return rc;
 }
 
 /* Appends ,"key":value (value dumped as the store writes it). */
@@ -456,8 +490,9 @@ int store_patch_text(struct store_tx *tx, const char *id, const char *old, size_
   const struct stable *t = table_of_id(tx, id, err);
   if (!t)
     return err->code;
+  int indexed = 0;
   int text_ok = json_object_get(patch, "_id") || json_object_get(patch, "_creationTime")
-                  ? 0 : patchable_as_text(tx, t, patch, err);
+                  ? 0 : patchable_as_text(tx, t, patch, &indexed, err);
   if (text_ok < 0)
     return text_ok;
   int whole = 0;
@@ -476,11 +511,16 @@ int store_patch_text(struct store_tx *tx, const char *id, const char *old, size_
     return rc;
   }
   size_t n = strlen(body);
+  json_t *was = NULL, *now = NULL;
   if (n > SCHEMA_MAX_DOC_BYTES)
     rc = err_set(err, E_TOOBIG, "document is larger than %d bytes", SCHEMA_MAX_DOC_BYTES);
-  else if ((rc = tx->s->be->doc_update(tx->c, id, body, n, err)) ||
-           (rc = tx_record_change(tx, t, id, STORE_UPDATED, err)))
+  else if (!(indexed && (rc = index_view(t, old, len, patch, &was, &now, err))) &&
+           ((rc = tx->s->be->doc_update(tx->c, id, body, n, err)) ||
+            (indexed && (rc = tx_index_doc(tx, t, was, now, patch, err))) ||
+            (rc = tx_record_change(tx, t, id, STORE_UPDATED, err))))
     tx->failed = 1;
+  json_decref(was);
+  json_decref(now);
   one_free(body);
   return rc;
 }

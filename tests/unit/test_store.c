@@ -477,7 +477,7 @@ Test(store, a_patch_of_the_stored_text_writes_what_the_document_path_writes)
   patch_both(a, b, json_pack("{s:f}", "age", 0.1), 0);            /* added at the end */
   patch_both(a, b, json_pack("{s:s}", "age", "old"), E_SCHEMA);    /* refused, nothing written */
   patch_both(a, b, json_pack("{s:s}", "nick", "x"), E_SCHEMA);     /* not in the schema */
-  patch_both(a, b, json_pack("{s:s}", "name", "Ada L."), 0);      /* indexed: the whole path */
+  patch_both(a, b, json_pack("{s:s}", "name", "Ada L."), 0);      /* indexed */
   patch_both(a, b, json_pack("{s:o}", "name", store_undefined()), E_SCHEMA); /* required */
   patch_both(a, b, json_pack("{s:f}", "_creationTime", 5.0), E_SCHEMA);
   insert("messages", "{\"conv\":\"c\",\"n\":1.5}", m1);
@@ -485,13 +485,30 @@ Test(store, a_patch_of_the_stored_text_writes_what_the_document_path_writes)
   patch_both(m1, m2, json_pack("{s:s}", "author", u), 0);
   patch_both(m1, m2, json_pack("{s:s}", "author", m1), E_SCHEMA);  /* an id of another table */
   patch_both(m1, m2, json_pack("{s:s,s:o}", "author", u, "n", json_integer(3)), E_SCHEMA);
-  /* the index on n still finds both messages where they were */
-  json_t *eq = json_pack("[s,f]", "c", 1.5);
+  patch_both(m1, m2, json_pack("{s:f}", "n", 2.5), 0);            /* indexed */
+  /* the indexes moved both documents, and only once each */
+  json_t *eq = json_pack("[s,f]", "c", 2.5);
   struct store_query q = {.table = "messages", .index = "by_conv_n", .eq = eq, .limit = 10};
   char *got = query(&q, NULL, NULL);
-  cr_expect_str_eq(got, "1.5 1.5");
+  cr_expect_str_eq(got, "2.5 2.5");
   free(got);
   json_decref(eq);
+  eq = json_pack("[s]", "c");
+  q.eq = eq;
+  got = query(&q, NULL, NULL);
+  cr_expect_str_eq(got, "2.5 2.5", "by_conv_n has no entry left at n 1.5");
+  free(got);
+  json_decref(eq);
+  eq = json_pack("[s]", "Ada L.");
+  struct store_query qu = {.table = "users", .index = "by_name", .eq = eq, .limit = 10};
+  got = query(&qu, NULL, NULL);
+  cr_expect_str_eq(got, "Ada L. Ada L.");
+  free(got);
+  json_decref(eq);
+  struct store_query all = {.table = "users", .index = "by_name", .limit = 10};
+  got = query(&all, NULL, NULL);
+  cr_expect_str_eq(got, "Ada L. Ada L. Bob", "no entry left under the old name");
+  free(got);
   struct store_tx *tx = NULL;
   struct err err = ERR_INIT;
   cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
@@ -505,9 +522,14 @@ Test(store, a_patch_of_the_stored_text_writes_what_the_document_path_writes)
   char *t = text_of(a), *extra = NULL;
   cr_assert(asprintf(&extra, "%.*s,\"zzz\":1.5}", (int)strlen(t) - 1, t) > 0);
   cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), age, &err), 0, "%s", err.msg);
-  json_t *name = json_pack("{s:s}", "name", "Ada");
-  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), name, &err), E_SCHEMA);
-  json_decref(name);
+  json_t *nick = json_pack("{s:s}", "nick", "x"); /* not in the schema: the whole path */
+  err_clear(&err);
+  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), nick, &err), E_SCHEMA);
+  int saw_zzz = 0;
+  for (size_t i = 0; i < err.ndetails; i++)
+    saw_zzz |= strstr(err.details[i].path, "zzz") != NULL;
+  cr_expect(saw_zzz, "the whole path checks every field: %s", err.msg);
+  json_decref(nick);
   json_decref(age);
   free(extra);
   free(t);
