@@ -308,7 +308,7 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
     rc = walk_build_indexes(s, st, o, err);
   if (!rc && st->kind == MSTEP_EXPAND)
     rc = switch_schema(s, st->schema_up, err);
-  if (!rc && st->rewrite)
+  if (!rc && (st->rewrite || st->rewrite_text))
     rc = walk_up(s, st, o, err);
   if (!rc && st->kind == MSTEP_CONTRACT) {
     rc = check_schema(s, st->schema_up, err);
@@ -338,7 +338,7 @@ static int run_down(struct store *s, const struct mstep *st, const struct migrat
                          json_pack("{s:s,s:s}", "direction", "down", "backup", bk), err);
   if (!rc && st->kind == MSTEP_CONTRACT)
     rc = switch_schema(s, st->schema_down, err);
-  if (!rc && st->rewrite)
+  if (!rc && (st->rewrite || st->rewrite_text))
     rc = walk_down(s, st, o, err);
   if (!rc && st->kind == MSTEP_EXPAND) {
     rc = switch_schema(s, st->schema_down, err);

@@ -96,19 +96,7 @@ static json_t *patch_one(const char *field, json_t *value)
 
 /* --- backfill-created-at --- */
 
-static int created_at(struct mctx *m, const char *table, const json_t *doc, json_t **patch,
-                      struct err *err)
-{
-  (void)m;
-  (void)table;
-  if (json_object_get(doc, "createdAt"))
-    return 0;
-  double ct = json_real_value(json_object_get(doc, "_creationTime"));
-  *patch = patch_one("createdAt", json_real(ct));
-  return *patch ? 0 : err_set(err, E_NOMEM, "out of memory");
-}
-
-/* The same from the stored text: the walk has read _creationTime into m->at. */
+/* createdAt from _creationTime, which the walk has read into m->at. */
 static int created_at_text(struct mctx *m, const char *table, const char *text, size_t len,
                            json_t **patch, struct err *err)
 {
@@ -520,7 +508,7 @@ static const struct mstep chain[] = {
    "widened to accept both shapes", "one-expand", "agent-inbox", NULL, NULL, NULL, NULL, NULL},
   {"backfill-created-at", MSTEP_BACKFILL,
    "createdAt from _creationTime on users, agents, conversations and messages", NULL, NULL,
-   created_at_tables, created_at, t_created_at, NULL, created_at_text},
+   created_at_tables, NULL, t_created_at, NULL, created_at_text},
   {"backfill-users", MSTEP_BACKFILL,
    "a name and an email for every user (derived where missing), phoneNumbers from phone",
    NULL, NULL, users_tables, users, t_users, NULL, NULL},

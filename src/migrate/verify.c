@@ -13,11 +13,13 @@
 #include "migrate/steps.h"
 #include "schema/schema.h"
 #include "util/clock.h"
+#include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BASELINE_KEY "migrate.baseline"
@@ -226,13 +228,20 @@ struct dry {
 
 static int dry_doc(void *arg, const json_t *doc, const char *text, size_t len, struct err *err)
 {
-  (void)text;
-  (void)len;
   (void)err;
   struct dry *d = arg;
   json_t *patch = NULL;
   struct err e = ERR_INIT;
-  int rc = d->st->rewrite(&d->m, d->table, doc, &patch, &e);
+  int rc;
+  if (d->st->rewrite_text) { /* as the walk runs it: from the stored text */
+    const char *v = NULL;
+    size_t vlen = 0;
+    d->m.at = jtext_field(text, len, "_creationTime", &v, &vlen) == 1 ? strtod(v, NULL) : 0;
+    rc = d->st->rewrite_text(&d->m, d->table, text, len, &patch, &e);
+  } else {
+    d->m.at = json_number_value(json_object_get(doc, "_creationTime"));
+    rc = d->st->rewrite(&d->m, d->table, doc, &patch, &e);
+  }
   if (rc || patch)
     d->pending++; /* a change it would make, or a document it would create */
   json_decref(patch);
@@ -392,7 +401,7 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
     for (size_t k = 0; !rc && st[i].tables[k]; k++) {
       struct dry d = {{tx, st[i].name, json_array(), json_object(), NULL, "", 0}, &st[i],
                       st[i].tables[k], 0};
-      rc = store_each(tx, st[i].tables[k], 0, dry_doc, &d, err);
+      rc = store_each(tx, st[i].tables[k], st[i].rewrite_text != NULL, dry_doc, &d, err);
       if (!rc && d.pending)
         json_array_append_new(incomplete, json_pack("{s:s,s:s,s:I}", "step", st[i].name, "table",
                                                     st[i].tables[k], "documents",
