@@ -75,20 +75,25 @@ static const struct command commands[] = {
    "one migrate up [--to STEP] [--batch N] [--batch-ms MS] [--pause MS] [--backup-dir DIR]",
    "run the migration steps (all but contract, or up to STEP)",
    "Runs the steps after the current position, up to STEP (default: every\n"
-   "step but contract), while the server keeps serving. Before each step an\n"
-   "online backup goes into DIR (default: backups/ beside the database).\n"
-   "Backfills rewrite documents in batches of about MS milliseconds each\n"
-   "(--batch-ms, default 2) and at most N documents (--batch, default 1000),\n"
-   "one transaction each with its checkpoint, so a killed run continues where\n"
-   "it stopped. Between two batches the run rests (--pause MS; default a\n"
-   "twentieth of the batch's time), leaving the database to the server:\n"
-   "shorter batches and longer pauses trade wall time for request latency.\n"
-   "Only one migration runs at a time."},
+   "step but contract), while the server keeps serving. An online backup goes\n"
+   "into DIR (default: backups/ beside the database) at the start of the run\n"
+   "and before expand, the backfills (one for all of them) and contract.\n"
+   "Backfills rewrite documents in batches of at most N documents (--batch,\n"
+   "default 1000), one transaction each with its checkpoint, so a killed run\n"
+   "continues where it stopped. A batch takes about 2 ms while someone else\n"
+   "writes to the database, then rests as long, leaving it to the server;\n"
+   "once no one else has written for a second, batches take up to 100 ms.\n"
+   "--batch-ms MS fixes the batch time (the rest is then a twentieth of it)\n"
+   "and --pause MS the rest. The run lowers its own CPU priority (nice 10)\n"
+   "so that a server on the same machine comes first. Only one migration runs\n"
+   "at a time."},
   {"migrate down", cmd_migrate,
    "one migrate down [--to STEP|agent-inbox] [--batch-ms MS] [--pause MS] [--backup-dir DIR]",
    "reverse migration steps (all of them, or back to just after STEP)",
    "Reverses the steps done, newest first, down to just after STEP (default:\n"
-   "all, back to agent-inbox), each after an online backup. A backfill's\n"
+   "all, back to agent-inbox), after an online backup at the start of the run\n"
+   "and before each of expand, the backfills and contract; paced and at a\n"
+   "lower CPU priority like 'migrate up'. A backfill's\n"
    "reverse puts back exactly the values it changed, keeping any value the\n"
    "service wrote since, and deletes the documents it created. Reversing\n"
    "expand is refused while a document would not fit agent-inbox."},

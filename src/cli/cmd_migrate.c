@@ -4,9 +4,11 @@
 #include "migrate/chain.h"
 #include "util/mem.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct cli_opt run_opts[] = {{"to", 1, 0},         {"batch", 1, 0},
                                           {"batch-ms", 1, 0},   {"pause", 1, 0},
@@ -155,6 +157,12 @@ int cmd_migrate(struct cli *c)
   if (batch && (o.batch < 1 || o.batch > STORE_MAX_PAGE)) {
     store_close(s);
     return cli_usage(c, "--batch takes 1 to %d", STORE_MAX_PAGE);
+  }
+  if (strcmp(what, "up") == 0 || strcmp(what, "down") == 0 || strcmp(what, "contract") == 0) {
+    /* background work: a server on the same machine comes first (docs/decisions.md) */
+    errno = 0;
+    if (nice(10) == -1 && errno)
+      fprintf(stderr, "one: cannot lower this run's CPU priority: %s\n", strerror(errno));
   }
   if (strcmp(what, "up") == 0)
     rc = migrate_up(s, cli_opt(c, "to"), &o, &err);

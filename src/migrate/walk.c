@@ -256,12 +256,15 @@ static size_t next_limit(size_t limit, size_t max, double took_ms, unsigned budg
   return next < MIN_BATCH ? (max < MIN_BATCH ? max : MIN_BATCH) : next > max ? max : next;
 }
 
-/* After a batch, the walk rests: o->pause_ms when given, else a twentieth of
- * the batch's time and at least REST_MIN_US, so that a request polling for
- * the write lock gets it before the next batch does. */
-static void rest(const struct migrate_opts *o, double took_ms)
+/* After a batch, the walk rests: o->pause_ms when given; else, while
+ * someone else writes (short batches), as long as the batch took, so that
+ * the service has the write lock and a core at least half the time; else a
+ * twentieth of the batch's time; and at least REST_MIN_US, so that a
+ * request polling for the write lock gets it before the next batch does. */
+static void rest(const struct migrate_opts *o, double took_ms, int shared)
 {
-  long us = o->pause_ms ? (long)o->pause_ms * 1000L : (long)(took_ms * 1000.0 / 20.0);
+  long us = o->pause_ms ? (long)o->pause_ms * 1000L
+                        : (long)(took_ms * 1000.0 / (shared ? 1.0 : 20.0));
   if (us < REST_MIN_US)
     us = REST_MIN_US;
   struct timespec ts = {us / 1000000L, (us % 1000000L) * 1000L};
@@ -277,7 +280,8 @@ static void rest(const struct migrate_opts *o, double took_ms)
  * only by the walk's own batches), so that a migration run with the service
  * idle or stopped is not cut into thousands of tiny transactions. The first
  * write to arrive after a quiet spell waits for one longer batch at most;
- * the walk then goes back to short ones. */
+ * the walk then goes back to short ones, each followed by a rest as long.
+ * With --batch-ms the budget is fixed and the rest a twentieth of a batch. */
 struct pace {
   struct store *s;
   const struct migrate_opts *o;
@@ -297,6 +301,16 @@ static int64_t newest_change(struct store *s)
   return newest;
 }
 
+/* What the last walk of this process saw, so that the next step of the
+ * same run goes on where it stood (one runner per process, as kill_point
+ * says): the change log's newest seq after its last batch, and when another
+ * writer was last seen. */
+static struct {
+  struct store *s;
+  int64_t seen;
+  double foreign_at;
+} last_walk;
+
 static void pace_init(struct pace *p, struct store *s, const struct migrate_opts *o)
 {
   p->s = s;
@@ -307,6 +321,8 @@ static void pace_init(struct pace *p, struct store *s, const struct migrate_opts
   p->t0 = clock_mono_s();
   p->seen = o->batch_ms ? 0 : newest_change(s);
   p->foreign_at = p->t0;
+  if (last_walk.s == s && last_walk.seen == p->seen)
+    p->foreign_at = last_walk.foreign_at; /* no one wrote since the last step's last batch */
 }
 
 /* Before a batch: whether someone else wrote since the last one, and with
@@ -333,10 +349,14 @@ static void pace_next(struct pace *p, int more)
 {
   double took_ms = (clock_mono_s() - p->t0) * 1000.0;
   p->limit = next_limit(p->limit, p->max, took_ms, p->budget);
-  if (!p->o->batch_ms)
+  if (!p->o->batch_ms) {
     p->seen = newest_change(p->s);
+    last_walk.s = p->s;
+    last_walk.seen = p->seen;
+    last_walk.foreign_at = p->foreign_at;
+  }
   if (more)
-    rest(p->o, took_ms);
+    rest(p->o, took_ms, !p->o->batch_ms && p->budget != QUIET_BATCH_MS);
   p->t0 = clock_mono_s();
 }
 
@@ -501,7 +521,7 @@ int walk_down(struct store *s, const struct mstep *st, const struct migrate_opts
       break;
     if (o->progress)
       o->progress(o->arg, st->name, ++batches, 0);
-    rest(o, (clock_mono_s() - t0) * 1000.0);
+    rest(o, (clock_mono_s() - t0) * 1000.0, !o->batch_ms); /* a record is one batch of the walk up */
   }
   if (!rc && kept)
     rc = chain_log_event(s, st->name, "kept", json_pack("{s:I}", "values",
