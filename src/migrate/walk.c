@@ -6,6 +6,7 @@
 #include "migrate/chain_int.h"
 
 #include "schema/schema.h"
+#include "util/buf.h"
 #include "util/clock.h"
 #include "util/jtext.h"
 #include "util/jv.h"
@@ -115,31 +116,57 @@ static json_t *page_doc(const struct mstep *st, const struct store_page *page, s
   return doc;
 }
 
-/* A top-level field of a stored text, parsed (a new reference), or NULL
- * when the document has none. */
-static json_t *text_field(const char *t, size_t n, const char *key)
+/* Appends "key": as JSON. */
+static int put_key(struct buf *b, const char *k)
 {
-  const char *v = NULL;
-  size_t vlen = 0;
-  struct err e = ERR_INIT;
-  json_t *out = jtext_field(t, n, key, &v, &vlen) == 1 ? jv_parse(v, vlen, &e) : NULL;
-  err_clear(&e);
-  return out;
+  if (strpbrk(k, "\"\\") == NULL) {
+    int plain = 1;
+    for (const char *c = k; *c && plain; c++)
+      plain = (unsigned char)*c >= 0x20;
+    if (plain)
+      return buf_append(b, "\"", 1) || buf_puts(b, k) || buf_append(b, "\":", 2);
+  }
+  json_t *js = json_string(k);
+  char *text = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+  int rc = !text || buf_puts(b, text) || buf_append(b, ":", 1);
+  one_free(text);
+  json_decref(js);
+  return rc;
+}
+
+/* Appends an undo record's entry for the document id of stored text t:
+ * {"id", "before": the values the patch replaces, as stored (or
+ * {"$undefined":true} for a field the document lacks), "after": ptext}. */
+static int put_undo_entry(struct buf *b, const char *id, const char *t, size_t n,
+                          const json_t *patch, const char *ptext)
+{
+  int rc = (b->len && buf_append(b, ",", 1)) || buf_append(b, "{\"id\":\"", 7) ||
+           buf_puts(b, id) || buf_append(b, "\",\"before\":{", 12);
+  const char *k;
+  json_t *pv;
+  int first = 1;
+  json_object_foreach((json_t *)patch, k, pv) {
+    const char *v = NULL;
+    size_t vlen = 0;
+    if (!rc && !(rc = (!first && buf_append(b, ",", 1)) || put_key(b, k)))
+      rc = jtext_field(t, n, k, &v, &vlen) == 1 ? buf_append(b, v, vlen)
+                                                : buf_puts(b, "{\"$undefined\":true}");
+    first = 0;
+  }
+  return rc || buf_append(b, "},\"after\":", 10) || buf_puts(b, ptext) || buf_append(b, "}", 1);
 }
 
 /* Rewrites the i-th document of the page: the patch the step's rewrite asks
- * for (*patch NULL: none), with doc's _id into id and, for the undo record,
- * the values the patch replaces into *before (store_undefined() for a field
- * the document lacks). */
+ * for (*patch NULL: none), with the document's _id into id. */
 static int rewrite_one(const struct mstep *st, struct mctx *m, const char *table,
-                       const struct store_page *page, size_t i, json_t **patch, json_t **before,
+                       const struct store_page *page, size_t i, json_t **patch,
                        char id[CID_MAX], struct err *err)
 {
   const char *t = page->texts[i];
   size_t n = page->lens[i];
   json_t *doc = NULL;
   int rc = 0;
-  *patch = *before = NULL;
+  *patch = NULL;
   const char *v = NULL;
   size_t vlen = 0;
   if (jtext_field(t, n, "_id", &v, &vlen) != 1 || vlen < 3 || vlen - 2 >= CID_MAX || v[0] != '"')
@@ -154,15 +181,6 @@ static int rewrite_one(const struct mstep *st, struct mctx *m, const char *table
       return rc;
     m->at = json_number_value(json_object_get(doc, "_creationTime"));
     rc = st->rewrite(m, table, doc, patch, err);
-  }
-  if (!rc && *patch) {
-    *before = json_object();
-    const char *k;
-    json_t *pv;
-    json_object_foreach(*patch, k, pv) {
-      json_t *old = doc ? json_incref(json_object_get(doc, k)) : text_field(t, n, k);
-      json_object_set_new(*before, k, old ? old : store_undefined());
-    }
   }
   json_decref(doc);
   return rc;
@@ -185,26 +203,29 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
     return rc;
   }
   json_t *state = chain_state_get(tx, st->name);
-  json_t *undo = json_pack("{s:[],s:[]}", "docs", "created");
-  struct mctx m = {tx, st->name, json_object_get(undo, "created"), memo, target, seed, 0};
+  json_t *created = json_array();
+  struct buf docs; /* the undo record's entries, as text */
+  buf_init(&docs, BUF_UNBOUNDED);
+  size_t changed = 0;
+  struct mctx m = {tx, st->name, created, memo, target, seed, 0};
   struct store_page page;
   size_t ti = 0;
   rc = walk_page(tx, st, state, limit, &page, &ti, more, err);
   size_t n = page.ntexts;
   for (size_t i = 0; !rc && i < n; i++) {
-    json_t *patch = NULL, *before = NULL;
+    json_t *patch = NULL;
     char id[CID_MAX];
-    rc = rewrite_one(st, &m, st->tables[ti], &page, i, &patch, &before, id, err);
+    rc = rewrite_one(st, &m, st->tables[ti], &page, i, &patch, id, err);
     if (!rc && patch) {
-      json_array_append_new(json_object_get(undo, "docs"),
-                            json_pack("{s:s,s:o,s:O}", "id", id, "before", before, "after", patch));
-      rc = store_patch_text(tx, id, page.texts[i], page.lens[i], patch, err);
-      json_decref(patch);
+      char *ptext = jv_dumps(patch); /* printed once: for the document and the undo record */
+      rc = !ptext || put_undo_entry(&docs, id, page.texts[i], page.lens[i], patch, ptext)
+             ? err_set(err, E_NOMEM, "out of memory")
+             : store_patch_text(tx, id, page.texts[i], page.lens[i], patch, ptext, err);
+      one_free(ptext);
+      changed++;
       kill_point(o);
-    } else {
-      json_decref(patch);
-      json_decref(before);
     }
+    json_decref(patch);
   }
   if (!rc && *more) {
     *done += n;
@@ -213,16 +234,23 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
                           json_integer_value(json_object_get(state, "processed")) + (json_int_t)n));
     json_object_set_new(state, "changed", json_integer(
                           json_integer_value(json_object_get(state, "changed")) +
-                          (json_int_t)json_array_size(json_object_get(undo, "docs"))));
+                          (json_int_t)changed));
     if (page.done || !page.cursor) {
       json_object_set_new(state, "table", json_integer((json_int_t)ti + 1));
       json_object_del(state, "cursor");
     } else {
       json_object_set_new(state, "cursor", json_string(page.cursor));
     }
-    if (json_array_size(json_object_get(undo, "docs")) ||
-        json_array_size(json_object_get(undo, "created"))) {
-      char *text = json_dumps(undo, JSON_COMPACT);
+    if (changed || json_array_size(created)) {
+      char *ids = json_dumps(created, JSON_COMPACT);
+      struct buf rec;
+      buf_init(&rec, BUF_UNBOUNDED);
+      char *text = ids && !buf_puts(&rec, "{\"docs\":[") && !buf_puts(&rec, buf_str(&docs)) &&
+                       !buf_puts(&rec, "],\"created\":") && !buf_puts(&rec, ids) &&
+                       !buf_puts(&rec, "}")
+                     ? buf_detach(&rec) : NULL;
+      buf_release(&rec);
+      one_free(ids);
       char stream[128];
       snprintf(stream, sizeof stream, "undo:%s", st->name);
       rc = text ? store_journal_add(tx, stream, text, NULL, err)
@@ -233,7 +261,8 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
       rc = chain_state_set(tx, st->name, state, err);
   }
   store_page_release(&page);
-  json_decref(undo);
+  json_decref(created);
+  buf_release(&docs);
   json_decref(state);
   if (!rc) {
     rc = store_commit(tx, err);

@@ -153,13 +153,15 @@ int store_patch(struct store_tx *tx, const char *id, const json_t *patch, struct
 int store_patch_doc(struct store_tx *tx, const json_t *old, const json_t *patch, struct err *err);
 /* store_patch of the document id whose stored text, as this transaction
  * read it, is old[0..len): when every field the patch sets can be checked
- * alone against the schema in force and no index holds one, the new text
- * is the old one with those fields spliced in, byte for byte what the
- * whole-document path writes, without parsing or printing the rest (the
- * document was valid, and an object's fields are checked one by one);
- * otherwise the whole-document path. */
+ * alone against the schema in force, the new text is the old one with those
+ * fields spliced in, byte for byte what the whole-document path writes,
+ * without parsing or printing the rest (the document was valid, and an
+ * object's fields are checked one by one); an index that holds a patched
+ * field is kept from the few fields it reads. Otherwise the whole-document
+ * path. patch_text: jv_dumps(patch) when the caller has it (NULL: printed
+ * here), so that each value is printed once. */
 int store_patch_text(struct store_tx *tx, const char *id, const char *old, size_t len,
-                     const json_t *patch, struct err *err);
+                     const json_t *patch, const char *patch_text, struct err *err);
 /* Replaces every field but _id and _creationTime. */
 int store_replace(struct store_tx *tx, const char *id, const json_t *fields, struct err *err);
 int store_delete(struct store_tx *tx, const char *id, struct err *err);

@@ -408,69 +408,66 @@ static int plain_key(const char *k, size_t n)
   return 1;
 }
 
-/* The text of old with patch applied, as jv_dumps of the merged document
+#define PATCH_TEXT_FIELDS 16 /* more: the whole-document path */
+#define UNDEFINED_TEXT "{\"$undefined\":true}"
+
+/* The text of old with a patch applied, as jv_dumps of the merged document
  * would write it: a field the patch sets keeps its place, a removed one goes,
- * new ones follow in the patch's order. NULL with *whole set when a key
- * needs escaping (the whole-document path then does it), NULL with err set
- * on malformed text. */
-static char *patched_text(const char *old, size_t len, const json_t *patch, int *whole,
+ * new ones follow in the patch's order. ptext is the patch as jv_dumps
+ * wrote it, so each value is printed once. NULL with *whole set when a key
+ * needs escaping or the patch is large (the whole-document path then does
+ * it), NULL with err set on malformed text. */
+static char *patched_text(const char *old, size_t len, const char *ptext, int *whole,
                           struct err *err)
 {
+  struct jtext_member pm[PATCH_TEXT_FIELDS];
+  int used[PATCH_TEXT_FIELDS] = {0};
+  size_t np = 0, pos = 0;
+  int more;
   *whole = 0;
+  while ((more = jtext_next(ptext, strlen(ptext), &pos, &pm[np])) == 1)
+    if (!plain_key(pm[np].key, pm[np].klen) || ++np == PATCH_TEXT_FIELDS) {
+      *whole = 1;
+      return NULL;
+    }
+  if (more < 0) {
+    err_set(err, E_INTERNAL, "a patch's text is not a JSON object");
+    return NULL;
+  }
   struct buf b;
   buf_init(&b, BUF_UNBOUNDED);
-  json_t *seen = json_object();
-  int rc = seen ? buf_append(&b, "{", 1) : -1, first = 1, more;
-  size_t pos = 0;
+  int rc = buf_append(&b, "{", 1), first = 1;
   struct jtext_member m;
-  char key[SCHEMA_MAX_FIELD_NAME + 1];
+  pos = 0;
   while (!rc && (more = jtext_next(old, len, &pos, &m)) == 1) {
-    json_t *v = NULL;
     if (!plain_key(m.key, m.klen)) {
       *whole = 1;
       break;
     }
-    if (m.klen < sizeof key) {
-      memcpy(key, m.key, m.klen);
-      key[m.klen] = '\0';
-      v = json_object_get(patch, key);
-    }
-    if (!v) {
-      rc = put_member(&b, first, m.key, m.klen, m.v, m.vlen);
-    } else if (!store_is_undefined(v)) {
-      char *text = jv_dumps(v);
-      rc = text ? put_member(&b, first, m.key, m.klen, text, strlen(text)) : -1;
-      one_free(text);
-    }
-    if (!v || !store_is_undefined(v))
-      first = 0;
-    if (v && json_object_set_new(seen, key, json_true()))
-      rc = -1;
-  }
-  const char *k;
-  json_t *v;
-  json_object_foreach((json_t *)patch, k, v)
-    *whole |= !plain_key(k, strlen(k));
-  if (*whole) {
-    buf_release(&b);
-    json_decref(seen);
-    return NULL;
-  }
-  if (!rc && more < 0) {
-    buf_release(&b);
-    json_decref(seen);
-    err_set(err, E_STORE, "a stored document is damaged (not a JSON object)");
-    return NULL;
-  }
-  json_object_foreach((json_t *)patch, k, v) {
-    if (rc || json_object_get(seen, k) || store_is_undefined(v))
-      continue;
-    char *text = jv_dumps(v);
-    rc = text ? put_member(&b, first, k, strlen(k), text, strlen(text)) : -1;
-    one_free(text);
+    size_t j = 0;
+    while (j < np && !(pm[j].klen == m.klen && memcmp(pm[j].key, m.key, m.klen) == 0))
+      j++;
+    const struct jtext_member *v = j < np ? &pm[j] : &m;
+    if (j < np)
+      used[j] = 1;
+    if (j < np && v->vlen == strlen(UNDEFINED_TEXT) && memcmp(v->v, UNDEFINED_TEXT, v->vlen) == 0)
+      continue; /* removed */
+    rc = put_member(&b, first, m.key, m.klen, v->v, v->vlen);
     first = 0;
   }
-  json_decref(seen);
+  if (*whole || (!rc && more < 0)) {
+    buf_release(&b);
+    if (!*whole)
+      err_set(err, E_STORE, "a stored document is damaged (not a JSON object)");
+    return NULL;
+  }
+  for (size_t j = 0; !rc && j < np; j++) {
+    if (used[j] || (pm[j].vlen == strlen(UNDEFINED_TEXT) &&
+                    memcmp(pm[j].v, UNDEFINED_TEXT, pm[j].vlen) == 0))
+      continue;
+    rc = put_member(&b, first, pm[j].key, pm[j].klen, pm[j].v, pm[j].vlen);
+    first = 0;
+  }
   if (rc || buf_append(&b, "}", 1)) {
     buf_release(&b);
     err_set(err, E_NOMEM, "out of memory");
@@ -480,7 +477,7 @@ static char *patched_text(const char *old, size_t len, const json_t *patch, int 
 }
 
 int store_patch_text(struct store_tx *tx, const char *id, const char *old, size_t len,
-                     const json_t *patch, struct err *err)
+                     const json_t *patch, const char *patch_text, struct err *err)
 {
   int rc = want_write(tx, err);
   if (rc)
@@ -496,7 +493,12 @@ int store_patch_text(struct store_tx *tx, const char *id, const char *old, size_
   if (text_ok < 0)
     return text_ok;
   int whole = 0;
-  char *body = text_ok ? patched_text(old, len, patch, &whole, err) : NULL;
+  char *dumped = text_ok && !patch_text ? jv_dumps(patch) : NULL;
+  if (text_ok && !patch_text && !dumped)
+    return err_set(err, E_NOMEM, "out of memory");
+  char *body = text_ok ? patched_text(old, len, patch_text ? patch_text : dumped, &whole, err)
+                       : NULL;
+  one_free(dumped);
   if (text_ok && !body && !whole)
     return err->code;
   if (!body) { /* the whole document, parsed, merged and validated */

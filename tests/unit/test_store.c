@@ -445,7 +445,7 @@ static void patch_both(const char *a, const char *b, json_t *patch, int want)
   struct err err = ERR_INIT;
   char *old = text_of(a);
   cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
-  int rc = store_patch_text(tx, a, old, strlen(old), patch, &err);
+  int rc = store_patch_text(tx, a, old, strlen(old), patch, NULL, &err);
   cr_expect_eq(rc, want, "text path on %s: %s", old, err.msg);
   err_clear(&err);
   json_t *doc = NULL;
@@ -514,17 +514,17 @@ Test(store, a_patch_of_the_stored_text_writes_what_the_document_path_writes)
   cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
   const char *bad = "{\"_id\":1,";
   json_t *age = json_pack("{s:f}", "age", 1.0);
-  cr_expect_eq(store_patch_text(tx, a, bad, strlen(bad), age, &err), E_STORE,
+  cr_expect_eq(store_patch_text(tx, a, bad, strlen(bad), age, NULL, &err), E_STORE,
                "a damaged text is refused: %s", err.msg);
   /* the text path trusts the stored text and checks only what it sets (a
    * field the schema lacks, which no write could have stored, stays), where
    * the whole-document path checks everything */
   char *t = text_of(a), *extra = NULL;
   cr_assert(asprintf(&extra, "%.*s,\"zzz\":1.5}", (int)strlen(t) - 1, t) > 0);
-  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), age, &err), 0, "%s", err.msg);
+  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), age, NULL, &err), 0, "%s", err.msg);
   json_t *nick = json_pack("{s:s}", "nick", "x"); /* not in the schema: the whole path */
   err_clear(&err);
-  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), nick, &err), E_SCHEMA);
+  cr_expect_eq(store_patch_text(tx, a, extra, strlen(extra), nick, NULL, &err), E_SCHEMA);
   int saw_zzz = 0;
   for (size_t i = 0; i < err.ndetails; i++)
     saw_zzz |= strstr(err.details[i].path, "zzz") != NULL;
