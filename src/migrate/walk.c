@@ -24,6 +24,7 @@
 #define QUIET_MS 1000.0
 #define FIRST_BATCH 100
 #define MIN_BATCH 8
+#define SCAN_FACTOR 16          /* a batch reads at most this many times its limit */
 #define REST_MIN_US 250         /* the least rest between batches (see store_sqlite's busy_wait) */
 
 static int64_t table_count(struct store *s, const char *const *tables)
@@ -186,8 +187,11 @@ static int rewrite_one(const struct mstep *st, struct mctx *m, const char *table
   return rc;
 }
 
-/* One batch: the next page of the walk, rewritten in one transaction with
- * its undo record and the walk's new place. Sets *more. */
+/* One batch: the next pages of the walk, rewritten in one transaction with
+ * their undo record and the walk's new place: at most limit documents
+ * changed or created (--batch counts what a batch writes; the documents a
+ * step's needle skips are only read). Sets *more to 0 when the walk is
+ * over. */
 static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
                       const struct schema *target, const struct migrate_opts *o, size_t limit,
                       int *more, size_t *done, struct err *err)
@@ -208,39 +212,56 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
   buf_init(&docs, BUF_UNBOUNDED);
   size_t changed = 0;
   struct mctx m = {tx, st->name, created, memo, target, seed, 0};
-  struct store_page page;
-  size_t ti = 0;
-  rc = walk_page(tx, st, state, limit, &page, &ti, more, err);
-  size_t n = page.ntexts;
-  for (size_t i = 0; !rc && i < n; i++) {
-    json_t *patch = NULL;
-    char id[CID_MAX];
-    rc = rewrite_one(st, &m, st->tables[ti], &page, i, &patch, id, err);
-    if (!rc && patch) {
-      char *ptext = jv_dumps(patch); /* printed once: for the document and the undo record */
-      rc = !ptext || put_undo_entry(&docs, id, page.texts[i], page.lens[i], patch, ptext)
-             ? err_set(err, E_NOMEM, "out of memory")
-             : store_patch_text(tx, id, page.texts[i], page.lens[i], patch, ptext, err);
-      one_free(ptext);
-      changed++;
-      kill_point(o);
+  /* Pages until the batch has changed or created limit documents, or read
+   * SCAN_FACTOR times that many (a step with a needle skips most). */
+  size_t scanned = 0, pages = 0;
+  while (!rc && changed + json_array_size(created) < limit && scanned < SCAN_FACTOR * limit) {
+    struct store_page page;
+    size_t ti = 0;
+    int any = 0;
+    rc = walk_page(tx, st, state, limit, &page, &ti, &any, err);
+    if (rc || !any) {
+      store_page_release(&page);
+      break;
     }
-    json_decref(patch);
+    size_t n = page.ntexts;
+    for (size_t i = 0; !rc && i < n; i++) {
+      json_t *patch = NULL;
+      char id[CID_MAX];
+      rc = rewrite_one(st, &m, st->tables[ti], &page, i, &patch, id, err);
+      if (!rc && patch) {
+        char *ptext = jv_dumps(patch); /* printed once: for the document and the undo record */
+        rc = !ptext || put_undo_entry(&docs, id, page.texts[i], page.lens[i], patch, ptext)
+               ? err_set(err, E_NOMEM, "out of memory")
+               : store_patch_text(tx, id, page.texts[i], page.lens[i], patch, ptext, err);
+        one_free(ptext);
+        changed++;
+        kill_point(o);
+      }
+      json_decref(patch);
+    }
+    if (!rc) { /* the walk's new place */
+      scanned += n;
+      pages++;
+      if (page.done || !page.cursor) {
+        json_object_set_new(state, "table", json_integer((json_int_t)ti + 1));
+        json_object_del(state, "cursor");
+      } else {
+        json_object_set_new(state, "cursor", json_string(page.cursor));
+      }
+    }
+    store_page_release(&page);
   }
+  *more = pages > 0; /* a batch that found nothing ends the walk */
   if (!rc && *more) {
-    *done += n;
+    *done += scanned;
     json_object_set_new(state, "state", json_string("running"));
     json_object_set_new(state, "processed", json_integer(
-                          json_integer_value(json_object_get(state, "processed")) + (json_int_t)n));
+                          json_integer_value(json_object_get(state, "processed")) +
+                          (json_int_t)scanned));
     json_object_set_new(state, "changed", json_integer(
                           json_integer_value(json_object_get(state, "changed")) +
                           (json_int_t)changed));
-    if (page.done || !page.cursor) {
-      json_object_set_new(state, "table", json_integer((json_int_t)ti + 1));
-      json_object_del(state, "cursor");
-    } else {
-      json_object_set_new(state, "cursor", json_string(page.cursor));
-    }
     if (changed || json_array_size(created)) {
       char *ids = json_dumps(created, JSON_COMPACT);
       struct buf rec;
@@ -260,7 +281,6 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
     if (!rc)
       rc = chain_state_set(tx, st->name, state, err);
   }
-  store_page_release(&page);
   json_decref(created);
   buf_release(&docs);
   json_decref(state);
