@@ -76,6 +76,37 @@ static const char *str(const json_t *doc, const char *field)
   return s ? s : "";
 }
 
+/* A top-level string field of stored text t into out ("" when the field is
+ * missing, not a string, or longer than cap allows). */
+static void text_str(const char *t, size_t n, const char *field, char *out, size_t cap)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  out[0] = '\0';
+  if (!t || jtext_field(t, n, field, &v, &vlen) != 1 || vlen < 2 || v[0] != '"')
+    return;
+  if (!memchr(v, '\\', vlen)) { /* no escapes: the bytes between the quotes */
+    if (vlen - 2 < cap) {
+      memcpy(out, v + 1, vlen - 2);
+      out[vlen - 2] = '\0';
+    }
+    return;
+  }
+  json_t *js = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
+  const char *sv = json_string_value(js);
+  if (sv && strlen(sv) < cap)
+    snprintf(out, cap, "%s", sv);
+  json_decref(js);
+}
+
+/* The raw text of a top-level field (NULL, *vlen 0 when missing). */
+static const char *text_raw(const char *t, size_t n, const char *field, size_t *vlen)
+{
+  const char *v = NULL;
+  *vlen = 0;
+  return jtext_field(t, n, field, &v, vlen) == 1 ? v : NULL;
+}
+
 static int is_id_of(struct store_tx *tx, const char *s, const char *table)
 {
   uint32_t num = cid_table(s, strlen(s));
@@ -396,32 +427,43 @@ static int is_triage(struct mctx *m, const char *agent, struct err *err)
   return yes;
 }
 
-static int director(struct mctx *m, const char *table, const json_t *doc, json_t **patch,
+static int director(struct mctx *m, const char *table, const char *t, size_t n, json_t **patch,
                     struct err *err)
 {
   (void)table;
   (void)patch;
-  if (strcmp(str(doc, "kind"), "agent") != 0 || json_is_true(json_object_get(doc, "isRemoved")))
+  char kind[16], agent[CID_MAX], conv[CID_MAX];
+  size_t rlen = 0;
+  const char *removed = text_raw(t, n, "isRemoved", &rlen);
+  text_str(t, n, "kind", kind, sizeof kind);
+  if (strcmp(kind, "agent") != 0 || (removed && rlen == 4 && memcmp(removed, "true", 4) == 0))
     return 0;
-  int triage = is_triage(m, str(doc, "agentId"), err);
+  text_str(t, n, "agentId", agent, sizeof agent);
+  int triage = is_triage(m, agent, err);
   if (triage <= 0)
     return triage;
+  text_str(t, n, "conversationId", conv, sizeof conv);
+  size_t alen = 0;
+  const char *added = text_raw(t, n, "addedAt", &alen);
   char pid[CID_MAX];
-  return director_participant(m, str(doc, "conversationId"),
-                              json_number_value(json_object_get(doc, "addedAt")), 0, pid, err);
+  return director_participant(m, conv, added ? strtod(added, NULL) : 0, 0, pid, err);
 }
 
 /* --- backfill-system-authors --- */
 
-static int system_authors(struct mctx *m, const char *table, const json_t *doc, json_t **patch,
-                          struct err *err)
+static int system_authors(struct mctx *m, const char *table, const char *t, size_t n,
+                          json_t **patch, struct err *err)
 {
   (void)table;
-  if (strcmp(str(doc, "kind"), "system") != 0 || json_object_get(doc, "authorParticipantId"))
+  char kind[16], conv[CID_MAX], agent[CID_MAX], agent_name[4096];
+  size_t len = 0, mlen = 0;
+  text_str(t, n, "kind", kind, sizeof kind);
+  if (strcmp(kind, "system") != 0 || text_raw(t, n, "authorParticipantId", &len))
     return 0;
-  const char *conv = str(doc, "conversationId");
-  const json_t *meta = json_object_get(doc, "meta");
-  const char *agent = str(meta, "agentId"), *agent_name = str(meta, "agentName");
+  text_str(t, n, "conversationId", conv, sizeof conv);
+  const char *meta = text_raw(t, n, "meta", &mlen);
+  text_str(meta && meta[0] == '{' ? meta : NULL, mlen, "agentId", agent, sizeof agent);
+  text_str(meta && meta[0] == '{' ? meta : NULL, mlen, "agentName", agent_name, sizeof agent_name);
   char pid[CID_MAX] = "";
   int rc = 0;
   if (agent[0] && is_id_of(m->tx, agent, "agents"))
@@ -433,8 +475,7 @@ static int system_authors(struct mctx *m, const char *table, const json_t *doc, 
       rc = participant_of_agent(m, conv, a, pid, err);
   }
   if (!rc && !pid[0])
-    rc = director_participant(m, conv, json_real_value(json_object_get(doc, "_creationTime")), 1,
-                              pid, err);
+    rc = director_participant(m, conv, m->at, 1, pid, err);
   if (rc)
     return rc;
   *patch = patch_one("authorParticipantId", json_string(pid));
@@ -520,10 +561,10 @@ static const struct mstep chain[] = {
    t_tools, NULL, NULL},
   {"backfill-director", MSTEP_BACKFILL,
    "the Director takes the triage agent's duty: it joins every conversation triage is in",
-   NULL, NULL, participants_tables, director, NULL, "\"kind\":\"agent\"", NULL},
+   NULL, NULL, participants_tables, NULL, NULL, "\"kind\":\"agent\"", director},
   {"backfill-system-authors", MSTEP_BACKFILL,
    "an author for every system message: the agent its meta names, else the Director", NULL,
-   NULL, messages_tables, system_authors, t_author, "\"kind\":\"system\"", NULL},
+   NULL, messages_tables, NULL, t_author, "\"kind\":\"system\"", system_authors},
   {"contract", MSTEP_CONTRACT,
    "move the fields ONE has no place for into migrationLegacy and put one in force",
    "one", "one-expand", legacy_tables, contract, NULL, NULL, NULL},

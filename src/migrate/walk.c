@@ -168,6 +168,8 @@ static int rewrite_one(const struct mstep *st, struct mctx *m, const char *table
   json_t *doc = NULL;
   int rc = 0;
   *patch = NULL;
+  if (st->needle && !strstr(t, st->needle))
+    return 0; /* nothing to do with it (see mstep.needle) */
   const char *v = NULL;
   size_t vlen = 0;
   if (jtext_field(t, n, "_id", &v, &vlen) != 1 || vlen < 3 || vlen - 2 >= CID_MAX || v[0] != '"')
