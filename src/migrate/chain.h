@@ -37,7 +37,7 @@
 #include "util/err.h"
 
 struct migrate_opts {
-  size_t batch;              /* the most documents a transaction takes (default 1000) */
+  size_t batch;              /* the most documents a transaction writes (default 1000) */
   const char *backup_dir;    /* default: "backups" beside the database */
   unsigned pause_ms;         /* a rest between two batches, leaving the lock to the service
                               * (default: a twentieth of the batch's time, at least 0.25 ms) */

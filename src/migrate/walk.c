@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#define DEFAULT_BATCH 1000     /* the most documents a batch takes */
+#define DEFAULT_BATCH 1000     /* the most documents a batch writes */
 #define DEFAULT_BATCH_MS 2      /* how long a batch may hold the write lock */
 #define QUIET_BATCH_MS 100      /* the same when no one else has written for QUIET_MS */
 #define QUIET_MS 1000.0
