@@ -140,7 +140,20 @@ static int created_at_text(struct mctx *m, const char *table, const char *text, 
   if (has)
     return 0;
   *patch = patch_one("createdAt", json_real(m->at));
-  return *patch ? 0 : err_set(err, E_NOMEM, "out of memory");
+  if (!*patch)
+    return err_set(err, E_NOMEM, "out of memory");
+  /* The stored _creationTime is a real as jv_dumps printed it, and %.17g
+   * reads back to the same double: its text is the value's text. */
+  if (m->at_text && m->at_len < 64 && memchr(m->at_text, '.', m->at_len) &&
+      !memchr(m->at_text, 'e', m->at_len) && !memchr(m->at_text, 'E', m->at_len)) {
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    if (!buf_puts(&b, "{\"createdAt\":") && !buf_append(&b, m->at_text, m->at_len) &&
+        !buf_puts(&b, "}"))
+      m->patch_text = buf_detach(&b);
+    buf_release(&b);
+  }
+  return 0;
 }
 
 /* --- backfill-users --- */

@@ -24,6 +24,12 @@ struct mctx {
   const struct schema *target; /* contract: the schema that will be in force */
   const char *seed;          /* the baseline's seed: what created ids derive from */
   double at;                 /* _creationTime of the document being rewritten */
+  const char *at_text;       /* a text rewrite: _creationTime as stored (at_len bytes) */
+  size_t at_len;
+  /* A text rewrite may set this to its patch as jv_dumps prints it, when it
+   * has that text already (one_free; the walk takes it), so that nothing is
+   * printed twice. */
+  char *patch_text;
 };
 
 typedef int (*mstep_rewrite)(struct mctx *m, const char *table, const json_t *doc,

@@ -236,8 +236,13 @@ static int dry_doc(void *arg, const json_t *doc, const char *text, size_t len, s
   if (d->st->rewrite_text) { /* as the walk runs it: from the stored text */
     const char *v = NULL;
     size_t vlen = 0;
-    d->m.at = jtext_field(text, len, "_creationTime", &v, &vlen) == 1 ? strtod(v, NULL) : 0;
+    int has = jtext_field(text, len, "_creationTime", &v, &vlen) == 1;
+    d->m.at = has ? strtod(v, NULL) : 0;
+    d->m.at_text = has ? v : NULL;
+    d->m.at_len = has ? vlen : 0;
     rc = d->st->rewrite_text(&d->m, d->table, text, len, &patch, &e);
+    one_free(d->m.patch_text); /* a dry run writes nothing */
+    d->m.patch_text = NULL;
   } else {
     d->m.at = json_number_value(json_object_get(doc, "_creationTime"));
     rc = d->st->rewrite(&d->m, d->table, doc, &patch, &e);
@@ -399,7 +404,7 @@ int migrate_verify(struct store *s, json_t **report, struct err *err)
     if (st[i].kind != MSTEP_BACKFILL)
       continue;
     for (size_t k = 0; !rc && st[i].tables[k]; k++) {
-      struct dry d = {{tx, st[i].name, json_array(), json_object(), NULL, "", 0}, &st[i],
+      struct dry d = {{tx, st[i].name, json_array(), json_object(), NULL, "", 0, NULL, 0, NULL}, &st[i],
                       st[i].tables[k], 0};
       rc = store_each(tx, st[i].tables[k], st[i].rewrite_text != NULL, dry_doc, &d, err);
       if (!rc && d.pending)

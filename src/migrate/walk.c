@@ -12,6 +12,7 @@
 #include "util/jv.h"
 #include "util/mem.h"
 
+#include <assert.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,7 +178,10 @@ static int rewrite_one(const struct mstep *st, struct mctx *m, const char *table
   memcpy(id, v + 1, vlen - 2);
   id[vlen - 2] = '\0';
   if (st->rewrite_text) {
-    m->at = jtext_field(t, n, "_creationTime", &v, &vlen) == 1 ? strtod(v, NULL) : 0;
+    int has = jtext_field(t, n, "_creationTime", &v, &vlen) == 1;
+    m->at = has ? strtod(v, NULL) : 0;
+    m->at_text = has ? v : NULL;
+    m->at_len = has ? vlen : 0;
     rc = st->rewrite_text(m, table, t, n, patch, err);
   } else {
     if (!(doc = page_doc(st, page, i, &rc, err)))
@@ -213,7 +217,7 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
   struct buf docs; /* the undo record's entries, as text */
   buf_init(&docs, BUF_UNBOUNDED);
   size_t changed = 0;
-  struct mctx m = {tx, st->name, created, memo, target, seed, 0};
+  struct mctx m = {tx, st->name, created, memo, target, seed, 0, NULL, 0, NULL};
   /* Pages until the batch has changed or created limit documents, or read
    * SCAN_FACTOR times that many (a step with a needle skips most). */
   size_t scanned = 0, pages = 0;
@@ -232,7 +236,14 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
       char id[CID_MAX];
       rc = rewrite_one(st, &m, st->tables[ti], &page, i, &patch, id, err);
       if (!rc && patch) {
-        char *ptext = jv_dumps(patch); /* printed once: for the document and the undo record */
+        /* printed once: for the document and the undo record */
+        char *ptext = m.patch_text ? m.patch_text : jv_dumps(patch);
+        m.patch_text = NULL;
+#ifndef NDEBUG
+        char *check = jv_dumps(patch); /* the step's own text is what jv_dumps prints */
+        assert(!ptext || !check || strcmp(ptext, check) == 0);
+        one_free(check);
+#endif
         rc = !ptext || put_undo_entry(&docs, id, page.texts[i], page.lens[i], patch, ptext)
                ? err_set(err, E_NOMEM, "out of memory")
                : store_patch_text(tx, id, page.texts[i], page.lens[i], patch, ptext, err);
@@ -241,6 +252,8 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
         kill_point(o);
       }
       json_decref(patch);
+      one_free(m.patch_text); /* set without a patch: unused */
+      m.patch_text = NULL;
     }
     if (!rc) { /* the walk's new place */
       scanned += n;
