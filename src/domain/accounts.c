@@ -3,6 +3,7 @@
 
 #include "domain/dq.h"
 #include "domain/ratelimit.h"
+#include "util/jtext.h"
 #include "util/clock.h"
 #include "util/mem.h"
 
@@ -361,7 +362,7 @@ static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
     rc = err_set(err, E_AUTH, "the session has expired; sign in again");
   else if (!session && dq_text_has(doc, n, "revokedAt"))
     rc = err_set(err, E_AUTH, "this API token was revoked");
-  else if (!dq_text_str(doc, n, "userId", user, sizeof user))
+  else if (!jtext_str(doc, n, "userId", user, sizeof user))
     rc = err_set(err, E_AUTH, "the account of this session no longer exists");
   if (rc == 0 && hint)
     acct = dq_text_at(tx, h->acct, "accounts", (const char *[]){"userId"},
@@ -372,10 +373,10 @@ static int auth_tx(struct store_tx *tx, void *arg, struct err *err)
     rc = err_set(err, E_AUTH, "the account of this session no longer exists");
   if (rc == 0) {
     snprintf(c->who->user, sizeof c->who->user, "%s", user);
-    c->who->admin = dq_text_str(acct, an, "role", role, sizeof role) && strcmp(role, "admin") == 0;
+    c->who->admin = jtext_str(acct, an, "role", role, sizeof role) && strcmp(role, "admin") == 0;
     struct auth_hint next;
-    if (dq_text_str(doc, n, "_id", next.doc, sizeof next.doc) &&
-        dq_text_str(acct, an, "_id", next.acct, sizeof next.acct)) {
+    if (jtext_str(doc, n, "_id", next.doc, sizeof next.doc) &&
+        jtext_str(acct, an, "_id", next.acct, sizeof next.acct)) {
       memcpy(next.hash, c->hash, HASH_HEX);
       *h = next;
     }

@@ -104,14 +104,14 @@ static int conv_check(struct store_tx *tx, const struct actor *who, const char *
     json_decref(eq);
     struct row_hint next;
     if (rc == 0 && text && strlen(id) < CID_MAX && strlen(who->user) < CID_MAX &&
-        dq_text_str(text, n, "_id", next.row, sizeof next.row)) {
+        jtext_str(text, n, "_id", next.row, sizeof next.row)) {
       snprintf(next.conv, sizeof next.conv, "%s", id);
       snprintf(next.user, sizeof next.user, "%s", who->user);
       *h = next;
     }
   }
-  int member = rc == 0 && text && !dq_text_bool(text, n, "isRemoved");
-  if (member && me_id && !dq_text_str(text, n, "_id", me_id, CID_MAX))
+  int member = rc == 0 && text && !jtext_bool(text, n, "isRemoved");
+  if (member && me_id && !jtext_str(text, n, "_id", me_id, CID_MAX))
     rc = err_set(err, E_STORE, "a stored participant has no id");
   one_free(text);
   if (rc == 0 && !member && !who->admin)

@@ -90,43 +90,12 @@ char *dq_text_at(struct store_tx *tx, const char *id, const char *table,
   }
   int ok = strcmp(found, table) == 0;
   for (size_t i = 0; ok && i < k; i++)
-    ok = dq_text_str(t, *n, fields[i], got, sizeof got) && strcmp(got, values[i]) == 0;
+    ok = jtext_str(t, *n, fields[i], got, sizeof got) && strcmp(got, values[i]) == 0;
   if (!ok) {
     one_free(t);
     return NULL;
   }
   return t;
-}
-
-int dq_text_str(const char *t, size_t n, const char *field, char *out, size_t cap)
-{
-  const char *v = NULL;
-  size_t vlen = 0;
-  if (cap)
-    out[0] = '\0';
-  if (jtext_field(t, n, field, &v, &vlen) != 1 || vlen < 2 || v[0] != '"' || !cap)
-    return 0;
-  if (!memchr(v, '\\', vlen)) { /* as stored: the token without its quotes */
-    if (vlen - 2 >= cap)
-      return 0;
-    memcpy(out, v + 1, vlen - 2);
-    out[vlen - 2] = '\0';
-    return 1;
-  }
-  json_t *str = json_loadb(v, vlen, JSON_DECODE_ANY, NULL); /* escapes: let jansson read it */
-  int ok = json_is_string(str) && json_string_length(str) < cap &&
-           !memchr(json_string_value(str), '\0', json_string_length(str));
-  if (ok)
-    memcpy(out, json_string_value(str), json_string_length(str) + 1);
-  json_decref(str);
-  return ok;
-}
-
-int dq_text_bool(const char *t, size_t n, const char *field)
-{
-  const char *v = NULL;
-  size_t vlen = 0;
-  return jtext_field(t, n, field, &v, &vlen) == 1 && vlen == 4 && memcmp(v, "true", 4) == 0;
 }
 
 double dq_text_num(const char *t, size_t n, const char *field, double dflt)

@@ -34,12 +34,9 @@ int dq_first_text_str(struct store_tx *tx, const char *table, const char *index,
  * lookup is used only when the document there still matches that lookup. */
 char *dq_text_at(struct store_tx *tx, const char *id, const char *table,
                  const char *const *fields, const char *const *values, size_t k, size_t *n);
-/* Fields of stored document text t (n bytes), read without parsing it:
- * a string field copied into out (cap bytes; 1 copied, 0 missing, not a
- * string or longer than cap - 1), a boolean (false when missing), a number
- * (float64 or int64, or dflt), whether a field is there at all. */
-int dq_text_str(const char *t, size_t n, const char *field, char *out, size_t cap);
-int dq_text_bool(const char *t, size_t n, const char *field);
+/* Fields of stored document text t (n bytes), read without parsing it
+ * (strings and booleans: jtext_str, jtext_bool): a number (float64 or
+ * int64, or dflt), whether a field is there at all. */
 double dq_text_num(const char *t, size_t n, const char *field, double dflt);
 int dq_text_has(const char *t, size_t n, const char *field);
 /* A string field of doc, or "" (never NULL). */

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int mctx_insert(struct mctx *m, const char *table, const char *key, const json_t *fields,
@@ -57,15 +58,8 @@ static int first_id_by(struct store_tx *tx, const char *table, const char *index
   id[0] = '\0';
   if (rc)
     return rc;
-  const char *v = NULL;
-  size_t vlen = 0;
-  if (page.ntexts && (jtext_field(page.texts[0], page.lens[0], "_id", &v, &vlen) != 1 ||
-                      vlen < 3 || vlen - 2 >= CID_MAX || v[0] != '"'))
+  if (page.ntexts && !jtext_str(page.texts[0], page.lens[0], "_id", id, CID_MAX))
     rc = err_set(err, E_STORE, "a stored document of %s is damaged (no _id)", table);
-  else if (page.ntexts) {
-    memcpy(id, v + 1, vlen - 2);
-    id[vlen - 2] = '\0';
-  }
   store_page_release(&page);
   return rc;
 }
@@ -74,29 +68,6 @@ static const char *str(const json_t *doc, const char *field)
 {
   const char *s = json_string_value(json_object_get(doc, field));
   return s ? s : "";
-}
-
-/* A top-level string field of stored text t into out ("" when the field is
- * missing, not a string, or longer than cap allows). */
-static void text_str(const char *t, size_t n, const char *field, char *out, size_t cap)
-{
-  const char *v = NULL;
-  size_t vlen = 0;
-  out[0] = '\0';
-  if (!t || jtext_field(t, n, field, &v, &vlen) != 1 || vlen < 2 || v[0] != '"')
-    return;
-  if (!memchr(v, '\\', vlen)) { /* no escapes: the bytes between the quotes */
-    if (vlen - 2 < cap) {
-      memcpy(out, v + 1, vlen - 2);
-      out[vlen - 2] = '\0';
-    }
-    return;
-  }
-  json_t *js = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
-  const char *sv = json_string_value(js);
-  if (sv && strlen(sv) < cap)
-    snprintf(out, cap, "%s", sv);
-  json_decref(js);
 }
 
 /* The raw text of a top-level field (NULL, *vlen 0 when missing). */
@@ -126,6 +97,16 @@ static json_t *patch_one(const char *field, json_t *value)
 }
 
 /* --- backfill-created-at --- */
+
+void mctx_set_at(struct mctx *m, const char *t, size_t n)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  int has = jtext_field(t, n, "_creationTime", &v, &vlen) == 1;
+  m->at = has ? strtod(v, NULL) : 0;
+  m->at_text = has ? v : NULL;
+  m->at_len = has ? vlen : 0;
+}
 
 /* createdAt from _creationTime, which the walk has read into m->at. */
 static int created_at_text(struct mctx *m, const char *table, const char *text, size_t len,
@@ -431,10 +412,9 @@ static int is_triage(struct mctx *m, const char *agent, struct err *err)
   int rc = store_get_text(m->tx, agent, &text, &len, NULL, err);
   if (rc && rc != E_NOTFOUND)
     return rc;
-  const char *v = NULL;
-  size_t vlen = 0;
-  int yes = text && jtext_field(text, len, "systemAgentKind", &v, &vlen) == 1 &&
-            vlen == 8 && memcmp(v, "\"triage\"", 8) == 0; /* as the store writes it */
+  char kind[16];
+  int yes = text && jtext_str(text, len, "systemAgentKind", kind, sizeof kind) &&
+            strcmp(kind, "triage") == 0;
   one_free(text);
   json_object_set_new(memo, agent, json_boolean(yes));
   return yes;
@@ -446,16 +426,14 @@ static int director(struct mctx *m, const char *table, const char *t, size_t n, 
   (void)table;
   (void)patch;
   char kind[16], agent[CID_MAX], conv[CID_MAX];
-  size_t rlen = 0;
-  const char *removed = text_raw(t, n, "isRemoved", &rlen);
-  text_str(t, n, "kind", kind, sizeof kind);
-  if (strcmp(kind, "agent") != 0 || (removed && rlen == 4 && memcmp(removed, "true", 4) == 0))
+  jtext_str(t, n, "kind", kind, sizeof kind);
+  if (strcmp(kind, "agent") != 0 || jtext_bool(t, n, "isRemoved"))
     return 0;
-  text_str(t, n, "agentId", agent, sizeof agent);
+  jtext_str(t, n, "agentId", agent, sizeof agent);
   int triage = is_triage(m, agent, err);
   if (triage <= 0)
     return triage;
-  text_str(t, n, "conversationId", conv, sizeof conv);
+  jtext_str(t, n, "conversationId", conv, sizeof conv);
   size_t alen = 0;
   const char *added = text_raw(t, n, "addedAt", &alen);
   char pid[CID_MAX];
@@ -470,13 +448,13 @@ static int system_authors(struct mctx *m, const char *table, const char *t, size
   (void)table;
   char kind[16], conv[CID_MAX], agent[CID_MAX], agent_name[4096];
   size_t len = 0, mlen = 0;
-  text_str(t, n, "kind", kind, sizeof kind);
+  jtext_str(t, n, "kind", kind, sizeof kind);
   if (strcmp(kind, "system") != 0 || text_raw(t, n, "authorParticipantId", &len))
     return 0;
-  text_str(t, n, "conversationId", conv, sizeof conv);
+  jtext_str(t, n, "conversationId", conv, sizeof conv);
   const char *meta = text_raw(t, n, "meta", &mlen);
-  text_str(meta && meta[0] == '{' ? meta : NULL, mlen, "agentId", agent, sizeof agent);
-  text_str(meta && meta[0] == '{' ? meta : NULL, mlen, "agentName", agent_name, sizeof agent_name);
+  jtext_str(meta, mlen, "agentId", agent, sizeof agent);
+  jtext_str(meta, mlen, "agentName", agent_name, sizeof agent_name);
   char pid[CID_MAX] = "";
   int rc = 0;
   if (agent[0] && is_id_of(m->tx, agent, "agents"))

@@ -67,6 +67,10 @@ const struct mstep *steps_list(size_t *n);
  * it has none of them (one_free the result). */
 char *steps_agent_prompt(const json_t *agent);
 
+/* Sets m->at, at_text and at_len from the _creationTime of stored text t,
+ * before a text rewrite sees t. */
+void mctx_set_at(struct mctx *m, const char *t, size_t n);
+
 /* Inserts a document on behalf of the running step and records it. key
  * names what the document stands for (a tool's name, the conversation a
  * participant row is for...): its id derives from the seed, the table and

@@ -13,13 +13,11 @@
 #include "migrate/steps.h"
 #include "schema/schema.h"
 #include "util/clock.h"
-#include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
 
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define BASELINE_KEY "migrate.baseline"
@@ -234,12 +232,7 @@ static int dry_doc(void *arg, const json_t *doc, const char *text, size_t len, s
   struct err e = ERR_INIT;
   int rc;
   if (d->st->rewrite_text) { /* as the walk runs it: from the stored text */
-    const char *v = NULL;
-    size_t vlen = 0;
-    int has = jtext_field(text, len, "_creationTime", &v, &vlen) == 1;
-    d->m.at = has ? strtod(v, NULL) : 0;
-    d->m.at_text = has ? v : NULL;
-    d->m.at_len = has ? vlen : 0;
+    mctx_set_at(&d->m, text, len);
     rc = d->st->rewrite_text(&d->m, d->table, text, len, &patch, &e);
     one_free(d->m.patch_text); /* a dry run writes nothing */
     d->m.patch_text = NULL;

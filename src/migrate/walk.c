@@ -15,7 +15,6 @@
 #include <assert.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -121,13 +120,8 @@ static json_t *page_doc(const struct mstep *st, const struct store_page *page, s
 /* Appends "key": as JSON. */
 static int put_key(struct buf *b, const char *k)
 {
-  if (strpbrk(k, "\"\\") == NULL) {
-    int plain = 1;
-    for (const char *c = k; *c && plain; c++)
-      plain = (unsigned char)*c >= 0x20;
-    if (plain)
-      return buf_append(b, "\"", 1) || buf_puts(b, k) || buf_append(b, "\":", 2);
-  }
+  if (jtext_plain(k, strlen(k)))
+    return buf_append(b, "\"", 1) || buf_puts(b, k) || buf_append(b, "\":", 2);
   json_t *js = json_string(k);
   char *text = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
   int rc = !text || buf_puts(b, text) || buf_append(b, ":", 1);
@@ -152,7 +146,7 @@ static int put_undo_entry(struct buf *b, const char *id, const char *t, size_t n
     size_t vlen = 0;
     if (!rc && !(rc = (!first && buf_append(b, ",", 1)) || put_key(b, k)))
       rc = jtext_field(t, n, k, &v, &vlen) == 1 ? buf_append(b, v, vlen)
-                                                : buf_puts(b, "{\"$undefined\":true}");
+                                                : buf_puts(b, STORE_UNDEFINED_TEXT);
     first = 0;
   }
   return rc || buf_append(b, "},\"after\":", 10) || buf_puts(b, ptext) || buf_append(b, "}", 1);
@@ -171,17 +165,10 @@ static int rewrite_one(const struct mstep *st, struct mctx *m, const char *table
   *patch = NULL;
   if (st->needle && !strstr(t, st->needle))
     return 0; /* nothing to do with it (see mstep.needle) */
-  const char *v = NULL;
-  size_t vlen = 0;
-  if (jtext_field(t, n, "_id", &v, &vlen) != 1 || vlen < 3 || vlen - 2 >= CID_MAX || v[0] != '"')
+  if (!jtext_str(t, n, "_id", id, CID_MAX))
     return err_set(err, E_STORE, "a stored document is damaged (no _id)");
-  memcpy(id, v + 1, vlen - 2);
-  id[vlen - 2] = '\0';
   if (st->rewrite_text) {
-    int has = jtext_field(t, n, "_creationTime", &v, &vlen) == 1;
-    m->at = has ? strtod(v, NULL) : 0;
-    m->at_text = has ? v : NULL;
-    m->at_len = has ? vlen : 0;
+    mctx_set_at(m, t, n);
     rc = st->rewrite_text(m, table, t, n, patch, err);
   } else {
     if (!(doc = page_doc(st, page, i, &rc, err)))

@@ -167,8 +167,9 @@ int store_replace(struct store_tx *tx, const char *id, const json_t *fields, str
 int store_delete(struct store_tx *tx, const char *id, struct err *err);
 
 /* The marker that removes a field in store_patch: {"$undefined":true}
- * (a new reference). */
+ * (a new reference), and its text as jv_dumps prints it. */
 json_t *store_undefined(void);
+#define STORE_UNDEFINED_TEXT "{\"$undefined\":true}"
 int store_is_undefined(const json_t *v);
 
 /* --- queries --- */

@@ -398,18 +398,13 @@ static int put_member(struct buf *b, int first, const char *key, size_t klen, co
          buf_append(b, key, klen) || buf_append(b, "\":", 2) || buf_append(b, v, vlen);
 }
 
-/* Whether a key's text needs no escaping (so that its stored text and its
- * name are the same bytes). */
-static int plain_key(const char *k, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (k[i] == '"' || k[i] == '\\' || (unsigned char)k[i] < 0x20)
-      return 0;
-  return 1;
-}
-
 #define PATCH_TEXT_FIELDS 16 /* more: the whole-document path */
-#define UNDEFINED_TEXT "{\"$undefined\":true}"
+
+/* Whether a member's value is store_undefined() as jv_dumps prints it. */
+static int undefined_text(const struct jtext_member *m)
+{
+  return m->vlen == strlen(STORE_UNDEFINED_TEXT) && memcmp(m->v, STORE_UNDEFINED_TEXT, m->vlen) == 0;
+}
 
 /* The text of old with a patch applied, as jv_dumps of the merged document
  * would write it: a field the patch sets keeps its place, a removed one goes,
@@ -426,7 +421,7 @@ static char *patched_text(const char *old, size_t len, const char *ptext, int *w
   int more;
   *whole = 0;
   while ((more = jtext_next(ptext, strlen(ptext), &pos, &pm[np])) == 1)
-    if (!plain_key(pm[np].key, pm[np].klen) || ++np == PATCH_TEXT_FIELDS) {
+    if (!jtext_plain(pm[np].key, pm[np].klen) || ++np == PATCH_TEXT_FIELDS) {
       *whole = 1;
       return NULL;
     }
@@ -440,7 +435,7 @@ static char *patched_text(const char *old, size_t len, const char *ptext, int *w
   struct jtext_member m;
   pos = 0;
   while (!rc && (more = jtext_next(old, len, &pos, &m)) == 1) {
-    if (!plain_key(m.key, m.klen)) {
+    if (!jtext_plain(m.key, m.klen)) {
       *whole = 1;
       break;
     }
@@ -450,7 +445,7 @@ static char *patched_text(const char *old, size_t len, const char *ptext, int *w
     const struct jtext_member *v = j < np ? &pm[j] : &m;
     if (j < np)
       used[j] = 1;
-    if (j < np && v->vlen == strlen(UNDEFINED_TEXT) && memcmp(v->v, UNDEFINED_TEXT, v->vlen) == 0)
+    if (j < np && undefined_text(v))
       continue; /* removed */
     rc = put_member(&b, first, m.key, m.klen, v->v, v->vlen);
     first = 0;
@@ -462,8 +457,7 @@ static char *patched_text(const char *old, size_t len, const char *ptext, int *w
     return NULL;
   }
   for (size_t j = 0; !rc && j < np; j++) {
-    if (used[j] || (pm[j].vlen == strlen(UNDEFINED_TEXT) &&
-                    memcmp(pm[j].v, UNDEFINED_TEXT, pm[j].vlen) == 0))
+    if (used[j] || undefined_text(&pm[j]))
       continue;
     rc = put_member(&b, first, pm[j].key, pm[j].klen, pm[j].v, pm[j].vlen);
     first = 0;

@@ -1,6 +1,7 @@
 /* jtext: a small scanner over JSON text (see jtext.h). */
 #include "util/jtext.h"
 
+#include <jansson.h>
 #include <string.h>
 
 static size_t skip_ws(const char *t, size_t n, size_t i)
@@ -197,4 +198,43 @@ int jtext_scan(const char *t, size_t n, const char *key, const char **v, size_t 
     }
   }
   return -1; /* the object never closed */
+}
+
+int jtext_str(const char *t, size_t n, const char *field, char *out, size_t cap)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  if (cap)
+    out[0] = '\0';
+  if (jtext_field(t, n, field, &v, &vlen) != 1 || vlen < 2 || v[0] != '"' || !cap)
+    return 0;
+  if (!memchr(v, '\\', vlen)) { /* as stored: the token without its quotes */
+    if (vlen - 2 >= cap)
+      return 0;
+    memcpy(out, v + 1, vlen - 2);
+    out[vlen - 2] = '\0';
+    return 1;
+  }
+  json_t *str = json_loadb(v, vlen, JSON_DECODE_ANY, NULL); /* escapes: let jansson read it */
+  int ok = json_is_string(str) && json_string_length(str) < cap &&
+           !memchr(json_string_value(str), '\0', json_string_length(str));
+  if (ok)
+    memcpy(out, json_string_value(str), json_string_length(str) + 1);
+  json_decref(str);
+  return ok;
+}
+
+int jtext_bool(const char *t, size_t n, const char *field)
+{
+  const char *v = NULL;
+  size_t vlen = 0;
+  return jtext_field(t, n, field, &v, &vlen) == 1 && vlen == 4 && memcmp(v, "true", 4) == 0;
+}
+
+int jtext_plain(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (s[i] == '"' || s[i] == '\\' || (unsigned char)s[i] < 0x20)
+      return 0;
+  return 1;
 }

@@ -23,6 +23,16 @@ int jtext_next(const char *t, size_t n, size_t *pos, struct jtext_member *m);
 /* Finds the top-level field key of the JSON object in t[0..n): sets *v and
  * *vlen to its value's raw text. 1 found, 0 not there, -1 not an object. */
 int jtext_field(const char *t, size_t n, const char *key, const char **v, size_t *vlen);
+/* A top-level string field of the object in t[0..n) copied into out (cap
+ * bytes, escapes read): 1 copied, 0 missing, not a string or longer than
+ * cap - 1 (out is then ""). */
+int jtext_str(const char *t, size_t n, const char *field, char *out, size_t cap);
+/* Whether the top-level field is the literal true (0 when missing). */
+int jtext_bool(const char *t, size_t n, const char *field);
+/* Whether the n bytes at s need no escaping as a JSON string's contents
+ * (so a key's text as stored and its name are the same bytes). */
+int jtext_plain(const char *s, size_t n);
+
 /* 1 when t holds a JSON integer token (a number with no '.', 'e' or 'E')
  * outside strings: an int64 in the in-memory encoding, which the wire
  * encoding writes differently. */
