@@ -282,6 +282,101 @@ int store_journal_drop(struct store_tx *tx, const char *stream, struct err *err)
  * other transactions go on: SQLite's backup API. */
 int store_backup(struct store *s, const char *path, struct err *err);
 
+/* --- jobs: a durable queue (store_jobs.c) ---
+ * Jobs live beside the documents, in no schema, so that the scheduler works
+ * at every schema version, during a migration too. A job is due from run_at
+ * (ms since the epoch). store_job_claim hands the earliest due job to one
+ * owner under a lease: its state becomes RUNNING and its run_at the lease's
+ * end, so a job whose owner died is due again when the lease ends. Only the
+ * owner of the current lease may save progress, renew, or finish a job, so
+ * a job finishes once whatever the crashes: a finish that lost its lease
+ * fails with E_CONFLICT, and the caller's transaction with it. Jobs of one
+ * lane run one at a time, in the order they were added. A key makes adding
+ * idempotent: a second job with the key of an existing one is not added.
+ *
+ *   PENDING --claim--> RUNNING --finish DONE--> DONE
+ *      ^                  |  \--finish FAILED--> FAILED
+ *      +--finish PENDING--+   (a retry, at the run_at given)
+ *   PENDING or RUNNING --cancel--> CANCELLED
+ *
+ * Strings in struct store_job are owned by it (store_job_release). */
+enum store_job_state {
+  STORE_JOB_PENDING = 0,
+  STORE_JOB_RUNNING = 1,
+  STORE_JOB_DONE = 2,
+  STORE_JOB_FAILED = 3,
+  STORE_JOB_CANCELLED = 4,
+};
+#define STORE_JOB_STATES 5
+#define STORE_JOB_KIND_MAX 64
+#define STORE_JOB_KEY_MAX 256
+#define STORE_JOB_ARGS_MAX (1 << 20)
+
+struct store_job {
+  int64_t id;
+  char kind[STORE_JOB_KIND_MAX];
+  char *key, *lane;         /* NULL when none */
+  char *args;               /* JSON text, never NULL once read */
+  char *saved;              /* the progress its runs saved, NULL when none */
+  char *error;              /* the last attempt's error, NULL when none */
+  char *owner;              /* the lease's owner while RUNNING */
+  enum store_job_state state;
+  int64_t run_at;           /* PENDING: when due; RUNNING: when the lease ends */
+  int64_t created_at, finished_at; /* finished_at 0 until DONE, FAILED or CANCELLED */
+  int attempts, max_attempts;
+};
+
+struct store_job_new {
+  const char *kind;         /* 1 to STORE_JOB_KIND_MAX-1 characters */
+  const char *args;         /* a JSON object's text, NULL for {} */
+  const char *key;          /* NULL: none */
+  const char *lane;         /* NULL: none */
+  int64_t run_at;           /* 0: now */
+  int max_attempts;         /* 0: 5 */
+};
+
+const char *store_job_state_name(enum store_job_state state);
+/* Adds a job; *id (may be NULL) receives its id, or the id of the job that
+ * already has its key, and *added (may be NULL) whether it was added. */
+int store_job_add(struct store_tx *tx, const struct store_job_new *j, int64_t *id, int *added,
+                  struct err *err);
+/* The earliest due job (run_at <= now, its lane free) into *out, now
+ * RUNNING under owner until lease_until: E_NOTFOUND when none is due. A job
+ * claimed max_attempts times already (its runs died) becomes FAILED instead
+ * and the next is looked at. */
+int store_job_claim(struct store_tx *tx, int64_t now, int64_t lease_until, const char *owner,
+                    struct store_job *out, struct err *err);
+/* Moves the lease's end (E_CONFLICT when owner no longer holds it). */
+int store_job_renew(struct store_tx *tx, int64_t id, const char *owner, int64_t lease_until,
+                    struct err *err);
+/* Keeps saved (text) as the job's progress, for its next attempt. */
+int store_job_save(struct store_tx *tx, int64_t id, const char *owner, const char *saved,
+                   struct err *err);
+/* Ends owner's attempt: state DONE or FAILED (at now), or PENDING again
+ * (a retry, due at run_at); error (may be NULL) is kept as the last one.
+ * E_CONFLICT when owner no longer holds the lease. */
+int store_job_finish(struct store_tx *tx, int64_t id, const char *owner,
+                     enum store_job_state state, const char *error, int64_t run_at, int64_t now,
+                     struct err *err);
+/* Cancels a PENDING or RUNNING job (E_NOTFOUND; E_CONFLICT when it has
+ * finished). A running attempt then fails to finish. */
+int store_job_cancel(struct store_tx *tx, int64_t id, int64_t now, struct err *err);
+int store_job_get(struct store_tx *tx, int64_t id, struct store_job *out, struct err *err);
+/* Jobs newest first with id < before (0: from the newest), of one state
+ * (-1: any), at most limit; fn (its job borrowed) returns nonzero to stop. */
+typedef int (*store_job_fn)(void *arg, const struct store_job *job);
+int store_job_list(struct store_tx *tx, int state, int64_t before, size_t limit,
+                   store_job_fn fn, void *arg, struct err *err);
+/* How many jobs are in each state, and when the next PENDING or RUNNING
+ * one is due (0 when none). */
+int store_job_counts(struct store_tx *tx, int64_t counts[STORE_JOB_STATES], int64_t *next_due,
+                     struct err *err);
+/* Deletes DONE and CANCELLED jobs that finished before `before`, at most
+ * limit; *deleted (may be NULL) receives how many. */
+int store_job_prune(struct store_tx *tx, int64_t before, size_t limit, size_t *deleted,
+                    struct err *err);
+void store_job_release(struct store_job *j);
+
 /* --- change feed --- */
 enum store_change_kind { STORE_INSERTED = 1, STORE_UPDATED = 2, STORE_DELETED = 3 };
 /* Who made a change: the service (requests, the CLI's data commands) or a

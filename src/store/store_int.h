@@ -22,6 +22,25 @@
 typedef int (*scan_row_fn)(void *arg, const uint8_t *key, size_t klen, const char *id,
                            const char *body, size_t blen);
 
+/* The job queue's rows (store.h, "jobs"): the backend does what the store's
+ * function of the same name says, with its arguments checked already. */
+struct job_backend {
+  int (*add)(void *c, const struct store_job_new *j, int64_t now, int64_t *id, int *added,
+             struct err *err);
+  int (*claim)(void *c, int64_t now, int64_t lease_until, const char *owner,
+               struct store_job *out, struct err *err);
+  int (*renew)(void *c, int64_t id, const char *owner, int64_t lease_until, struct err *err);
+  int (*save)(void *c, int64_t id, const char *owner, const char *saved, struct err *err);
+  int (*finish)(void *c, int64_t id, const char *owner, int state, const char *error,
+                int64_t run_at, int64_t now, struct err *err);
+  int (*cancel)(void *c, int64_t id, int64_t now, struct err *err);
+  int (*get)(void *c, int64_t id, struct store_job *out, struct err *err);
+  int (*list)(void *c, int state, int64_t before, size_t limit, store_job_fn fn, void *arg,
+              struct err *err);
+  int (*counts)(void *c, int64_t counts[STORE_JOB_STATES], int64_t *next_due, struct err *err);
+  int (*prune)(void *c, int64_t before, size_t limit, size_t *deleted, struct err *err);
+};
+
 struct backend {
   const char *name;
   /* wal_frames (NULL unless opt->background_checkpoints): where the
@@ -99,6 +118,7 @@ struct backend {
    * at most limit rows (0: no limit); fn's key is the id itself. */
   int (*doc_scan)(void *c, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
                   void *arg, struct err *err);
+  const struct job_backend *jobs;
 };
 
 enum { SP_MARK, SP_KEEP, SP_UNDO };

@@ -6,11 +6,12 @@
  * with an index on (tbl, id) for walks of a whole table in storage order,
  * one_changes (seq, tbl, id, kind), the change log, and one_journal (seq,
  * stream, body), append-only records of migrations (their log and undo
- * batches). WAL mode, so readers
+ * batches), and one_jobs, the job queue (store_sqlite_jobs.c). WAL mode, so readers
  * never wait for the writer; write transactions start with BEGIN IMMEDIATE
  * and wait for the write lock (busy timeout plus retries), so SQLITE_BUSY
  * does not reach the store. Each connection prepares its statements once. */
 #include "store/store_int.h"
+#include "store/store_sqlite_int.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -107,7 +108,8 @@ static const char schema_sql[] =
   "  body TEXT NOT NULL);"
   "CREATE INDEX IF NOT EXISTS one_journal_stream ON one_journal(stream, seq);"
   /* (tbl, id): a table's documents in storage order, for whole-table walks */
-  "CREATE INDEX IF NOT EXISTS one_documents_by_table ON one_documents(tbl);";
+  "CREATE INDEX IF NOT EXISTS one_documents_by_table ON one_documents(tbl);"
+  SQ_JOBS_SCHEMA;
 
 /* Changes kept in the log by default; older ones are pruned now and then
  * (every prune_every appends of a connection). */
@@ -120,12 +122,16 @@ struct conn {
   size_t kept, prune_every;
   int sync;                     /* the configured level: 0 FULL, 1 NORMAL, 2 OFF */
   int lazy;                     /* synchronous is NORMAL for lazy commits now */
+  struct sq_jobs *jobs;         /* the job queue's statements, prepared on first use */
 };
+
+sqlite3 *sq_db(struct conn *c) { return c->db; }
+struct sq_jobs **sq_jobs_slot(struct conn *c) { return &c->jobs; }
 
 static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
                                        "PRAGMA synchronous=OFF"};
 
-static int fail(struct conn *c, struct err *err, const char *what)
+int sq_fail(struct conn *c, struct err *err, const char *what)
 {
   int code = sqlite3_errcode(c->db);
   int e = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? E_BUSY
@@ -178,7 +184,7 @@ static int exec_retry(struct conn *c, const char *what, const char *text, struct
     if (rc == SQLITE_OK)
       return 0;
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited > BUSY_GIVE_UP_MS)
-      return fail(c, err, what);
+      return sq_fail(c, err, what);
     sleep_ms(10);
     waited += 10 + BUSY_TIMEOUT_MS;
   }
@@ -191,6 +197,7 @@ static void sq_disconnect(void *p)
     return;
   for (int i = 0; i < S_COUNT_STMTS; i++)
     sqlite3_finalize(c->st[i]);
+  sq_jobs_free(c->jobs);
   sqlite3_close(c->db);
   one_free(c);
 }
@@ -257,7 +264,7 @@ static int sq_connect(const struct store_options *opt, int first, atomic_long *w
                     "PRAGMA temp_store=MEMORY", err);
   for (int i = 0; !rc && i < S_COUNT_STMTS; i++)
     if (sqlite3_prepare_v3(c->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL) != SQLITE_OK)
-      rc = fail(c, err, "cannot prepare a statement (is this a ONE database?)");
+      rc = sq_fail(c, err, "cannot prepare a statement (is this a ONE database?)");
   if (rc) {
     sq_disconnect(c);
     return rc;
@@ -270,7 +277,7 @@ static int step_done(struct conn *c, sqlite3_stmt *s, const char *what, struct e
 {
   int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    int e = fail(c, err, what);
+    int e = sq_fail(c, err, what);
     sqlite3_reset(s);
     return e;
   }
@@ -288,7 +295,7 @@ static int sq_begin(void *p, int write, struct err *err)
   if (write && lazy != c->lazy) {
     int rc = sqlite3_exec(c->db, sync_sql[lazy ? 1 : c->sync], NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-      return fail(c, err, "cannot set synchronous");
+      return sq_fail(c, err, "cannot set synchronous");
     c->lazy = lazy;
   }
   for (;;) {
@@ -298,7 +305,7 @@ static int sq_begin(void *p, int write, struct err *err)
     if (rc == SQLITE_DONE)
       return 0;
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited > BUSY_GIVE_UP_MS)
-      return fail(c, err, "cannot begin a transaction");
+      return sq_fail(c, err, "cannot begin a transaction");
     sleep_ms(5);
     waited += 5 + BUSY_TIMEOUT_MS;
   }
@@ -315,7 +322,7 @@ static int sq_commit(void *p, struct err *err)
     if (rc == SQLITE_DONE)
       return 0;
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited > BUSY_GIVE_UP_MS)
-      return fail(c, err, "cannot commit");
+      return sq_fail(c, err, "cannot commit");
     sleep_ms(5);
     waited += 5 + BUSY_TIMEOUT_MS;
   }
@@ -340,7 +347,7 @@ static int sq_savepoint(void *p, int op, struct err *err)
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
   if (rc != SQLITE_DONE)
-    return fail(c, err, what[op]);
+    return sq_fail(c, err, what[op]);
   if (op == SP_UNDO) /* ROLLBACK TO keeps the savepoint open */
     return sq_savepoint(p, SP_KEEP, err);
   return 0;
@@ -366,7 +373,7 @@ static int sq_meta_get(void *p, const char *key, char **value, struct err *err)
   sqlite3_reset(s);
   if (rc == SQLITE_DONE)
     return E_NOTFOUND;
-  return fail(c, err, "cannot read metadata");
+  return sq_fail(c, err, "cannot read metadata");
 }
 
 static int sq_meta_set(void *p, const char *key, const char *value, struct err *err)
@@ -400,7 +407,7 @@ static int each_row(struct conn *c, sqlite3_stmt *s, const char *what,
     }
   }
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(c, err, what);
+  return rc == SQLITE_DONE ? 0 : sq_fail(c, err, what);
 }
 
 struct kv_arg {
@@ -546,7 +553,7 @@ static int sq_doc_get(void *p, const char *id, uint32_t *table, char **body, str
     return *body ? 0 : err_set(err, E_NOMEM, "out of memory");
   }
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? E_NOTFOUND : fail(c, err, "cannot read a document");
+  return rc == SQLITE_DONE ? E_NOTFOUND : sq_fail(c, err, "cannot read a document");
 }
 
 static int sq_doc_insert(void *p, const char *id, uint32_t table, const char *body, size_t len,
@@ -617,7 +624,7 @@ static int scan_rows(struct conn *c, sqlite3_stmt *s, int key_col, int id_col, i
     }
   }
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(c, err, what);
+  return rc == SQLITE_DONE ? 0 : sq_fail(c, err, what);
 }
 
 static int sq_scan(void *p, int64_t ix, const uint8_t *lo, size_t lolen, const uint8_t *hi,
@@ -660,7 +667,7 @@ static int sq_checkpoint(void *p, int restart, int *log, int *copied, struct err
   if (restart)
     sqlite3_busy_handler(c->db, busy_wait, NULL);
   return rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
-           ? 0 : fail(c, err, "cannot checkpoint the write-ahead log");
+           ? 0 : sq_fail(c, err, "cannot checkpoint the write-ahead log");
 }
 
 static int sq_doc_scan(void *p, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
@@ -682,7 +689,7 @@ static int sq_count(void *p, int64_t ix, int64_t *n, struct err *err)
   int rc = sqlite3_step(s);
   *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_reset(s);
-  return rc == SQLITE_ROW ? 0 : fail(c, err, "cannot count documents");
+  return rc == SQLITE_ROW ? 0 : sq_fail(c, err, "cannot count documents");
 }
 
 static int sq_tables(void *p, int (*fn)(void *, uint32_t, const char *), void *arg,
@@ -699,7 +706,7 @@ static int sq_tables(void *p, int (*fn)(void *, uint32_t, const char *), void *a
     }
   }
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot read the table catalog");
+  return rc == SQLITE_DONE ? 0 : sq_fail(c, err, "cannot read the table catalog");
 }
 
 static int sq_table_add(void *p, uint32_t number, const char *name, struct err *err)
@@ -726,7 +733,7 @@ static int sq_indexes(void *p, int (*fn)(void *, int64_t, uint32_t, const char *
     }
   }
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot read the index catalog");
+  return rc == SQLITE_DONE ? 0 : sq_fail(c, err, "cannot read the index catalog");
 }
 
 static int sq_index_add(void *p, uint32_t table, const char *name, const char *fields,
@@ -796,7 +803,7 @@ static int sq_changes(void *p, int64_t after, size_t max,
     }
   }
   sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : fail(c, err, "cannot read the change log");
+  return rc == SQLITE_DONE ? 0 : sq_fail(c, err, "cannot read the change log");
 }
 
 static int sq_change_bounds(void *p, int64_t *oldest, int64_t *newest, struct err *err)
@@ -809,7 +816,7 @@ static int sq_change_bounds(void *p, int64_t *oldest, int64_t *newest, struct er
     *newest = sqlite3_column_int64(s, 1);
   }
   sqlite3_reset(s);
-  return rc == SQLITE_ROW ? 0 : fail(c, err, "cannot read the change log");
+  return rc == SQLITE_ROW ? 0 : sq_fail(c, err, "cannot read the change log");
 }
 
 const struct backend store_sqlite_backend = {
@@ -818,4 +825,5 @@ const struct backend store_sqlite_backend = {
   sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
   sq_index_drop, sq_change_add, sq_changes, sq_change_bounds, sq_meta_del, sq_meta_list,
   sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup, sq_checkpoint, sq_doc_scan,
+  &sq_job_backend,
 };
