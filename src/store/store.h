@@ -353,7 +353,7 @@ int store_job_renew(struct store_tx *tx, int64_t id, const char *owner, int64_t 
 int store_job_save(struct store_tx *tx, int64_t id, const char *owner, const char *saved,
                    struct err *err);
 /* Ends owner's attempt: state DONE or FAILED (at now), or PENDING again
- * (a retry, due at run_at); error (may be NULL) is kept as the last one.
+ * (a retry, due at run_at); error, when not NULL, becomes the last error.
  * E_CONFLICT when owner no longer holds the lease. */
 int store_job_finish(struct store_tx *tx, int64_t id, const char *owner,
                      enum store_job_state state, const char *error, int64_t run_at, int64_t now,
@@ -371,6 +371,8 @@ int store_job_list(struct store_tx *tx, int state, int64_t before, size_t limit,
  * one is due (0 when none). */
 int store_job_counts(struct store_tx *tx, int64_t counts[STORE_JOB_STATES], int64_t *next_due,
                      struct err *err);
+/* When the next PENDING or RUNNING job is due (0 when none). */
+int store_job_next_due(struct store_tx *tx, int64_t *next_due, struct err *err);
 /* Deletes DONE and CANCELLED jobs that finished before `before`, at most
  * limit; *deleted (may be NULL) receives how many. */
 int store_job_prune(struct store_tx *tx, int64_t before, size_t limit, size_t *deleted,

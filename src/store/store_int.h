@@ -39,6 +39,7 @@ struct job_backend {
               struct err *err);
   int (*counts)(void *c, int64_t counts[STORE_JOB_STATES], int64_t *next_due, struct err *err);
   int (*prune)(void *c, int64_t before, size_t limit, size_t *deleted, struct err *err);
+  int (*next_due)(void *c, int64_t *next_due, struct err *err);
 };
 
 struct backend {

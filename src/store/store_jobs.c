@@ -166,6 +166,11 @@ int store_job_counts(struct store_tx *tx, int64_t counts[STORE_JOB_STATES], int6
   return rc;
 }
 
+int store_job_next_due(struct store_tx *tx, int64_t *next_due, struct err *err)
+{
+  return tx->s->be->jobs->next_due(tx->c, next_due, err);
+}
+
 int store_job_prune(struct store_tx *tx, int64_t before, size_t limit, size_t *deleted,
                     struct err *err)
 {

@@ -31,7 +31,8 @@ static const char *const sql[J_COUNT_STMTS] = {
               " RETURNING " COLS,
   [J_RENEW] = "UPDATE one_jobs SET run_at = ?3 WHERE id = ?1 AND owner = ?2 AND state = 1",
   [J_SAVE] = "UPDATE one_jobs SET saved = ?3 WHERE id = ?1 AND owner = ?2 AND state = 1",
-  [J_FINISH] = "UPDATE one_jobs SET state = ?3, error = ?4, run_at = ?5, owner = NULL,"
+  [J_FINISH] = "UPDATE one_jobs SET state = ?3, error = coalesce(?4, error), run_at = ?5,"
+               " owner = NULL,"
                " finished_at = CASE WHEN ?3 IN (2, 3) THEN ?6 ELSE 0 END"
                " WHERE id = ?1 AND owner = ?2 AND state = 1",
   [J_CANCEL] = "UPDATE one_jobs SET state = 4, finished_at = ?2, owner = NULL"
@@ -316,6 +317,19 @@ static int j_list(void *p, int state, int64_t before, size_t limit, store_job_fn
   return rc == SQLITE_DONE ? 0 : sq_fail(c, err, "cannot read the job queue");
 }
 
+static int j_next_due(void *p, int64_t *next_due, struct err *err)
+{
+  struct conn *c = p;
+  sqlite3_stmt *s = jstmt(c, J_NEXT, err);
+  if (!s)
+    return err->code;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    *next_due = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : sq_fail(c, err, "cannot read the job queue");
+}
+
 static int j_counts(void *p, int64_t counts[STORE_JOB_STATES], int64_t *next_due,
                     struct err *err)
 {
@@ -333,14 +347,7 @@ static int j_counts(void *p, int64_t counts[STORE_JOB_STATES], int64_t *next_due
   sqlite3_reset(s);
   if (rc != SQLITE_DONE)
     return sq_fail(c, err, "cannot count jobs");
-  s = jstmt(c, J_NEXT, err);
-  if (!s)
-    return err->code;
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    *next_due = sqlite3_column_int64(s, 0);
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW ? 0 : sq_fail(c, err, "cannot read the job queue");
+  return j_next_due(p, next_due, err);
 }
 
 static int j_prune(void *p, int64_t before, size_t limit, size_t *deleted, struct err *err)
@@ -359,4 +366,5 @@ static int j_prune(void *p, int64_t before, size_t limit, size_t *deleted, struc
 
 const struct job_backend sq_job_backend = {
   j_add, j_claim, j_renew, j_save, j_finish, j_cancel, j_get, j_list, j_counts, j_prune,
+  j_next_due,
 };
