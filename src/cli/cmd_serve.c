@@ -1,5 +1,7 @@
-/* cmd_serve: `one serve`: open (or create) the database, start the HTTP
- * server, wait for SIGTERM or SIGINT, then shut down gracefully. */
+/* cmd_serve: `one serve`: open (or create) the database, start the
+ * scheduler and the HTTP server, wait for SIGTERM or SIGINT, then shut
+ * down gracefully: requests in flight finish, then job attempts. */
+#include "agents/sched.h"
 #include "cli/cli.h"
 #include "http/http.h"
 #include "schema/schema.h"
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #define GRACE_MS 30000
+#define JOBS_GRACE_MS 10000
 
 /* Splits "host:port" (port 0 to 65535). */
 static int parse_listen(const char *s, char *host, size_t n, unsigned *port)
@@ -42,7 +45,7 @@ int cmd_serve(struct cli *c)
   const char *listen = cli_opt(c, "listen");
   if (!listen)
     listen = getenv("ONE_LISTEN") && *getenv("ONE_LISTEN") ? getenv("ONE_LISTEN") : "127.0.0.1:8080";
-  struct http_config cfg = {NULL, 0, 0, 1};
+  struct http_config cfg = {NULL, 0, 0, 1, NULL};
   char host[64];
   if (parse_listen(listen, host, sizeof host, &cfg.port) != 0)
     return cli_usage(c, "--listen takes HOST:PORT, e.g. 127.0.0.1:8080, not '%s'", listen);
@@ -72,12 +75,15 @@ int cmd_serve(struct cli *c)
   struct err err = ERR_INIT;
   struct store *s = NULL;
   struct http_server *srv = NULL;
+  struct sched *sc = NULL;
   int created = 0;
   c->server = 1; /* checkpoints off the request path */
   if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
-      http_server_start(&cfg, s, &srv, &err)) {
+      sched_new(s, NULL, &sc, &err) || sched_start(sc, &err) ||
+      (cfg.sched = sc, http_server_start(&cfg, s, &srv, &err))) {
     rc = cli_fail(&err);
     err_clear(&err);
+    sched_free(sc);
     store_close(s);
     return rc;
   }
@@ -92,6 +98,8 @@ int cmd_serve(struct cli *c)
   log_json(LOG_WARN, NULL, "stopping: finishing requests in flight", f);
   json_decref(f);
   http_server_stop(srv, GRACE_MS);
+  sched_stop(sc, JOBS_GRACE_MS); /* attempts left after it run again on the next start */
+  sched_free(sc);
   store_close(s);
   log_json(LOG_WARN, NULL, "stopped", NULL);
   return EXIT_OK;

@@ -3,6 +3,10 @@
 
 #include "domain/flags.h"
 #include "migrate/chain.h"
+#include "util/clock.h"
+
+#include <errno.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -100,4 +104,137 @@ int admin_flags_set(struct store *s, struct op *op, struct err *err)
                                             op->id) == 0) op->out = json_incref(f);
   json_decref(list);
   return 0;
+}
+
+/* --- the job queue --- */
+
+static json_t *opt_string(const char *s) { return s ? json_string(s) : json_null(); }
+
+static json_t *job_json(const struct store_job *j)
+{
+  json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:s,s:f,s:f,s:f,s:o,s:o,s:f,s:f}",
+                        "id", "", "kind", j->kind, "key", opt_string(j->key), "lane",
+                        opt_string(j->lane), "state", store_job_state_name(j->state), "runAt",
+                        (double)j->run_at, "attempts", (double)j->attempts, "maxAttempts",
+                        (double)j->max_attempts, "error", opt_string(j->error), "owner",
+                        opt_string(j->owner), "createdAt", (double)j->created_at,
+                        "finishedAt", (double)j->finished_at);
+  if (o) {
+    char id[32];
+    snprintf(id, sizeof id, "%lld", (long long)j->id);
+    json_object_set_new(o, "id", json_string(id));
+    if (!j->finished_at)
+      json_object_set_new(o, "finishedAt", json_null());
+  }
+  return o;
+}
+
+struct jobs_page {
+  json_t *items;
+  int64_t last;
+};
+
+static int add_job(void *arg, const struct store_job *j)
+{
+  struct jobs_page *p = arg;
+  p->last = j->id;
+  return json_array_append_new(p->items, job_json(j)) ? E_NOMEM : 0;
+}
+
+/* A job id from the API's text: 1 to 2^63-1. */
+static int parse_job_id(const char *text, const char *what, int64_t *id, struct err *err)
+{
+  char *end = NULL;
+  errno = 0;
+  long long n = text ? strtoll(text, &end, 10) : 0;
+  if (!text || !*text || *end || errno || n < 1)
+    return err_set(err, E_INVALID, "%s must be a job id (a whole number from 1)", what);
+  *id = (int64_t)n;
+  return 0;
+}
+
+struct jobs_arg {
+  struct op *op;
+  int state;
+  int64_t before;
+};
+
+static int jobs_tx(struct store_tx *tx, void *p, struct err *err)
+{
+  struct jobs_arg *a = p;
+  int64_t counts[STORE_JOB_STATES], next = 0;
+  int rc = store_job_counts(tx, counts, &next, err);
+  if (rc)
+    return rc;
+  size_t limit = op_limit(a->op);
+  struct jobs_page page = {json_array(), 0};
+  rc = store_job_list(tx, a->state, a->before, limit + 1, add_job, &page, err);
+  if (rc) {
+    json_decref(page.items);
+    return rc;
+  }
+  int done = json_array_size(page.items) <= limit;
+  if (!done)
+    json_array_remove(page.items, limit);
+  json_t *last = json_array_get(page.items, json_array_size(page.items) - 1);
+  const char *cursor = !done && last ? json_string_value(json_object_get(last, "id")) : NULL;
+  json_t *by_state = json_object();
+  for (int i = 0; i < STORE_JOB_STATES; i++)
+    json_object_set_new(by_state, store_job_state_name((enum store_job_state)i),
+                        json_real((double)counts[i]));
+  json_t *out = op_page(page.items, cursor, done);
+  json_object_set_new(out, "counts", by_state);
+  json_object_set_new(out, "nextDue", next ? json_real((double)next) : json_null());
+  a->op->out = out;
+  return 0;
+}
+
+int admin_jobs(struct store *s, struct op *op, struct err *err)
+{
+  int rc = only_admins(op, err);
+  if (rc)
+    return rc;
+  struct jobs_arg a = {op, -1, 0};
+  if (op->filter) {
+    for (int i = 0; i < STORE_JOB_STATES && a.state < 0; i++)
+      if (strcmp(op->filter, store_job_state_name((enum store_job_state)i)) == 0)
+        a.state = i;
+    if (a.state < 0)
+      return err_set(err, E_INVALID, "state must be one of pending, running, done, failed, "
+                     "cancelled, not '%s'", op->filter);
+  }
+  if (op->cursor && (rc = parse_job_id(op->cursor, "cursor", &a.before, err)))
+    return rc;
+  return store_run(s, STORE_READ, jobs_tx, &a, err);
+}
+
+struct cancel_arg {
+  int64_t id;
+  json_t *out;
+};
+
+static int cancel_tx(struct store_tx *tx, void *p, struct err *err)
+{
+  struct cancel_arg *a = p;
+  int rc = store_job_cancel(tx, a->id, (int64_t)clock_now_ms(), err);
+  struct store_job j;
+  if (!rc)
+    rc = store_job_get(tx, a->id, &j, err);
+  if (!rc) {
+    a->out = job_json(&j);
+    store_job_release(&j);
+  }
+  return rc;
+}
+
+int admin_job_cancel(struct store *s, struct op *op, struct err *err)
+{
+  int rc = only_admins(op, err);
+  struct cancel_arg a = {0, NULL};
+  if (!rc)
+    rc = parse_job_id(op->id, "the job", &a.id, err);
+  if (!rc)
+    rc = store_run(s, STORE_WRITE, cancel_tx, &a, err);
+  op->out = a.out;
+  return rc;
 }

@@ -13,4 +13,10 @@ int admin_flags_list(struct store *s, struct op *op, struct err *err);
 /* op->id: the flag; op->in: {"on": true|false}. Answers the flag's row. */
 int admin_flags_set(struct store *s, struct op *op, struct err *err);
 
+/* The job queue: {"counts": {state: n}, "nextDue": ms or null, "items":
+ * jobs newest first (op->filter: one state's), "cursor", "done"}. */
+int admin_jobs(struct store *s, struct op *op, struct err *err);
+/* Cancels job op->id (pending or running); answers the job. */
+int admin_job_cancel(struct store *s, struct op *op, struct err *err);
+
 #endif

@@ -29,6 +29,7 @@ struct op {
   int desc;
   const char *cursor;
   size_t limit;          /* 0: OP_DEFAULT_PAGE */
+  const char *filter;    /* a list's filter where it has one (?state= of jobs) */
   /* results */
   json_t *out;           /* new reference, owned by the caller after the call */
   char *text;            /* or the result as wire JSON text (one_free), for hot

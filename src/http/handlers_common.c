@@ -68,6 +68,10 @@ void http_op(struct http_req *req, struct http_res *res, domain_fn fn, int flags
       return;
     op.in = in;
   }
+  if (flags & OPF_STATE) {
+    const char *state = http_query(req, "state");
+    op.filter = state && *state ? state : NULL;
+  }
   if ((flags & OPF_PAGE) && http_page_params(req, res, &op) != 0) {
     json_decref(in);
     return;

@@ -33,7 +33,7 @@ void h_readyz(struct http_req *req, struct http_res *res)
 
 void h_metrics(struct http_req *req, struct http_res *res)
 {
-  char *text = metrics_render(req->store);
+  char *text = metrics_render(req->store, http_server_sched(req->server));
   if (!text) {
     http_reply_error(res, 500, "E_NOMEM", "", "out of memory");
     return;

@@ -30,6 +30,7 @@ struct http_server;
 struct MHD_Connection;
 struct hub;
 struct stream;
+struct sched;
 
 struct http_config {
   const char *host;          /* IPv4 address to bind, e.g. "127.0.0.1" */
@@ -38,6 +39,7 @@ struct http_config {
                               * Writes run on a pool of twice as many
                               * (64 to 256) */
   int log_requests;          /* one JSON line per request on stderr */
+  struct sched *sched;       /* the process's scheduler, for /metrics (may be NULL) */
 };
 
 struct http_req {
@@ -77,6 +79,8 @@ int http_server_start(const struct http_config *cfg, struct store *store,
                       struct http_server **out, struct err *err);
 /* The realtime hub of the server (stream.h). */
 struct hub *http_server_hub(struct http_server *srv);
+/* The scheduler the server was started with (cfg.sched), NULL when none. */
+struct sched *http_server_sched(struct http_server *srv);
 /* The port the server listens on. */
 unsigned http_server_port(const struct http_server *srv);
 /* Stops taking new connections, lets requests in flight finish (up to
@@ -125,6 +129,6 @@ int http_unsafe_method(const char *m);
 /* --- metrics (metrics.c) --- */
 void metrics_observe(int route, int status, double seconds);
 /* Prometheus text of every metric; one_free. */
-char *metrics_render(struct store *store);
+char *metrics_render(struct store *store, struct sched *sched);
 
 #endif

@@ -1,10 +1,12 @@
 /* metrics: request counts by route and status, latency histograms by route,
  * and store counts, in Prometheus text format. The counters are shared by
  * every server thread: atomics, no locks. */
+#include "agents/sched.h"
 #include "http/http.h"
 #include "http/stream.h"
 #include "http/routes.h"
 #include "migrate/chain.h"
+#include "util/clock.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -119,7 +121,46 @@ static int migration_metrics(struct store *store, struct buf *b, struct err *err
   return rc;
 }
 
-char *metrics_render(struct store *store)
+static int read_jobs(struct store_tx *tx, void *arg, struct err *err)
+{
+  int64_t *v = arg; /* STORE_JOB_STATES counts, then the next due time */
+  return store_job_counts(tx, v, &v[STORE_JOB_STATES], err);
+}
+
+/* The job queue (every process's, from the store) and this process's
+ * scheduler. */
+static int job_metrics(struct store *store, struct sched *sc, struct buf *b, struct err *err)
+{
+  int64_t v[STORE_JOB_STATES + 1] = {0};
+  int rc = store_run(store, STORE_READ, read_jobs, v, err);
+  if (!rc)
+    rc = buf_puts(b, "# HELP one_jobs Jobs in the queue by state.\n# TYPE one_jobs gauge\n");
+  for (int i = 0; !rc && i < STORE_JOB_STATES; i++)
+    rc = buf_printf(b, "one_jobs{state=\"%s\"} %lld\n",
+                    store_job_state_name((enum store_job_state)i), (long long)v[i]);
+  double now = clock_now_ms();
+  double lag = v[STORE_JOB_STATES] && v[STORE_JOB_STATES] < now ? (now - v[STORE_JOB_STATES]) / 1e3
+                                                                 : 0;
+  if (!rc)
+    rc = buf_printf(b, "# HELP one_jobs_due_lag_seconds How long the most overdue job has been "
+                       "due.\n# TYPE one_jobs_due_lag_seconds gauge\none_jobs_due_lag_seconds "
+                       "%.3f\n", lag);
+  if (rc || !sc)
+    return rc;
+  struct sched_stats ss;
+  sched_stats(sc, &ss);
+  return buf_printf(b, "# HELP one_sched_attempts_total Job attempts this process ended, by how.\n"
+                       "# TYPE one_sched_attempts_total counter\n"
+                       "one_sched_attempts_total{outcome=\"done\"} %ld\n"
+                       "one_sched_attempts_total{outcome=\"retried\"} %ld\n"
+                       "one_sched_attempts_total{outcome=\"failed\"} %ld\n"
+                       "one_sched_attempts_total{outcome=\"lost\"} %ld\n"
+                       "# HELP one_sched_running Job attempts in flight in this process.\n"
+                       "# TYPE one_sched_running gauge\none_sched_running %u\n",
+                    ss.done, ss.retried, ss.failed, ss.lost, ss.running);
+}
+
+char *metrics_render(struct store *store, struct sched *sched)
 {
   struct buf b;
   buf_init(&b, BUF_UNBOUNDED);
@@ -180,6 +221,8 @@ char *metrics_render(struct store *store)
     rc = store_run(store, STORE_READ, count_tables, &c, &err);
   if (!rc && store)
     rc = migration_metrics(store, &b, &err);
+  if (!rc && store)
+    rc = job_metrics(store, sched, &b, &err);
   err_clear(&err);
   if (rc) {
     buf_release(&b);

@@ -83,6 +83,11 @@ const struct route routes[] = {
   {"GET", V1 "/admin/flags", h_admin_flags_list, ROUTE_ADMIN, "the feature flags"},
   {"PUT", V1 "/admin/flags/{name}", h_admin_flags_set, ROUTE_ADMIN,
    "turn a feature flag on or off: {on}"},
+  {"GET", V1 "/admin/jobs", h_admin_jobs, ROUTE_ADMIN,
+   "the job queue: counts by state, when the next job is due, and jobs newest first "
+   "(?state=pending|running|done|failed|cancelled; paged)"},
+  {"POST", V1 "/admin/jobs/{id}/cancel", h_admin_job_cancel, ROUTE_ADMIN,
+   "cancel a pending or running job"},
 
   {"GET", V1 "/tables/{table}", h_tables_list, ROUTE_AUTH,
    "list a table by an index: ?index=&eq=[…]&order=asc|desc (paged; per-table policy)"},

@@ -120,6 +120,8 @@ const char *http_cookie(const struct http_req *req, const char *name)
 
 struct hub *http_server_hub(struct http_server *srv) { return srv->hub; }
 
+struct sched *http_server_sched(struct http_server *srv) { return srv ? srv->cfg.sched : NULL; }
+
 static void add_headers(struct MHD_Response *r, const struct req_ctx *ctx,
                         const struct http_res *res)
 {

@@ -95,7 +95,8 @@ static int takes_body(const struct route *r)
 {
   if (strcmp(r->method, "POST") && strcmp(r->method, "PATCH") && strcmp(r->method, "PUT"))
     return 0;
-  return !strstr(r->pattern, "/leave") && !strstr(r->pattern, "/signout");
+  return !strstr(r->pattern, "/leave") && !strstr(r->pattern, "/signout") &&
+         !strstr(r->pattern, "/cancel");
 }
 
 static long send_raw(const char *method, const char *path, const char *body, size_t len,

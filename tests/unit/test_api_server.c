@@ -92,5 +92,9 @@ Test(api_server, metrics_count_requests_by_route_and_status)
   cr_assert(strstr(r.body, "one_http_requests_total{route=\"unmatched\",status=\"404\"} 1"), "%s", r.body);
   cr_assert(strstr(r.body, "one_http_request_duration_seconds_count{route=\"GET /healthz\"} 3"), "%s", r.body);
   cr_assert(strstr(r.body, "one_store_documents{table=\"users\"} 0"), "%s", r.body);
+  cr_assert(strstr(r.body, "one_jobs{state=\"pending\"} 0\n"), "%s", r.body);
+  cr_assert(strstr(r.body, "one_jobs{state=\"failed\"} 0\n"), "%s", r.body);
+  cr_assert(strstr(r.body, "one_sched_running 0\n"), "the server runs a scheduler: %s", r.body);
+  cr_assert(strstr(r.body, "one_sched_attempts_total{outcome=\"failed\"} 0\n"), "%s", r.body);
   api_reply_free(&r);
 }
