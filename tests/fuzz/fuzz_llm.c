@@ -1,0 +1,50 @@
+/* fuzz_llm: the model client's response parsers on arbitrary bytes: a
+ * whole chat completion, and the same bytes as a stream fed in two pieces
+ * split at a point the input chooses. Neither may crash or leak; a parse
+ * that succeeds gives calls with names and arguments. */
+#include "agents/llm.h"
+#include "util/mem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+  (void)argc;
+  (void)argv;
+  mem_init();
+  return 0;
+}
+
+static void check(const struct llm_result *r)
+{
+  for (size_t i = 0; i < r->ncalls; i++)
+    if (!r->calls[i].id || !r->calls[i].name || !r->calls[i].name[0] || !r->calls[i].arguments)
+      abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  struct err err = ERR_INIT;
+  struct llm_result *r = one_calloc(1, sizeof *r);
+  if (llm_parse_completion((const char *)data, size, r, &err) == 0)
+    check(r);
+  llm_result_free(r);
+  err_clear(&err);
+
+  size_t cut = size ? data[0] % size : 0;
+  struct llm_stream *st = llm_stream_new(NULL, NULL);
+  r = one_calloc(1, sizeof *r);
+  if (st && r && llm_stream_feed(st, (const char *)data, cut, 1 << 16, &err) == 0 &&
+      llm_stream_feed(st, (const char *)data + cut, size - cut, 1 << 16, &err) == 0 &&
+      llm_stream_finish(st, r, &err) >= 0)
+    check(r);
+  llm_result_free(r);
+  llm_stream_free(st);
+  err_clear(&err);
+  return 0;
+}
