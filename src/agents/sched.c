@@ -533,6 +533,8 @@ static void *loop(void *arg)
   return NULL;
 }
 
+static void kick_hook(void *arg) { sched_kick(arg); }
+
 int sched_start(struct sched *sc, struct err *err)
 {
   if (sc->started)
@@ -544,12 +546,13 @@ int sched_start(struct sched *sc, struct err *err)
   for (sc->nworkers = 0; sc->nworkers < sc->o.workers; sc->nworkers++)
     if (pthread_create(&sc->workers[sc->nworkers], NULL, worker, sc) != 0)
       break;
-  if (sc->nworkers == 0 || pthread_create(&sc->thread, NULL, loop, sc) != 0) {
-    sc->stopped = 1;
-    sched_stop(sc, 0);
-    return err_set(err, E_INTERNAL, "cannot start the scheduler's threads");
+  if (sc->nworkers && pthread_create(&sc->thread, NULL, loop, sc) == 0) {
+    store_on_jobs(sc->s, kick_hook, sc); /* a job added in this process: look at once */
+    return 0;
   }
-  return 0;
+  sc->stopped = 1; /* no loop thread to join */
+  sched_stop(sc, 0);
+  return err_set(err, E_INTERNAL, "cannot start the scheduler's threads");
 }
 
 void sched_stop(struct sched *sc, int64_t wait_ms)
@@ -563,6 +566,7 @@ void sched_stop(struct sched *sc, int64_t wait_ms)
   pthread_mutex_unlock(&sc->lock);
   if (was_stopping)
     return;
+  store_on_jobs(sc->s, NULL, sc);
   if (!sc->stopped)
     pthread_join(sc->thread, NULL);
   struct timespec ts;

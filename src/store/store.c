@@ -438,8 +438,26 @@ int store_commit(struct store_tx *tx, struct err *err)
     atomic_fetch_add(&tx->s->commits, 1);
   if (tx->nchanges)
     notify(tx->s, tx->changes, tx->nchanges); /* still under write_lock: commit order */
+  if (tx->jobs_added) {
+    pthread_mutex_lock(&tx->s->lock);
+    void (*fn)(void *) = tx->s->on_jobs;
+    void *arg = tx->s->on_jobs_arg;
+    pthread_mutex_unlock(&tx->s->lock);
+    if (fn)
+      fn(arg);
+  }
   tx_free(tx);
   return 0;
+}
+
+void store_on_jobs(struct store *s, void (*fn)(void *arg), void *arg)
+{
+  pthread_mutex_lock(&s->lock);
+  if (fn || s->on_jobs_arg == arg) {
+    s->on_jobs = fn;
+    s->on_jobs_arg = fn ? arg : NULL;
+  }
+  pthread_mutex_unlock(&s->lock);
 }
 
 /* The read transaction this thread holds for a request (store_hold_reads). */

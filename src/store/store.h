@@ -371,6 +371,10 @@ int store_job_list(struct store_tx *tx, int state, int64_t before, size_t limit,
  * one is due (0 when none). */
 int store_job_counts(struct store_tx *tx, int64_t counts[STORE_JOB_STATES], int64_t *next_due,
                      struct err *err);
+/* fn(arg) runs after every commit of this process that added a job, on the
+ * committing thread (a scheduler's wake-up). One per store: fn NULL removes
+ * the one registered with arg. */
+void store_on_jobs(struct store *s, void (*fn)(void *arg), void *arg);
 /* When the next PENDING or RUNNING job is due (0 when none). */
 int store_job_next_due(struct store_tx *tx, int64_t *next_due, struct err *err);
 /* Deletes DONE and CANCELLED jobs that finished before `before`, at most

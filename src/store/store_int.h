@@ -195,6 +195,8 @@ struct store {
   size_t queued;
   int leading;                  /* a leader is running a group */
   atomic_long commits, grouped; /* write commits; writes that shared one */
+  void (*on_jobs)(void *arg);   /* store_on_jobs; guarded by lock */
+  void *on_jobs_arg;
 };
 
 struct store_tx {
@@ -203,6 +205,7 @@ struct store_tx {
   int write;
   int failed;                   /* a write went half-way: commit must refuse */
   int origin;                   /* enum store_origin of the changes it records */
+  int jobs_added;               /* store_on_jobs runs after the commit */
   struct sstate *state;
   struct store_change *changes;
   size_t nchanges, capchanges;

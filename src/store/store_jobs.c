@@ -61,6 +61,7 @@ int store_job_add(struct store_tx *tx, const struct store_job_new *j, int64_t *i
   rc = tx->s->be->jobs->add(tx->c, &n, (int64_t)(clock_now_ms()), &got, &was_added, err);
   if (rc)
     return rc;
+  tx->jobs_added |= was_added;
   if (id)
     *id = got;
   if (added)
