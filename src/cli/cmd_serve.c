@@ -1,6 +1,7 @@
 /* cmd_serve: `one serve`: open (or create) the database, start the
  * scheduler and the HTTP server, wait for SIGTERM or SIGINT, then shut
  * down gracefully: requests in flight finish, then job attempts. */
+#include "agents/runtime.h"
 #include "agents/sched.h"
 #include "cli/cli.h"
 #include "http/http.h"
@@ -76,17 +77,26 @@ int cmd_serve(struct cli *c)
   struct store *s = NULL;
   struct http_server *srv = NULL;
   struct sched *sc = NULL;
+  struct runtime *rt = NULL;
+  struct llm_config llm;
+  int have_llm = llm_config_from_env(&llm);
   int created = 0;
   c->server = 1; /* checkpoints off the request path */
   if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
-      sched_new(s, NULL, &sc, &err) || sched_start(sc, &err) ||
+      sched_new(s, NULL, &sc, &err) ||
+      runtime_new(s, sc, have_llm ? &llm : NULL, NULL, &rt, &err) || sched_start(sc, &err) ||
       (cfg.sched = sc, http_server_start(&cfg, s, &srv, &err))) {
     rc = cli_fail(&err);
     err_clear(&err);
+    sched_stop(sc, 0);
+    runtime_free(rt);
     sched_free(sc);
     store_close(s);
     return rc;
   }
+  if (!have_llm)
+    log_json(LOG_WARN, NULL, "no language model is configured (ONE_LLM_BASE_URL, ONE_LLM_MODEL): "
+             "agents answer with a message that says how to configure one", NULL);
   char url[128];
   snprintf(url, sizeof url, "http://%s:%u", host, http_server_port(srv));
   json_t *f = json_pack("{s:s,s:s,s:b}", "url", url, "db", c->db_path, "created", created);
@@ -99,6 +109,7 @@ int cmd_serve(struct cli *c)
   json_decref(f);
   http_server_stop(srv, GRACE_MS);
   sched_stop(sc, JOBS_GRACE_MS); /* attempts left after it run again on the next start */
+  runtime_free(rt);              /* model calls still waiting end; their runs retry later */
   sched_free(sc);
   store_close(s);
   log_json(LOG_WARN, NULL, "stopped", NULL);

@@ -1,0 +1,191 @@
+/* context: what a run tells the model (runtime.h): a system message with
+ * the agent's identity and prompt, its attached prompt templates, the steps
+ * it can guide, who takes part and how to hand work on, retrieved knowledge
+ * (the hook the knowledge base fills), then a window of the conversation:
+ * the agent's own messages as the assistant's, everyone else's as the
+ * user's, each led by its author's name. */
+#include "agents/runtime_int.h"
+#include "domain/dq.h"
+#include "domain/replies.h"
+#include "util/buf.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_PARTICIPANTS 200
+
+/* The name of a participant row (a user's or an agent's), into out. */
+static void row_name(struct store_tx *tx, const json_t *row, char *out, size_t n)
+{
+  int agent = strcmp(dq_str(row, "kind"), "agent") == 0;
+  json_t *who = NULL;
+  struct err e = ERR_INIT;
+  dq_get(tx, agent ? "agents" : "users", dq_str(row, agent ? "agentId" : "userId"),
+         agent ? "agent" : "user", &who, &e);
+  err_clear(&e);
+  const char *name = who ? dq_str(who, "name") : "";
+  snprintf(out, n, "%s", name[0] ? name : agent ? "an agent" : "someone");
+  json_decref(who);
+}
+
+static int participants(struct store_tx *tx, const char *conv, struct buf *b, json_t *names,
+                        struct err *err)
+{
+  json_t *eq = json_pack("[s,b]", conv, 0);
+  struct store_query q = {.table = "conversationParticipants",
+                          .index = "by_conversationId_isRemoved", .eq = eq,
+                          .limit = MAX_PARTICIPANTS};
+  struct store_page page = {0};
+  int rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
+  size_t i;
+  json_t *row;
+  if (!rc)
+    rc = buf_puts(b, "\n\nWho takes part in this conversation:");
+  json_array_foreach(page.docs, i, row) {
+    char name[200];
+    row_name(tx, row, name, sizeof name);
+    json_object_set_new(names, dq_str(row, "_id"), json_string(name));
+    int agent = strcmp(dq_str(row, "kind"), "agent") == 0;
+    if (!rc && agent)
+      rc = buf_printf(b, "\n- %s (agent; mention as @[%s](agent:%s))", name, name,
+                      dq_str(row, "agentId"));
+    else if (!rc)
+      rc = buf_printf(b, "\n- %s (person)", name);
+  }
+  store_page_release(&page);
+  json_decref(eq);
+  return rc;
+}
+
+static int attached(struct store_tx *tx, const json_t *agent, struct buf *b)
+{
+  const json_t *ids = json_object_get(agent, "attachedPrompts");
+  size_t i;
+  json_t *id;
+  int rc = 0, first = 1;
+  json_array_foreach(ids, i, id) {
+    json_t *p = NULL;
+    struct err e = ERR_INIT;
+    if (dq_get(tx, "prompts", json_string_value(id), "prompt", &p, &e) == 0 && !rc) {
+      rc = buf_printf(b, "%s\n## %s (step %s)\n%s", first ? "\n\nPrompt templates you can use:"
+                                                         : "", dq_str(p, "title"),
+                      dq_str(p, "step"), dq_str(p, "template"));
+      first = 0;
+    }
+    err_clear(&e);
+    json_decref(p);
+  }
+  return rc;
+}
+
+/* The knowledge base's hook: what is known that bears on the request. The
+ * knowledge issue fills it; until then it adds nothing. */
+static int knowledge(struct store_tx *tx, const struct chain *c, const json_t *agent,
+                     struct buf *b)
+{
+  (void)tx;
+  (void)c;
+  (void)agent;
+  (void)b;
+  return 0;
+}
+
+static int system_text(struct runtime *rt, struct store_tx *tx, const struct chain *c,
+                       const json_t *agent, struct buf *b, json_t *names, struct err *err)
+{
+  const char *name = dq_str(agent, "name");
+  int rc = buf_printf(b, "You are %s, an agent in ONE, a workspace where people and AI agents "
+                         "work together in conversations. %s", name, dq_str(agent, "description"));
+  if (!rc && dq_str(agent, "prompt")[0])
+    rc = buf_printf(b, "\n\n%s", dq_str(agent, "prompt"));
+  const json_t *steps = json_object_get(agent, "canGuideSteps");
+  if (!rc && json_array_size(steps)) {
+    rc = buf_puts(b, "\n\nThe Elevate steps you can guide:");
+    size_t i;
+    json_t *s;
+    json_array_foreach(steps, i, s) if (!rc) rc = buf_printf(b, " %s%s", json_string_value(s),
+                                                            i + 1 < json_array_size(steps) ? ","
+                                                                                           : ".");
+  }
+  if (!rc)
+    rc = attached(tx, agent, b);
+  if (!rc)
+    rc = participants(tx, c->conv, b, names, err);
+  const json_t *to = json_object_get(agent, "delegatesTo");
+  if (!rc)
+    rc = buf_puts(b, "\n\nTo hand work to another agent, mention it in your reply as "
+                     "@[Name](agent:ID), or call messageAnotherAgent.");
+  if (!rc && json_is_array(to))
+    rc = buf_printf(b, " You may hand work only to the %zu agent%s in your delegatesTo.",
+                    json_array_size(to), json_array_size(to) == 1 ? "" : "s");
+  if (!rc && c->depth >= rt->lim.max_depth)
+    rc = buf_puts(b, " This request has been handed on as far as it may go: answer it "
+                     "yourself.");
+  if (!rc)
+    rc = knowledge(tx, c, agent, b);
+  if (!rc)
+    rc = buf_printf(b, "\n\nAnswer as %s, in your role. Call noOutput when you have nothing "
+                       "to add.", name);
+  return rc ? err_set(err, rc, "cannot build the agent's context") : 0;
+}
+
+int context_build(struct runtime *rt, struct store_tx *tx, const struct chain *c,
+                  const json_t *agent, json_t **messages, struct err *err)
+{
+  struct buf b;
+  buf_init(&b, 1 << 20);
+  json_t *names = json_object(), *out = json_array();
+  int rc = names && out ? system_text(rt, tx, c, agent, &b, names, err)
+                        : err_set(err, E_NOMEM, "out of memory");
+  if (!rc)
+    json_array_append_new(out, json_pack("{s:s,s:s}", "role", "system", "content", buf_str(&b)));
+  buf_release(&b);
+  /* the window: newest first from the index, given oldest first */
+  json_t *eq = json_pack("[s]", c->conv);
+  struct store_query q = {.table = "conversationMessages", .index = "by_conversationId",
+                          .eq = eq, .desc = 1, .limit = (size_t)rt->lim.history};
+  struct store_page page = {0};
+  if (!rc)
+    rc = store_query(tx, &q, &page, err);
+  char row[CID_MAX] = "";
+  int active = 0;
+  if (!rc)
+    rc = replies_agent_row(tx, c->conv, dq_str(agent, "_id"), row, &active, err);
+  for (size_t i = json_array_size(page.docs); !rc && i > 0; i--) {
+    const json_t *m = json_array_get(page.docs, i - 1);
+    if (strcmp(dq_str(m, "kind"), "system") == 0 && strcmp(dq_str(m, "_id"), c->message) != 0)
+      continue; /* notices are for people (the model has its tools' results), but the
+                 * one a run answers (a scheduled task's) is for the agent */
+    const char *author = dq_str(m, "authorParticipantId");
+    if (strcmp(dq_str(m, "kind"), "system") == 0) {
+      json_array_append_new(out, json_pack("{s:s,s:s}", "role", "user", "content",
+                                           dq_str(m, "content")));
+      continue;
+    }
+    if (strcmp(author, row) == 0) {
+      json_array_append_new(out, json_pack("{s:s,s:s}", "role", "assistant", "content",
+                                           dq_str(m, "content")));
+      continue;
+    }
+    const char *name = json_string_value(json_object_get(names, author));
+    char *text = one_malloc(strlen(dq_str(m, "content")) + 256);
+    if (!text) {
+      rc = err_set(err, E_NOMEM, "out of memory");
+      break;
+    }
+    snprintf(text, strlen(dq_str(m, "content")) + 256, "%s: %s", name ? name : "Someone who left",
+             dq_str(m, "content"));
+    json_array_append_new(out, json_pack("{s:s,s:s}", "role", "user", "content", text));
+    one_free(text);
+  }
+  store_page_release(&page);
+  json_decref(eq);
+  json_decref(names);
+  if (rc) {
+    json_decref(out);
+    return rc;
+  }
+  *messages = out;
+  return 0;
+}

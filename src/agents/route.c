@@ -1,0 +1,117 @@
+/* route: who answers a person's message (runtime.h): each agent it
+ * mentions that takes part in the conversation, or the Director when it
+ * mentions no agent and the Director takes part. The runs start as reply
+ * jobs committed with the routing job's end, so a message is routed once. */
+#include "agents/runtime_int.h"
+#include "domain/dq.h"
+#include "domain/mentions.h"
+#include "domain/replies.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_TARGETS MENTION_MAX_PER_MESSAGE
+
+struct route {
+  struct runtime *rt;
+  struct chain c;
+  char targets[MAX_TARGETS][CID_MAX];
+  char rows[MAX_TARGETS][CID_MAX];
+  size_t n;
+};
+
+static int add_target(struct route *r, struct store_tx *tx, const char *agent, struct err *err)
+{
+  for (size_t i = 0; i < r->n; i++)
+    if (strcmp(r->targets[i], agent) == 0)
+      return 0;
+  char pid[CID_MAX];
+  int active = 0;
+  int rc = replies_agent_row(tx, r->c.conv, agent, pid, &active, err);
+  if (rc || !active || r->n == MAX_TARGETS)
+    return rc;
+  snprintf(r->targets[r->n], CID_MAX, "%s", agent);
+  snprintf(r->rows[r->n], CID_MAX, "%s", pid);
+  r->n++;
+  return 0;
+}
+
+/* Reads the message and finds its targets ("" user when the author is no
+ * person: agents' messages are routed by their runs). */
+static int read_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct route *r = arg;
+  json_t *msg = NULL, *author = NULL;
+  int rc = dq_get(tx, "conversationMessages", r->c.message, "message", &msg, err);
+  if (!rc)
+    rc = dq_get(tx, "conversationParticipants", dq_str(msg, "authorParticipantId"),
+                "participant", &author, err);
+  if (rc || strcmp(dq_str(msg, "kind"), "participant") != 0 ||
+      strcmp(dq_str(author, "kind"), "user") != 0)
+    goto out;
+  snprintf(r->c.user, sizeof r->c.user, "%s", dq_str(author, "userId"));
+  const char *content = dq_str(msg, "content");
+  struct mention m[MENTION_MAX_PER_MESSAGE];
+  size_t n = mentions_find(content, strlen(content), m, MENTION_MAX_PER_MESSAGE);
+  int mentioned = 0;
+  for (size_t i = 0; !rc && i < n; i++)
+    if (m[i].kind == MENTION_AGENT) {
+      mentioned = 1;
+      rc = add_target(r, tx, m[i].id, err);
+    }
+  if (!rc && !mentioned) {
+    char director[CID_MAX];
+    rc = runtime_director(tx, director, err);
+    if (!rc && director[0])
+      rc = add_target(r, tx, director, err);
+  }
+out:
+  json_decref(msg);
+  json_decref(author);
+  return rc == E_NOTFOUND ? (err_clear(err), 0) : rc; /* a message gone: nothing to answer */
+}
+
+static int start_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct route *r = arg;
+  for (size_t i = 0; i < r->n; i++) {
+    int rc;
+    if (runtime_rate_take(r->rt, r->c.conv)) {
+      rc = runtime_add_reply_job(tx, &r->c, r->c.message, r->targets[i], 0, NULL, err);
+    } else {
+      char text[300];
+      snprintf(text, sizeof text, "Not answering: this conversation reached its limit of %d "
+               "agent runs a minute. Ask again in a minute.", r->rt->lim.runs_per_minute);
+      json_t *meta = json_pack("{s:s,s:s}", "limit", "runsPerMinute", "agentId", r->targets[i]);
+      struct reply rep = {r->c.conv, r->rows[i], 1, text, meta, 0, 0};
+      rc = replies_post(tx, &rep, NULL, err);
+      json_decref(meta);
+    }
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+void route_job(void *arg, struct sched_run *run)
+{
+  struct route *r = one_calloc(1, sizeof *r);
+  struct err err = ERR_INIT;
+  if (!r) {
+    sched_retry(run, "out of memory", 0);
+    return;
+  }
+  r->rt = arg;
+  int rc = chain_parse(sched_job(run)->args, &r->c, &err);
+  if (rc) {
+    sched_fail(run, err.msg);
+  } else if ((rc = store_run(r->rt->s, STORE_READ, read_tx, r, &err))) {
+    sched_retry(run, err.msg, 0);
+  } else {
+    sched_done(run, start_tx, r, &err);
+  }
+  err_clear(&err);
+  chain_release(&r->c);
+  one_free(r);
+}

@@ -1,0 +1,572 @@
+/* run: one agent's run, the handler of a reply job (runtime.h).
+ *
+ * States, with the function for each transition:
+ *   begun (run_job: the agent, its row, budget and model checked; context
+ *   built, or the saved progress of an earlier attempt read back)
+ *   -> asking (ask: a model call in flight; no thread waits)
+ *   -> answered (after: usage written; on a worker again)
+ *      -> tool step (tool_step: each call checked, run and announced, the
+ *         results appended; progress saved) -> asking
+ *      -> last call (the step limit or a repeated call: asked once more,
+ *         without tools) -> asking
+ *      -> finished (finish: the reply, the status back and any hand-offs
+ *         committed with the job's end).
+ * Invariants: a run ends its job exactly once (sched_done, sched_retry or
+ * sched_fail) and frees itself right after; every model call writes one
+ * inferenceUsage row, whatever its outcome. */
+#include "agents/runtime_int.h"
+#include "domain/dq.h"
+#include "domain/mentions.h"
+#include "domain/replies.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct run {
+  struct runtime *rt;
+  struct sched_run *job;
+  struct chain c;
+  json_t *agent;
+  char row[CID_MAX];
+  int active;
+  json_t *messages, *tools;
+  int steps, final_call, no_output, repeats;
+  double tokens, cost;
+  char last_call[600];
+  struct llm_result *res;
+  char stop[400];          /* why the run does not ask the model at all */
+};
+
+static void run_free(struct run *r)
+{
+  chain_release(&r->c);
+  json_decref(r->agent);
+  json_decref(r->messages);
+  json_decref(r->tools);
+  llm_result_free(r->res);
+  one_free(r);
+}
+
+static const char *agent_name(const struct run *r) { return dq_str(r->agent, "name"); }
+
+/* A system notice in the conversation, authored by the agent's row. */
+static int notice(struct store_tx *tx, const char *conv, const char *row, const char *text,
+                  json_t *meta, struct err *err)
+{
+  struct reply rep = {conv, row, 1, text, meta, 0, 0};
+  int rc = replies_post(tx, &rep, NULL, err);
+  json_decref(meta);
+  return rc;
+}
+
+/* --- hand-offs --- */
+
+static unsigned long text_hash(const char *s)
+{
+  unsigned long h = 5381;
+  for (; *s; s++)
+    h = h * 33 + (unsigned char)*s;
+  return h;
+}
+
+int run_delegate(struct runtime *rt, struct store_tx *tx, const struct chain *c,
+                 const json_t *from, const char *from_row, const char *to, const char *content,
+                 int post, char *why, size_t n, struct err *err)
+{
+  why[0] = '\0';
+  const char *self = dq_str(from, "_id");
+  if (strcmp(self, to) == 0)
+    return 0;
+  json_t *target = NULL;
+  int rc = dq_get(tx, "agents", to, "agent", &target, err);
+  if (rc)
+    return rc;
+  const char *to_name = dq_str(target, "name");
+  const json_t *allowed = json_object_get(from, "delegatesTo");
+  char pid[CID_MAX], handoff[2 * CID_MAX + 24];
+  int active = 0;
+  snprintf(handoff, sizeof handoff, "%s>%s#%lx", self, to, text_hash(content));
+  rc = replies_agent_row(tx, c->conv, to, pid, &active, err);
+  int repeated = 0;
+  size_t i;
+  json_t *h;
+  json_array_foreach(c->handoffs, i, h) repeated |= strcmp(json_string_value(h), handoff) == 0;
+  const char *limit = NULL;
+  if (rc) {
+  } else if (json_is_array(allowed) && !dq_list_has(allowed, to)) {
+    snprintf(why, n, "%s may not hand work to %s: %s is not in its delegatesTo",
+             dq_str(from, "name"), to_name, to_name);
+    limit = "delegatesTo";
+  } else if (!active) {
+    snprintf(why, n, "%s does not take part in this conversation (add it first)", to_name);
+    limit = "participant";
+  } else if (c->depth + 1 > rt->lim.max_depth) {
+    snprintf(why, n, "the limit of %d hand-offs from the person's message is reached, so %s "
+             "was not asked", rt->lim.max_depth, to_name);
+    limit = "depth";
+  } else if (repeated) {
+    snprintf(why, n, "%s handed %s the same work before in this exchange: stopped a "
+             "delegation loop", dq_str(from, "name"), to_name);
+    limit = "repeat";
+  } else if (!runtime_rate_take(rt, c->conv)) {
+    snprintf(why, n, "this conversation reached its limit of %d agent runs a minute",
+             rt->lim.runs_per_minute);
+    limit = "runsPerMinute";
+  }
+  if (!rc && limit) {
+    char text[600];
+    snprintf(text, sizeof text, "Hand-off to %s stopped: %s.", to_name, why);
+    rc = notice(tx, c->conv, from_row, text,
+                json_pack("{s:s,s:s,s:s}", "limit", limit, "agentId", self, "to", to), err);
+  } else if (!rc) {
+    char msg[CID_MAX];
+    snprintf(msg, sizeof msg, "%s", c->message);
+    if (post) {
+      struct reply rep = {c->conv, from_row, 0, content, NULL, 0, 0};
+      rc = replies_post(tx, &rep, msg, err);
+    }
+    if (!rc)
+      rc = runtime_add_reply_job(tx, c, post ? msg : c->message, to, c->depth + 1, handoff, err);
+  }
+  json_decref(target);
+  return rc;
+}
+
+/* --- finishing --- */
+
+struct finish {
+  struct run *r;
+  const char *content;     /* the reply, or NULL */
+  const char *problem;     /* a notice instead (the run could not answer), or NULL */
+  const char *limit;       /* the notice's meta.limit, or NULL */
+};
+
+static int finish_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct finish *f = arg;
+  struct run *r = f->r;
+  int rc = r->row[0] ? replies_set_status(tx, r->row, "inactive", err) : 0;
+  if (!rc && f->problem)
+    rc = notice(tx, r->c.conv, r->row, f->problem,
+                f->limit ? json_pack("{s:s,s:s}", "limit", f->limit, "agentId", r->c.agent)
+                         : json_pack("{s:s,s:s}", "error", "run", "agentId", r->c.agent),
+                err);
+  if (rc || !f->content || !f->content[0] || r->no_output)
+    return rc;
+  char id[CID_MAX];
+  struct reply rep = {r->c.conv, r->row, 0, f->content, NULL, r->cost, r->tokens};
+  rc = replies_post(tx, &rep, id, err);
+  /* the agents the reply mentions are handed the work, within the rules */
+  struct mention m[MENTION_MAX_PER_MESSAGE];
+  size_t n = mentions_find(f->content, strlen(f->content), m, MENTION_MAX_PER_MESSAGE);
+  struct chain next = r->c;
+  snprintf(next.message, sizeof next.message, "%s", id);
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (m[i].kind != MENTION_AGENT)
+      continue;
+    char why[400];
+    rc = run_delegate(r->rt, tx, &next, r->agent, r->row, m[i].id, f->content, 0, why,
+                      sizeof why, err);
+  }
+  return rc;
+}
+
+/* Ends the run with its reply or a notice, and frees it. */
+static void finish(struct run *r, const char *content, const char *problem, const char *limit)
+{
+  struct finish f = {r, content, problem, limit};
+  struct err err = ERR_INIT;
+  sched_done(r->job, finish_tx, &f, &err);
+  err_clear(&err);
+  run_free(r);
+}
+
+static int status_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct run *r = arg;
+  return replies_set_status(tx, r->row, r->final_call >= 0 ? "thinking" : "inactive", err);
+}
+
+/* Ends the attempt for a later one (the status back meanwhile). */
+static void retry(struct run *r, const char *why, int64_t at)
+{
+  struct err err = ERR_INIT;
+  r->final_call = -1; /* status_tx: back to inactive */
+  if (r->row[0])
+    store_run(r->rt->s, STORE_WRITE, status_tx, r, &err);
+  err_clear(&err);
+  sched_retry(r->job, why, at);
+  run_free(r);
+}
+
+/* --- the model --- */
+
+static void after(void *arg, struct sched_run *job);
+
+static void on_done(void *arg, struct llm_result *res)
+{
+  struct run *r = arg;
+  r->res = res;
+  sched_post(r->job, after, r); /* off the client's thread */
+}
+
+static void ask(struct run *r)
+{
+  struct err err = ERR_INIT;
+  const char *model = dq_str(r->agent, "model");
+  if (llm_chat(r->rt->llm, model[0] ? model : NULL, r->messages,
+               r->final_call ? NULL : r->tools, 1, NULL, on_done, r, &err)) {
+    char text[700];
+    snprintf(text, sizeof text, "%s could not ask the model: %s", agent_name(r), err.msg);
+    err_clear(&err);
+    finish(r, NULL, text, NULL);
+  }
+}
+
+struct usage {
+  struct run *r;
+  const struct llm_result *res;
+  double cost;
+};
+
+static int usage_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct usage *u = arg;
+  const struct llm_result *res = u->res;
+  const char *model = res->model ? res->model : u->r->rt->model;
+  json_t *doc = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:f,s:{s:b,s:i,s:i,s:i}}", "agentId",
+                          u->r->c.agent, "conversationId", u->r->c.conv, "messageId",
+                          u->r->c.message, "tokensUsed", (double)res->total_tokens, "cost",
+                          u->cost, "model", model, "createdAt", clock_now_ms(), "meta", "ok",
+                          res->code == 0, "promptTokens", (int)res->prompt_tokens,
+                          "completionTokens", (int)res->completion_tokens, "attempts",
+                          res->attempts);
+  if (doc && u->r->c.user[0])
+    json_object_set_new(doc, "userId", json_string(u->r->c.user));
+  if (doc && res->code)
+    json_object_set_new(json_object_get(doc, "meta"), "error", json_string(res->error));
+  int rc = doc ? store_insert(tx, "inferenceUsage", doc, 0, NULL, err)
+               : err_set(err, E_NOMEM, "out of memory");
+  json_decref(doc);
+  return rc;
+}
+
+static void record_usage(struct run *r, const struct llm_result *res)
+{
+  struct usage u = {r, res, runtime_cost(r->rt, res->model ? res->model : r->rt->model,
+                                         res->prompt_tokens, res->completion_tokens)};
+  r->tokens += (double)res->total_tokens;
+  r->cost += u.cost;
+  struct err err = ERR_INIT;
+  store_run(r->rt->s, STORE_WRITE, usage_tx, &u, &err);
+  err_clear(&err);
+}
+
+static int save(struct run *r)
+{
+  json_t *state = json_pack("{s:O,s:i,s:f,s:f,s:i,s:i}", "messages", r->messages, "steps",
+                            r->steps, "tokens", r->tokens, "cost", r->cost, "final",
+                            r->final_call, "noOutput", r->no_output);
+  char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
+  json_decref(state);
+  struct err err = ERR_INIT;
+  int rc = text ? sched_save(r->job, text, &err) : E_NOMEM;
+  one_free(text);
+  err_clear(&err);
+  return rc;
+}
+
+struct announce {
+  struct run *r;
+  const char *tool, *error;
+};
+
+static int announce_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct announce *a = arg;
+  char text[800];
+  if (a->error)
+    snprintf(text, sizeof text, "%s tried %s: %s", agent_name(a->r), a->tool, a->error);
+  else
+    snprintf(text, sizeof text, "%s used %s", agent_name(a->r), a->tool);
+  json_t *meta = json_pack("{s:s,s:s,s:s,s:b}", "tool", a->tool, "agentId", a->r->c.agent,
+                           "agentName", agent_name(a->r), "ok", a->error == NULL);
+  return notice(tx, a->r->c.conv, a->r->row, text, meta, err);
+}
+
+/* One call: checked, run, announced; its result (or error) for the model. */
+static json_t *tool_result(struct run *r, const struct llm_tool_call *call)
+{
+  char key[600];
+  snprintf(key, sizeof key, "%s %s", call->name, call->arguments);
+  r->repeats = strcmp(key, r->last_call) == 0 ? r->repeats + 1 : 0;
+  snprintf(r->last_call, sizeof r->last_call, "%s", key);
+  char *out = NULL;
+  struct err err = ERR_INIT;
+  struct tool_env env = {r->rt, &r->c, r->agent, r->row};
+  int rc = r->repeats >= 2 ? err_set(&err, E_LIMIT, "the same call a third time in a row was "
+                                                    "refused; answer with what you have")
+                           : tools_call(&env, call->name, call->arguments, &out, &err);
+  if (r->repeats >= 2)
+    r->final_call = 1;
+  if (!rc && strcmp(call->name, "noOutput") == 0)
+    r->no_output = 1;
+  struct announce a = {r, call->name, rc ? err.msg : NULL};
+  struct err e2 = ERR_INIT;
+  store_run(r->rt->s, STORE_WRITE, announce_tx, &a, &e2);
+  err_clear(&e2);
+  char *content = out;
+  if (rc) { /* the failure goes back to the model as the tool's result */
+    json_t *e = json_pack("{s:s}", "error", err.msg);
+    content = e ? json_dumps(e, JSON_COMPACT) : NULL;
+    json_decref(e);
+  }
+  json_t *msg = json_pack("{s:s,s:s,s:s}", "role", "tool", "tool_call_id", call->id, "content",
+                          content ? content : "{}");
+  one_free(content);
+  err_clear(&err);
+  return msg;
+}
+
+struct limit_arg {
+  struct run *r;
+  const char *text, *limit;
+};
+
+static int limit_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct limit_arg *a = arg;
+  return notice(tx, a->r->c.conv, a->r->row, a->text,
+                json_pack("{s:s,s:s}", "limit", a->limit, "agentId", a->r->c.agent), err);
+}
+
+static void tool_step(struct run *r, struct llm_result *res)
+{
+  json_t *calls = json_array();
+  for (size_t i = 0; i < res->ncalls; i++)
+    json_array_append_new(calls, json_pack("{s:s,s:s,s:{s:s,s:s}}", "id", res->calls[i].id,
+                                           "type", "function", "function", "name",
+                                           res->calls[i].name, "arguments",
+                                           res->calls[i].arguments));
+  json_t *asked = json_pack("{s:s,s:o,s:o}", "role", "assistant", "content",
+                            res->content ? json_string(res->content) : json_null(),
+                            "tool_calls", calls);
+  json_array_append_new(r->messages, asked);
+  int all_silent = 1;
+  for (size_t i = 0; i < res->ncalls; i++) {
+    json_array_append_new(r->messages, tool_result(r, &res->calls[i]));
+    all_silent &= strcmp(res->calls[i].name, "noOutput") == 0;
+  }
+  r->steps++;
+  if (r->no_output && all_silent) {
+    finish(r, NULL, NULL, NULL); /* it chose to say nothing */
+    return;
+  }
+  if (r->steps >= r->rt->lim.max_steps && !r->final_call) {
+    r->final_call = 1;
+    char text[300];
+    snprintf(text, sizeof text, "%s reached the limit of %d tool steps and answers without "
+             "more tools.", agent_name(r), r->rt->lim.max_steps);
+    struct limit_arg a = {r, text, "steps"};
+    struct err err = ERR_INIT;
+    store_run(r->rt->s, STORE_WRITE, limit_tx, &a, &err);
+    err_clear(&err);
+  }
+  if (r->final_call)
+    json_array_append_new(r->messages,
+                          json_pack("{s:s,s:s}", "role", "user", "content",
+                                    "[ONE] No more tools in this run: give your best final "
+                                    "answer now."));
+  if (save(r)) { /* the lease is lost: another runner has the job now */
+    sched_retry(r->job, "the run's lease was lost", 0);
+    run_free(r);
+    return;
+  }
+  ask(r);
+}
+
+/* A model call came back (on a worker). */
+static void after(void *arg, struct sched_run *job)
+{
+  (void)job;
+  struct run *r = arg;
+  struct llm_result *res = r->res;
+  r->res = NULL;
+  record_usage(r, res);
+  if (res->code && (r->rt->stopping || (res->code == E_LIMIT && res->retry_after_ms > 0))) {
+    int64_t at = (int64_t)clock_now_ms() + (res->code == E_LIMIT ? res->retry_after_ms : 1000);
+    char why[700];
+    snprintf(why, sizeof why, "%s", res->error);
+    llm_result_free(res);
+    retry(r, why, at); /* the model asked to come back later, or this process stops */
+    return;
+  }
+  if (res->code) {
+    char text[800];
+    snprintf(text, sizeof text, "%s could not answer: %s", agent_name(r), res->error);
+    llm_result_free(res);
+    finish(r, NULL, text, NULL);
+    return;
+  }
+  if (res->ncalls && !r->final_call) {
+    tool_step(r, res);
+    llm_result_free(res);
+    return;
+  }
+  finish(r, res->content, NULL, NULL);
+  llm_result_free(res);
+}
+
+/* --- the start --- */
+
+static int restore(struct run *r, const char *saved)
+{
+  json_error_t je;
+  json_t *st = json_loads(saved, 0, &je);
+  json_t *m = json_object_get(st, "messages");
+  if (!json_is_array(m)) {
+    json_decref(st);
+    return -1;
+  }
+  r->messages = json_incref(m);
+  r->steps = (int)json_integer_value(json_object_get(st, "steps"));
+  r->tokens = json_number_value(json_object_get(st, "tokens"));
+  r->cost = json_number_value(json_object_get(st, "cost"));
+  r->final_call = (int)json_integer_value(json_object_get(st, "final"));
+  r->no_output = (int)json_integer_value(json_object_get(st, "noOutput"));
+  json_decref(st);
+  return 0;
+}
+
+static int load_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct run *r = arg;
+  int rc = dq_get(tx, "agents", r->c.agent, "agent", &r->agent, err);
+  if (!rc)
+    rc = replies_agent_row(tx, r->c.conv, r->c.agent, r->row, &r->active, err);
+  if (rc || !r->active)
+    return rc;
+  if ((rc = runtime_over_budget(r->rt, tx, r->c.user, r->stop, sizeof r->stop, err)) != 0)
+    return rc < 0 ? rc : 0;
+  if (!r->rt->llm) {
+    snprintf(r->stop, sizeof r->stop,
+             "%s cannot answer: no language model is configured. Set ONE_LLM_BASE_URL (an "
+             "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama), "
+             "ONE_LLM_MODEL (e.g. llama3.1) and, if the endpoint needs one, ONE_LLM_API_KEY, "
+             "then restart one serve.", dq_str(r->agent, "name"));
+    return 0;
+  }
+  const char *saved = sched_job(r->job)->saved;
+  if (!saved || restore(r, saved) != 0)
+    rc = context_build(r->rt, tx, &r->c, r->agent, &r->messages, err);
+  if (!rc)
+    r->tools = tools_for(tx, r->agent);
+  return rc;
+}
+
+void run_job(void *arg, struct sched_run *job)
+{
+  struct run *r = one_calloc(1, sizeof *r);
+  if (!r) {
+    sched_retry(job, "out of memory", 0);
+    return;
+  }
+  r->rt = arg;
+  r->job = job;
+  struct err err = ERR_INIT;
+  int rc = chain_parse(sched_job(job)->args, &r->c, &err);
+  if (rc) {
+    sched_fail(job, err.msg);
+    err_clear(&err);
+    run_free(r);
+    return;
+  }
+  rc = store_run(r->rt->s, STORE_READ, load_tx, r, &err);
+  if (rc == E_NOTFOUND || (!rc && !r->active)) { /* the agent or its place is gone */
+    r->row[0] = '\0';
+    err_clear(&err);
+    finish(r, NULL, NULL, NULL);
+    return;
+  }
+  if (rc) {
+    char why[600];
+    snprintf(why, sizeof why, "%s", err.msg);
+    err_clear(&err);
+    r->row[0] = '\0';
+    retry(r, why, 0);
+    return;
+  }
+  if (r->stop[0]) {
+    char text[sizeof r->stop];
+    snprintf(text, sizeof text, "%s", r->stop);
+    finish(r, NULL, text, r->rt->llm ? "budget" : "model");
+    return;
+  }
+  if (store_run(r->rt->s, STORE_WRITE, status_tx, r, &err) != 0) {
+    char why[600];
+    snprintf(why, sizeof why, "%s", err.msg);
+    err_clear(&err);
+    retry(r, why, 0);
+    return;
+  }
+  ask(r);
+}
+
+/* --- scheduled tasks (the scheduleTask tool) --- */
+
+struct task {
+  struct runtime *rt;
+  struct chain c;
+  const char *task;
+};
+
+static int task_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct task *t = arg;
+  char row[CID_MAX], id[CID_MAX];
+  int active = 0;
+  int rc = replies_agent_row(tx, t->c.conv, t->c.agent, row, &active, err);
+  if (rc || !active)
+    return rc; /* the agent left: the task goes with it */
+  size_t n = strlen(t->task) + 64;
+  char *text = one_malloc(n);
+  if (!text)
+    return err_set(err, E_NOMEM, "out of memory");
+  snprintf(text, n, "Scheduled task due now: %s", t->task);
+  json_t *meta = json_pack("{s:s,s:s}", "scheduledTask", t->task, "agentId", t->c.agent);
+  struct reply rep = {t->c.conv, row, 1, text, meta, 0, 0};
+  rc = replies_post(tx, &rep, id, err);
+  json_decref(meta);
+  one_free(text);
+  if (!rc)
+    rc = runtime_add_reply_job(tx, &t->c, id, t->c.agent, 0, NULL, err);
+  return rc;
+}
+
+void task_job(void *arg, struct sched_run *job)
+{
+  struct task t;
+  memset(&t, 0, sizeof t);
+  t.rt = arg;
+  struct err err = ERR_INIT;
+  json_error_t je;
+  json_t *args = json_loads(sched_job(job)->args, 0, &je);
+  const char *conv = json_string_value(json_object_get(args, "conversationId"));
+  const char *agent = json_string_value(json_object_get(args, "agentId"));
+  t.task = json_string_value(json_object_get(args, "task"));
+  if (!conv || !agent || !t.task || strlen(conv) >= CID_MAX || strlen(agent) >= CID_MAX) {
+    sched_fail(job, "a scheduled task needs a conversation, an agent and the task");
+  } else {
+    snprintf(t.c.conv, sizeof t.c.conv, "%s", conv);
+    snprintf(t.c.agent, sizeof t.c.agent, "%s", agent);
+    snprintf(t.c.user, sizeof t.c.user, "%s", dq_str(args, "userId"));
+    t.c.handoffs = json_array();
+    sched_done(job, task_tx, &t, &err);
+    chain_release(&t.c);
+  }
+  err_clear(&err);
+  json_decref(args);
+}

@@ -1,0 +1,327 @@
+/* tools: the tools agents call (spec/agents-and-workflow.md, "Tools an
+ * agent can call"), written in C, each with a JSON Schema for its
+ * parameters that the arguments must fit before it runs.
+ *
+ * Always available: listConversationParticipants, listAgents,
+ * messageAnotherAgent, noOutput, updateConversationTitle,
+ * addParticipantToConversation. Per agent (its `tools`, or an agentTools
+ * row): scheduleTask (on the scheduler), webSearch and sendEmail (outside
+ * services, configured by the environment; without it they fail with a
+ * message that says what to set). Each tool runs in its own transaction. */
+#include "agents/jschema.h"
+#include "agents/runtime_int.h"
+#include "domain/dq.h"
+#include "domain/replies.h"
+#include "util/clock.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct call {
+  const struct tool_env *env;
+  const json_t *args;
+  json_t *result;         /* what goes back to the model */
+};
+
+typedef int (*tool_fn)(struct store_tx *tx, struct call *c, struct err *err);
+
+struct tool {
+  const char *name, *description, *parameters;
+  int always;
+  tool_fn fn;
+};
+
+static int list_participants(struct store_tx *tx, struct call *c, struct err *err)
+{
+  json_t *eq = json_pack("[s,b]", c->env->chain->conv, 0);
+  struct store_query q = {.table = "conversationParticipants",
+                          .index = "by_conversationId_isRemoved", .eq = eq, .limit = 200};
+  struct store_page page = {0};
+  int rc = store_query(tx, &q, &page, err);
+  json_t *out = json_array();
+  size_t i;
+  json_t *row;
+  json_array_foreach(page.docs, i, row) {
+    int agent = strcmp(dq_str(row, "kind"), "agent") == 0;
+    const char *id = dq_str(row, agent ? "agentId" : "userId");
+    json_t *who = NULL;
+    struct err e = ERR_INIT;
+    dq_get(tx, agent ? "agents" : "users", id, "participant", &who, &e);
+    err_clear(&e);
+    json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s}", "kind", agent ? "agent" : "user",
+                                         "id", id, "name", who ? dq_str(who, "name") : "",
+                                         "status", dq_str(row, "status")));
+    json_decref(who);
+  }
+  store_page_release(&page);
+  json_decref(eq);
+  c->result = json_pack("{s:o}", "participants", out);
+  return rc;
+}
+
+static int list_agents(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *query = json_string_value(json_object_get(c->args, "query"));
+  struct store_query q = {.table = "agents", .limit = 200};
+  struct store_page page = {0};
+  int rc = store_query(tx, &q, &page, err);
+  json_t *out = json_array();
+  size_t i;
+  json_t *a;
+  json_array_foreach(page.docs, i, a) {
+    if (strcmp(dq_str(a, "visibility"), "private") == 0)
+      continue; /* a private agent is only its creator's and those it is shared with */
+    if (query && query[0] && !strcasestr(dq_str(a, "name"), query) &&
+        !strcasestr(dq_str(a, "description"), query))
+      continue;
+    json_array_append_new(out, json_pack("{s:s,s:s,s:s}", "id", dq_str(a, "_id"), "name",
+                                         dq_str(a, "name"), "description",
+                                         dq_str(a, "description")));
+  }
+  store_page_release(&page);
+  c->result = json_pack("{s:o}", "agents", out);
+  return rc;
+}
+
+static int message_agent(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *to = json_string_value(json_object_get(c->args, "agentId"));
+  const char *text = json_string_value(json_object_get(c->args, "message"));
+  json_t *target = NULL;
+  int rc = dq_get(tx, "agents", to, "agent", &target, err);
+  if (rc)
+    return rc;
+  size_t n = strlen(text) + strlen(dq_str(target, "name")) + CID_MAX + 16;
+  char *content = one_malloc(n), why[400] = "";
+  if (!content) {
+    json_decref(target);
+    return err_set(err, E_NOMEM, "out of memory");
+  }
+  snprintf(content, n, "@[%s](agent:%s) %s", dq_str(target, "name"), to, text);
+  rc = run_delegate(c->env->rt, tx, c->env->chain, c->env->agent, c->env->row, to, content, 1,
+                    why, sizeof why, err);
+  one_free(content);
+  json_decref(target);
+  if (!rc && why[0])
+    rc = err_set(err, E_PERM, "%s", why);
+  if (!rc)
+    c->result = json_pack("{s:s}", "status", "sent: it will answer in the conversation");
+  return rc;
+}
+
+static int no_output(struct store_tx *tx, struct call *c, struct err *err)
+{
+  (void)tx;
+  (void)err;
+  c->result = json_pack("{s:b}", "noOutput", 1);
+  return 0;
+}
+
+static int update_title(struct store_tx *tx, struct call *c, struct err *err)
+{
+  json_t *patch = json_pack("{s:O}", "title", json_object_get(c->args, "title"));
+  int rc = store_patch(tx, c->env->chain->conv, patch, err);
+  json_decref(patch);
+  if (!rc)
+    c->result = json_pack("{s:O}", "title", json_object_get(c->args, "title"));
+  return rc;
+}
+
+static int add_participant(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *agent = json_string_value(json_object_get(c->args, "agentId"));
+  json_t *a = NULL;
+  int rc = dq_get(tx, "agents", agent, "agent", &a, err);
+  if (!rc && strcmp(dq_str(a, "visibility"), "private") == 0)
+    rc = err_set(err, E_PERM, "%s is a private agent: only its creator can add it",
+                 dq_str(a, "name"));
+  char pid[CID_MAX];
+  int active = 0;
+  if (!rc)
+    rc = replies_agent_row(tx, c->env->chain->conv, agent, pid, &active, err);
+  if (!rc && pid[0] && !active) {
+    json_t *patch = json_pack("{s:b}", "isRemoved", 0);
+    rc = store_patch(tx, pid, patch, err);
+    json_decref(patch);
+  } else if (!rc && !pid[0]) {
+    json_t *row = json_pack("{s:s,s:s,s:s,s:s,s:b,s:f}", "conversationId", c->env->chain->conv,
+                            "kind", "agent", "agentId", agent, "status", "inactive", "isRemoved",
+                            0, "addedAt", clock_now_ms());
+    rc = store_insert(tx, "conversationParticipants", row, 0, pid, err);
+    json_decref(row);
+  }
+  if (!rc)
+    c->result = json_pack("{s:s,s:s}", "added", dq_str(a, "name"), "participantId", pid);
+  json_decref(a);
+  return rc;
+}
+
+static int schedule_task(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const json_t *delay = json_object_get(c->args, "delayMinutes");
+  const json_t *at = json_object_get(c->args, "at");
+  double when = at ? json_number_value(at)
+                   : clock_now_ms() + (delay ? json_number_value(delay) : 0) * 60000.0;
+  json_t *args = json_pack("{s:s,s:s,s:s,s:O}", "conversationId", c->env->chain->conv,
+                           "agentId", dq_str(c->env->agent, "_id"), "userId",
+                           c->env->chain->user, "task", json_object_get(c->args, "task"));
+  char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+  json_decref(args);
+  struct store_job_new j = {"agent.task", text, NULL, NULL, (int64_t)when, 0};
+  int64_t id = 0;
+  int rc = text ? store_job_add(tx, &j, &id, NULL, err) : err_set(err, E_NOMEM, "out of memory");
+  one_free(text);
+  if (!rc)
+    c->result = json_pack("{s:s,s:f}", "scheduled", "yes", "at", when);
+  return rc;
+}
+
+static int needs_service(const char *tool, const char *var, const char *what, struct err *err)
+{
+  const char *v = getenv(var);
+  if (v && *v)
+    return err_set(err, E_INTERNAL, "%s has no client in this build of ONE yet (%s is set)", tool,
+                   var);
+  return err_set(err, E_INVALID, "%s is not configured: set %s to %s and restart one serve", tool,
+                 var, what);
+}
+
+static int web_search(struct store_tx *tx, struct call *c, struct err *err)
+{
+  (void)tx;
+  (void)c;
+  return needs_service("webSearch", "ONE_WEB_SEARCH_URL", "a search API endpoint", err);
+}
+
+static int send_email(struct store_tx *tx, struct call *c, struct err *err)
+{
+  (void)tx;
+  (void)c;
+  return needs_service("sendEmail", "ONE_SMTP_URL", "an SMTP server's URL", err);
+}
+
+static const struct tool registry[] = {
+  {"listConversationParticipants", "List the people and agents in this conversation.",
+   "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}", 1,
+   list_participants},
+  {"listAgents", "List the agents you can mention or hand work to, optionally matching a query.",
+   "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"maxLength\":200}},"
+   "\"additionalProperties\":false}", 1, list_agents},
+  {"messageAnotherAgent", "Hand work to another agent in this conversation: it answers there.",
+   "{\"type\":\"object\",\"properties\":{\"agentId\":{\"type\":\"string\",\"minLength\":1},"
+   "\"message\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":20000}},"
+   "\"required\":[\"agentId\",\"message\"],\"additionalProperties\":false}", 1, message_agent},
+  {"noOutput", "Say nothing: call it when you have nothing to add.",
+   "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}", 1, no_output},
+  {"updateConversationTitle", "Give this conversation a new title.",
+   "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,"
+   "\"maxLength\":200}},\"required\":[\"title\"],\"additionalProperties\":false}", 1,
+   update_title},
+  {"addParticipantToConversation", "Add an agent to this conversation.",
+   "{\"type\":\"object\",\"properties\":{\"agentId\":{\"type\":\"string\",\"minLength\":1}},"
+   "\"required\":[\"agentId\"],\"additionalProperties\":false}", 1, add_participant},
+  {"scheduleTask", "Schedule a task for yourself later: at a time (ms since 1970) or after "
+   "some minutes; you will be asked to do it then, in this conversation.",
+   "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\",\"minLength\":1,"
+   "\"maxLength\":2000},\"at\":{\"type\":\"number\",\"minimum\":0},\"delayMinutes\":"
+   "{\"type\":\"number\",\"minimum\":0,\"maximum\":525600}},\"required\":[\"task\"],"
+   "\"additionalProperties\":false}", 0, schedule_task},
+  {"webSearch", "Search the web.",
+   "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"minLength\":1}},"
+   "\"required\":[\"query\"],\"additionalProperties\":false}", 0, web_search},
+  {"sendEmail", "Send an email.",
+   "{\"type\":\"object\",\"properties\":{\"to\":{\"type\":\"string\",\"minLength\":3},"
+   "\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"}},"
+   "\"required\":[\"to\",\"subject\",\"body\"],\"additionalProperties\":false}", 0, send_email},
+};
+
+#define NTOOLS (sizeof registry / sizeof registry[0])
+
+static const struct tool *find(const char *name)
+{
+  for (size_t i = 0; name && i < NTOOLS; i++)
+    if (strcmp(registry[i].name, name) == 0)
+      return &registry[i];
+  return NULL;
+}
+
+static json_t *openai_tool(const struct tool *t)
+{
+  json_error_t je;
+  return json_pack("{s:s,s:{s:s,s:s,s:o}}", "type", "function", "function", "name", t->name,
+                   "description", t->description, "parameters",
+                   json_loads(t->parameters, 0, &je));
+}
+
+/* Whether agent has tool t enabled: in its `tools`, or an agentTools row. */
+static int enabled(struct store_tx *tx, const json_t *agent, const struct tool *t)
+{
+  json_t *doc = NULL;
+  struct err e = ERR_INIT;
+  int yes = 0;
+  if (dq_first_str(tx, "tools", "by_name", t->name, &doc, &e) == 0 && doc) {
+    const char *id = dq_str(doc, "_id");
+    yes = dq_list_has(json_object_get(agent, "tools"), id);
+    if (!yes) {
+      json_t *eq = json_pack("[s,s]", dq_str(agent, "_id"), id), *row = NULL;
+      yes = eq && dq_first(tx, "agentTools", "by_agent_and_tool", eq, &row, &e) == 0 && row;
+      json_decref(row);
+      json_decref(eq);
+    }
+  }
+  err_clear(&e);
+  json_decref(doc);
+  return yes;
+}
+
+json_t *tools_for(struct store_tx *tx, const json_t *agent)
+{
+  json_t *out = json_array();
+  for (size_t i = 0; out && i < NTOOLS; i++)
+    if (registry[i].always || enabled(tx, agent, &registry[i]))
+      json_array_append_new(out, openai_tool(&registry[i]));
+  return out;
+}
+
+struct run_arg {
+  const struct tool *t;
+  struct call c;
+};
+
+static int run_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct run_arg *a = arg;
+  if (!a->t->always && !enabled(tx, a->c.env->agent, a->t))
+    return err_set(err, E_PERM, "the tool %s is not enabled for %s", a->t->name,
+                   dq_str(a->c.env->agent, "name"));
+  return a->t->fn(tx, &a->c, err);
+}
+
+int tools_call(const struct tool_env *env, const char *name, const char *arguments, char **out,
+               struct err *err)
+{
+  *out = NULL;
+  const struct tool *t = find(name);
+  if (!t)
+    return err_set(err, E_NOTFOUND, "there is no tool named '%s'", name ? name : "");
+  json_error_t je;
+  json_t *args = json_loads(arguments && *arguments ? arguments : "{}", JSON_REJECT_DUPLICATES,
+                            &je);
+  if (!args)
+    return err_set(err, E_PARSE, "the arguments are not valid JSON (%s)", je.text);
+  json_t *schema = json_loads(t->parameters, 0, &je);
+  int rc = jschema_check(schema, args, err);
+  json_decref(schema);
+  struct run_arg a = {t, {env, args, NULL}};
+  if (!rc)
+    rc = store_run(env->rt->s, STORE_WRITE, run_tx, &a, err);
+  if (!rc)
+    *out = a.c.result ? json_dumps(a.c.result, JSON_COMPACT) : one_strdup("{}");
+  if (!rc && !*out)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  json_decref(a.c.result);
+  json_decref(args);
+  return rc;
+}
