@@ -113,6 +113,16 @@ static const struct command commands[] = {
    "current position."},
   {"migrate log", cmd_migrate, "one migrate log", "print the migration log (JSON)",
    "Prints every step's start, end, failure and backup as JSON, oldest first."},
+  {"seed", cmd_seed, "one seed",
+   "create the system agents, their tools, prompt templates and the learning flow",
+   "Creates, where they are missing, the twelve system agents of the ONE team\n"
+   "(Director, Sage, Teacher, Writer, Marketer, SEO, Researcher, Connector,\n"
+   "Seller, MediaBuyer, Advocate, Guide) with their prompts, the steps they\n"
+   "guide, their tools and whom they hand work to; the tools; a prompt\n"
+   "template for each Elevate step; and the default learning flow over the\n"
+   "ten steps. Safe to run again: what exists is never changed (an existing\n"
+   "system agent only gains seeded fields it lacks). `one serve` seeds a\n"
+   "database it creates. Needs the ONE schema (after `one migrate up`)."},
   {"flags list", cmd_flags_list, "one flags list [--json]",
    "list the feature flags and whether each is on",
    "Lists the feature flags, the switches for risky behaviour, with whether\n"

@@ -81,6 +81,7 @@ int cmd_import(struct cli *c);
 int cmd_export(struct cli *c);
 int cmd_migrate(struct cli *c);
 int cmd_backup_list(struct cli *c);
+int cmd_seed(struct cli *c);
 int cmd_flags_list(struct cli *c);
 int cmd_flags_set(struct cli *c);
 int cmd_restore(struct cli *c);

@@ -2,6 +2,7 @@
  * scheduler and the HTTP server, wait for SIGTERM or SIGINT, then shut
  * down gracefully: requests in flight finish, then job attempts. */
 #include "agents/runtime.h"
+#include "agents/seed.h"
 #include "agents/sched.h"
 #include "cli/cli.h"
 #include "http/http.h"
@@ -82,8 +83,9 @@ int cmd_serve(struct cli *c)
   int have_llm = llm_config_from_env(&llm);
   int created = 0;
   c->server = 1; /* checkpoints off the request path */
+  struct seed_report seeded;
   if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
-      sched_new(s, NULL, &sc, &err) ||
+      (created && seed_run(s, &seeded, &err)) || sched_new(s, NULL, &sc, &err) ||
       runtime_new(s, sc, have_llm ? &llm : NULL, NULL, &rt, &err) || sched_start(sc, &err) ||
       (cfg.sched = sc, http_server_start(&cfg, s, &srv, &err))) {
     rc = cli_fail(&err);
