@@ -83,15 +83,26 @@ static void present(json_t *agent, int one_shape)
   }
 }
 
-static int list_phase(struct store_tx *tx, const struct op *op, int mine, const char *inner,
+/* The phases of a listing, in order: public agents without a visibility
+ * ('p', public by default), those marked public ('q'), then the caller's
+ * private ones ('m'). A cursor is the phase's letter, ':', and the index
+ * cursor within it. */
+static const char phases[] = "pqm";
+
+static int list_phase(struct store_tx *tx, const struct op *op, char phase, const char *inner,
                       size_t limit, json_t *items, char *next, size_t cap, struct err *err)
 {
   json_t *eq = NULL, *bound = json_string("private");
   struct store_query q = {.table = "agents", .limit = limit, .cursor = inner};
-  if (!mine) {
+  int mine = phase == 'm';
+  if (phase == 'p') { /* undefined sorts before every string */
     q.index = "by_visibility";
     q.upper_op = STORE_LT;
     q.upper = bound;
+  } else if (phase == 'q') {
+    eq = json_pack("[s]", "public");
+    q.index = "by_visibility";
+    q.eq = eq;
   } else {
     eq = json_pack("[s]", op->who->user);
     q.index = "by_creator";
@@ -114,7 +125,7 @@ static int list_phase(struct store_tx *tx, const struct op *op, int mine, const 
   if (page.done)
     next[0] = '\0';
   else
-    snprintf(next, cap, "%s:%s", mine ? "m" : "p", page.cursor ? page.cursor : "");
+    snprintf(next, cap, "%c:%s", phase, page.cursor ? page.cursor : "");
   store_page_release(&page);
   return 0;
 }
@@ -123,21 +134,23 @@ static int list_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
   const char *cur = op->cursor;
-  int mine = cur && strncmp(cur, "m:", 2) == 0;
-  if (cur && !mine && strncmp(cur, "p:", 2) != 0)
+  const char *at = cur ? strchr(phases, cur[0]) : phases;
+  if (cur && (!cur[0] || !at || cur[1] != ':'))
     return err_set(err, E_INVALID, "malformed cursor");
   const char *inner = cur && cur[2] ? cur + 2 : NULL;
   size_t limit = op_limit(op);
   json_t *items = json_array();
-  char next[600];
-  int rc = list_phase(tx, op, mine, inner, limit, items, next, sizeof next, err);
-  if (rc == 0 && !mine && !next[0]) {
-    /* public agents are done: go on with mine in the same page if it has room */
-    if (json_array_size(items) < limit)
-      rc = list_phase(tx, op, 1, NULL, limit - json_array_size(items), items, next, sizeof next,
-                      err);
-    else
-      snprintf(next, sizeof next, "m:");
+  char next[600] = "";
+  int rc = 0;
+  for (; !rc && *at; at++, inner = NULL) {
+    if (json_array_size(items) >= limit) { /* the page is full: the next phase from its start */
+      snprintf(next, sizeof next, "%c:", *at);
+      break;
+    }
+    rc = list_phase(tx, op, *at, inner, limit - json_array_size(items), items, next,
+                    sizeof next, err);
+    if (next[0])
+      break; /* this phase has more */
   }
   if (rc) {
     json_decref(items);

@@ -28,13 +28,33 @@ void api_start_in(struct api_server *s, const char *prepare)
     free(cmd);
     free(errout);
   }
+  api_relaunch(s);
+}
+
+void api_kill9(struct api_server *s)
+{
+  int st = 0;
+  kill(s->pid, SIGKILL);
+  waitpid(s->pid, &st, 0);
+}
+
+void api_relaunch(struct api_server *s)
+{
   char db[512], log[512];
   snprintf(db, sizeof db, "%s/t.db", s->dir);
   snprintf(log, sizeof log, "%s/serve.log", s->dir);
+  s->url[0] = '\0';
+  long start = 0; /* where this launch's lines begin in the log */
+  FILE *before = fopen(log, "r");
+  if (before) {
+    fseek(before, 0, SEEK_END);
+    start = ftell(before);
+    fclose(before);
+  }
   s->pid = fork();
   cr_assert_neq(s->pid, -1);
   if (s->pid == 0) {
-    FILE *f = freopen(log, "w", stderr);
+    FILE *f = freopen(log, "a", stderr);
     (void)f;
     setenv("ONE_SYNC", "normal", 1);
     execl(ONE_BINARY, ONE_BINARY, "serve", "--listen", "127.0.0.1:0", "--db", db, (char *)NULL);
@@ -43,6 +63,8 @@ void api_start_in(struct api_server *s, const char *prepare)
   for (int i = 0; i < 3000; i++) { /* up to 30 s (sanitizer builds start slowly) */
     FILE *f = fopen(log, "r");
     char line[1024];
+    if (f)
+      fseek(f, start, SEEK_SET);
     while (f && fgets(line, sizeof line, f)) {
       char *u = strstr(line, "\"url\":\"");
       if (u && sscanf(u + 7, "%63[^\"]", s->url) == 1) {

@@ -23,6 +23,10 @@ void api_start(struct api_server *s);
 /* The same, after running the shell command prepare in the server's folder
  * (which may create t.db, e.g. by importing a snapshot). */
 void api_start_in(struct api_server *s, const char *prepare);
+/* kill -9 and wait (the folder and database stay for api_relaunch). */
+void api_kill9(struct api_server *s);
+/* Starts `one serve` again on the same folder and database (a new port). */
+void api_relaunch(struct api_server *s);
 /* SIGTERM, wait; returns the exit status (0 for a graceful stop). */
 int api_stop(struct api_server *s);
 /* One request. extra_headers is NULL or a NULL-terminated list of "Name: value". */

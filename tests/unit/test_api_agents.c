@@ -1,0 +1,228 @@
+/* End-to-end tests of the agent runtime through the real `one serve` (its
+ * seeded team) and the fake model server on loopback: a mention answered
+ * live on the conversation's stream, a server killed with -9 in the middle
+ * of a run that answers exactly once after the restart, and a scheduled
+ * task that fires after a restart. */
+#include "apiutil.h"
+#include "fakellm.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static struct fakellm *fake;
+static struct api_server srv;
+static struct api_user alice, admin;
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static void setup(void)
+{
+  cr_assert(fake = fakellm_start(0));
+  setenv("ONE_LLM_BASE_URL", fakellm_url(fake), 1);
+  setenv("ONE_LLM_MODEL", "fake-model", 1);
+  setenv("ONE_JOB_LEASE_MS", "1500", 1); /* a killed server's runs are taken over soon */
+  api_start(&srv);
+  api_signup(&srv, "alice@example.com", &alice);
+  api_admin(&srv, "admin@example.com", &admin);
+}
+
+static void teardown(void)
+{
+  api_stop(&srv);
+  fakellm_stop(fake);
+  unsetenv("ONE_LLM_BASE_URL");
+  unsetenv("ONE_LLM_MODEL");
+  unsetenv("ONE_JOB_LEASE_MS");
+}
+
+TestSuite(api_agents, .init = setup, .fini = teardown, .timeout = 180);
+
+/* The id of the seeded agent called name. */
+static void agent_id(const char *name, char out[64])
+{
+  json_t *page = api_expect(&srv, alice.token, 200, "GET", "/api/v1/agents?limit=100", NULL);
+  size_t i;
+  json_t *a;
+  out[0] = '\0';
+  json_array_foreach(json_object_get(page, "items"), i, a) if (strcmp(
+    json_string_value(json_object_get(a, "name")), name) == 0)
+    snprintf(out, 64, "%s", json_string_value(json_object_get(a, "_id")));
+  json_decref(page);
+  cr_assert(out[0], "no seeded agent %s", name);
+}
+
+static void conversation_with(const char *agent, char out[64])
+{
+  json_t *c = api_expect(&srv, alice.token, 201, "POST", "/api/v1/conversations",
+                         "{\"title\":\"work\",\"agents\":[\"%s\"]}", agent);
+  snprintf(out, 64, "%s", json_string_value(json_object_get(c, "_id")));
+  json_decref(c);
+}
+
+/* The messages of conv with the given content (participant or system). */
+static int count_content(const char *conv, const char *needle)
+{
+  char path[200];
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages?limit=100", conv);
+  json_t *page = api_expect(&srv, alice.token, 200, "GET", path, NULL);
+  size_t i;
+  json_t *m;
+  int n = 0;
+  json_array_foreach(json_object_get(page, "items"), i, m) n +=
+    strstr(json_string_value(json_object_get(m, "content")), needle) != NULL;
+  json_decref(page);
+  return n;
+}
+
+/* Waits (a guard of 60 s, not a timing assertion) until the queue holds no
+ * pending or running job. */
+static void wait_jobs_idle(void)
+{
+  for (int i = 0; i < 6000; i++) {
+    json_t *j = api_expect(&srv, admin.token, 200, "GET", "/api/v1/admin/jobs?limit=1", NULL);
+    json_t *counts = json_object_get(j, "counts");
+    double busy = json_number_value(json_object_get(counts, "pending")) +
+                  json_number_value(json_object_get(counts, "running"));
+    json_decref(j);
+    if (busy == 0)
+      return;
+    sleep_ms(10);
+  }
+  cr_assert_fail("the job queue never emptied");
+}
+
+static void wait_content(const char *conv, const char *needle)
+{
+  for (int i = 0; i < 6000 && !count_content(conv, needle); i++)
+    sleep_ms(10);
+  cr_assert(count_content(conv, needle), "'%s' never arrived", needle);
+}
+
+Test(api_agents, a_mention_is_answered_live_on_the_stream)
+{
+  char sage[64], conv[64], path[200];
+  agent_id("Sage", sage);
+  conversation_with(sage, conv);
+  cr_assert_eq(fakellm_script(fake, "[{\"match\":\"You are Sage\",\"chunks\":[\"Slow \","
+                                    "\"delivery, \",\"hidden fees.\"]}]"), 0);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/stream", conv);
+  struct api_stream *st = api_stream_open(&srv, path, alice.token, NULL);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"@[Sage](agent:%s) what were the pains?\"}", sage));
+  cr_expect(api_stream_wait(st, "Slow delivery, hidden fees.", 60000),
+            "the reply arrives on the stream");
+  cr_expect(api_stream_wait(st, "thinking", 1000), "the thinking status went out too");
+  api_stream_close(st);
+  wait_jobs_idle();
+  cr_expect_eq(count_content(conv, "Slow delivery, hidden fees."), 1);
+  json_t *jobs = api_expect(&srv, admin.token, 200, "GET", "/api/v1/admin/jobs?state=done", NULL);
+  cr_expect_eq(json_array_size(json_object_get(jobs, "items")), 2, "the routing and the run");
+  json_decref(jobs);
+}
+
+Test(api_agents, killed_mid_run_the_message_gets_exactly_one_reply)
+{
+  char sage[64], conv[64], path[200];
+  agent_id("Sage", sage);
+  conversation_with(sage, conv);
+  /* the first attempt waits long enough to be killed; the next answers */
+  cr_assert_eq(fakellm_script(fake, "[{\"match\":\"You are Sage\",\"delay_ms\":60000},"
+                                    "{\"match\":\"You are Sage\",\"reply\":\"Answered once.\"}]"), 0);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"@[Sage](agent:%s) are you there?\"}", sage));
+  for (int i = 0; i < 6000 && fakellm_request_count(fake) < 1; i++)
+    sleep_ms(10);
+  cr_assert_eq(fakellm_request_count(fake), 1, "the run never asked the model");
+  api_kill9(&srv);
+  api_relaunch(&srv);
+  wait_content(conv, "Answered once.");
+  wait_jobs_idle();
+  cr_expect_eq(count_content(conv, "Answered once."), 1, "exactly one reply");
+  cr_expect_eq(fakellm_request_count(fake), 2, "asked again once, after the restart");
+}
+
+Test(api_agents, a_scheduled_task_fires_after_a_restart)
+{
+  char director[64], conv[64], path[200];
+  agent_id("Director", director);
+  conversation_with(director, conv);
+  cr_assert_eq(fakellm_script(fake,
+    "[{\"match\":\"Scheduled task due now: check in with Alice\",\"reply\":\"Checking in!\"},"
+    "{\"match\":\"You are Director\",\"tool_calls\":[{\"name\":\"scheduleTask\",\"arguments\":"
+    "{\"task\":\"check in with Alice\",\"delayMinutes\":0.05}}]},"
+    "{\"match\":\"You are Director\",\"reply\":\"I will check in shortly.\"}]"), 0);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"Please check in with me in a moment.\"}"));
+  wait_content(conv, "I will check in shortly.");
+  api_kill9(&srv); /* the task waits in the database */
+  api_relaunch(&srv);
+  wait_content(conv, "Checking in!");
+  cr_expect_eq(count_content(conv, "Scheduled task due now: check in with Alice"), 1);
+  cr_expect_eq(count_content(conv, "Director used scheduleTask"), 1);
+}
+
+/* Every name in the directory as holder sees it, paged 5 at a time. */
+static json_t *directory(const struct api_user *holder)
+{
+  json_t *names = json_array();
+  char path[400], *cursor = NULL;
+  for (int pages = 0; pages < 50; pages++) {
+    snprintf(path, sizeof path, "/api/v1/agents?limit=5%s%s", cursor ? "&cursor=" : "",
+             cursor ? cursor : "");
+    free(cursor);
+    cursor = NULL;
+    json_t *page = api_expect(&srv, holder->token, 200, "GET", path, NULL);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(page, "items"), i, a)
+      json_array_append(names, json_object_get(a, "name"));
+    const char *next = json_string_value(json_object_get(page, "cursor"));
+    if (!json_is_true(json_object_get(page, "done")) && next)
+      cursor = strdup(next);
+    json_decref(page);
+    if (!cursor)
+      break;
+  }
+  free(cursor);
+  return names;
+}
+
+static int has_name(const json_t *names, const char *name)
+{
+  size_t i, n = 0;
+  json_t *v;
+  json_array_foreach(names, i, v) n += strcmp(json_string_value(v), name) == 0;
+  return (int)n;
+}
+
+Test(api_agents, the_directory_lists_public_agents_marked_or_not_and_my_private_ones)
+{
+  json_decref(api_expect(&srv, alice.token, 201, "POST", "/api/v1/agents",
+                         "{\"name\":\"Open\",\"description\":\"no visibility given\"}"));
+  json_decref(api_expect(&srv, alice.token, 201, "POST", "/api/v1/agents",
+                         "{\"name\":\"Marked\",\"description\":\"d\",\"visibility\":\"public\"}"));
+  json_decref(api_expect(&srv, alice.token, 201, "POST", "/api/v1/agents",
+                         "{\"name\":\"Mine\",\"description\":\"d\",\"visibility\":\"private\"}"));
+  json_t *names = directory(&alice);
+  cr_expect_eq(json_array_size(names), 15, "12 seeded, Open, Marked and Mine");
+  cr_expect_eq(has_name(names, "Director"), 1, "the seeded team is marked public");
+  cr_expect_eq(has_name(names, "Open"), 1);
+  cr_expect_eq(has_name(names, "Marked"), 1);
+  cr_expect_eq(has_name(names, "Mine"), 1);
+  json_decref(names);
+  names = directory(&admin);
+  cr_expect_eq(has_name(names, "Mine"), 0, "a private agent is its creator's");
+  cr_expect_eq(json_array_size(names), 14);
+  json_decref(names);
+}
