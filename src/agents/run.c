@@ -37,6 +37,7 @@ struct run {
   double tokens, cost;
   char last_call[600];
   struct llm_result *res;
+  size_t partial;          /* bytes of the reply streamed so far in this call */
   char stop[400];          /* why the run does not ask the model at all */
 };
 
@@ -213,12 +214,27 @@ static void on_done(void *arg, struct llm_result *res)
   sched_post(r->job, after, r); /* off the client's thread */
 }
 
+/* A piece of the reply as the model writes it (on the client's thread). */
+static void on_delta(void *arg, const char *text, size_t len)
+{
+  struct run *r = arg;
+  json_t *data = json_pack("{s:s,s:s,s:s,s:s%,s:f,s:b}", "conversationId", r->c.conv,
+                           "participantId", r->row, "agentId", r->c.agent, "text",
+                           text ? text : "", text ? len : 0, "offset", (double)r->partial,
+                           "restart", text == NULL);
+  r->partial = text ? r->partial + len : 0;
+  if (data)
+    runtime_partial(r->rt, r->c.conv, data);
+  json_decref(data);
+}
+
 static void ask(struct run *r)
 {
   struct err err = ERR_INIT;
   const char *model = dq_str(r->agent, "model");
+  r->partial = 0;
   if (llm_chat(r->rt->llm, model[0] ? model : NULL, r->messages,
-               r->final_call ? NULL : r->tools, 1, NULL, on_done, r, &err)) {
+               r->final_call ? NULL : r->tools, 1, on_delta, on_done, r, &err)) {
     char text[700];
     snprintf(text, sizeof text, "%s could not ask the model: %s", agent_name(r), err.msg);
     err_clear(&err);
@@ -306,7 +322,7 @@ static json_t *tool_result(struct run *r, const struct llm_tool_call *call)
   snprintf(r->last_call, sizeof r->last_call, "%s", key);
   char *out = NULL;
   struct err err = ERR_INIT;
-  struct tool_env env = {r->rt, &r->c, r->agent, r->row};
+  struct tool_env env = {r->rt, &r->c, r->agent, r->row, sched_job(r->job)->id, call->id};
   int rc = r->repeats >= 2 ? err_set(&err, E_LIMIT, "the same call a third time in a row was "
                                                     "refused; answer with what you have")
                            : tools_call(&env, call->name, call->arguments, &out, &err);

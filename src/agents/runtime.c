@@ -231,6 +231,7 @@ int runtime_new(struct store *s, struct sched *sc, const struct llm_config *llm,
     rt->lim.max_steps = 10;
   read_prices(rt, getenv("ONE_LLM_PRICES"));
   pthread_mutex_init(&rt->lock, NULL);
+  pthread_mutex_init(&rt->partial_lock, NULL);
   int rc = 0;
   if (llm) {
     snprintf(rt->model, sizeof rt->model, "%s", llm->model ? llm->model : "");
@@ -250,6 +251,22 @@ int runtime_new(struct store *s, struct sched *sc, const struct llm_config *llm,
   return 0;
 }
 
+void runtime_on_partial(struct runtime *rt, runtime_partial_fn fn, void *arg)
+{
+  pthread_mutex_lock(&rt->partial_lock);
+  rt->partial = fn;
+  rt->partial_arg = arg;
+  pthread_mutex_unlock(&rt->partial_lock);
+}
+
+void runtime_partial(struct runtime *rt, const char *conv, const json_t *data)
+{
+  pthread_mutex_lock(&rt->partial_lock);
+  if (rt->partial)
+    rt->partial(rt->partial_arg, conv, data);
+  pthread_mutex_unlock(&rt->partial_lock);
+}
+
 void runtime_free(struct runtime *rt)
 {
   if (!rt)
@@ -257,5 +274,6 @@ void runtime_free(struct runtime *rt)
   rt->stopping = 1;
   llm_free(rt->llm);
   pthread_mutex_destroy(&rt->lock);
+  pthread_mutex_destroy(&rt->partial_lock);
   one_free(rt);
 }

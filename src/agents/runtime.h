@@ -54,6 +54,13 @@ struct runtime;
  * model is configured, and every agent says how to configure one. */
 int runtime_new(struct store *s, struct sched *sc, const struct llm_config *llm,
                 const struct runtime_limits *lim, struct runtime **out, struct err *err);
+/* Where a reply goes while it is generated: fn(arg, conv, data) for each
+ * piece, data (borrowed) {conversationId, participantId, agentId, text,
+ * offset (bytes before this piece), restart (the text so far is void)}.
+ * From the model client's thread; NULL stops it (waiting for a call in
+ * progress to return). */
+typedef void (*runtime_partial_fn)(void *arg, const char *conv, const json_t *data);
+void runtime_on_partial(struct runtime *rt, runtime_partial_fn fn, void *arg);
 /* Stops the model client: runs waiting on it end and run again later.
  * Call after sched_stop has stopped claiming, before sched_free. */
 void runtime_free(struct runtime *rt);

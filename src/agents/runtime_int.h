@@ -32,6 +32,9 @@ struct runtime {
   size_t nprices;
   int stopping;           /* llm_free is ending calls: their runs retry */
   pthread_mutex_t lock;   /* guards rate */
+  pthread_mutex_t partial_lock; /* guards partial, held while it is called */
+  runtime_partial_fn partial;
+  void *partial_arg;
   struct rate_slot rate[RATE_SLOTS];
 };
 
@@ -60,6 +63,9 @@ int runtime_add_reply_job(struct store_tx *tx, const struct chain *c, const char
 int chain_parse(const char *args, struct chain *c, struct err *err);
 void chain_release(struct chain *c);
 
+/* Hands a piece of a reply to the partial hook (runtime_on_partial). */
+void runtime_partial(struct runtime *rt, const char *conv, const json_t *data);
+
 /* route.c */
 void route_job(void *arg, struct sched_run *run);
 
@@ -85,6 +91,8 @@ struct tool_env {
   const struct chain *chain;
   const json_t *agent;    /* the calling agent's document */
   const char *row;        /* its participant row */
+  int64_t job;            /* the run's job and the model's id for this call: */
+  const char *call;       /* together a side effect's idempotency key */
 };
 /* The OpenAI tool list for agent (a new array): the always-available tools
  * and the ones enabled for it. */

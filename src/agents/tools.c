@@ -7,7 +7,9 @@
  * addParticipantToConversation. Per agent (its `tools`, or an agentTools
  * row): scheduleTask (on the scheduler), webSearch and sendEmail (outside
  * services, configured by the environment; without it they fail with a
- * message that says what to set). Each tool runs in its own transaction. */
+ * message that says what to set). Each tool runs in its own transaction;
+ * one with a side effect outside the conversation keys it by the run's job
+ * and the model's call id, so a step retried after a crash does it once. */
 #include "agents/jschema.h"
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
@@ -169,7 +171,9 @@ static int schedule_task(struct store_tx *tx, struct call *c, struct err *err)
                            c->env->chain->user, "task", json_object_get(c->args, "task"));
   char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
   json_decref(args);
-  struct store_job_new j = {"agent.task", text, NULL, NULL, (int64_t)when, 0};
+  char key[CID_MAX + 96]; /* a retried step schedules nothing twice */
+  snprintf(key, sizeof key, "task:%lld:%.60s", (long long)c->env->job, c->env->call);
+  struct store_job_new j = {"agent.task", text, key, NULL, (int64_t)when, 0};
   int64_t id = 0;
   int rc = text ? store_job_add(tx, &j, &id, NULL, err) : err_set(err, E_NOMEM, "out of memory");
   one_free(text);

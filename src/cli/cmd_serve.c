@@ -6,6 +6,7 @@
 #include "agents/sched.h"
 #include "cli/cli.h"
 #include "http/http.h"
+#include "http/stream.h"
 #include "schema/schema.h"
 #include "util/log.h"
 
@@ -36,6 +37,12 @@ static int parse_listen(const char *s, char *host, size_t n, unsigned *port)
     snprintf(host, n, "127.0.0.1");
   *port = (unsigned)p;
   return 0;
+}
+
+/* The runtime's replies as they are generated, to the conversation's streams. */
+static void partial_to_streams(void *arg, const char *conv, const json_t *data)
+{
+  hub_publish_partial(arg, conv, data);
 }
 
 int cmd_serve(struct cli *c)
@@ -86,10 +93,14 @@ int cmd_serve(struct cli *c)
   struct seed_report seeded;
   if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
       (created && seed_run(s, &seeded, &err)) || sched_new(s, NULL, &sc, &err) ||
-      runtime_new(s, sc, have_llm ? &llm : NULL, NULL, &rt, &err) || sched_start(sc, &err) ||
-      (cfg.sched = sc, http_server_start(&cfg, s, &srv, &err))) {
+      runtime_new(s, sc, have_llm ? &llm : NULL, NULL, &rt, &err) ||
+      (cfg.sched = sc, http_server_start(&cfg, s, &srv, &err)) ||
+      (runtime_on_partial(rt, partial_to_streams, http_server_hub(srv)), sched_start(sc, &err))) {
     rc = cli_fail(&err);
     err_clear(&err);
+    if (rt)
+      runtime_on_partial(rt, NULL, NULL);
+    http_server_stop(srv, 0);
     sched_stop(sc, 0);
     runtime_free(rt);
     sched_free(sc);
@@ -109,6 +120,7 @@ int cmd_serve(struct cli *c)
   f = json_pack("{s:s}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   log_json(LOG_WARN, NULL, "stopping: finishing requests in flight", f);
   json_decref(f);
+  runtime_on_partial(rt, NULL, NULL); /* the streams close with the server */
   http_server_stop(srv, GRACE_MS);
   sched_stop(sc, JOBS_GRACE_MS); /* attempts left after it run again on the next start */
   runtime_free(rt);              /* model calls still waiting end; their runs retry later */

@@ -512,6 +512,28 @@ static void *worker(void *arg)
   return NULL;
 }
 
+void hub_publish_partial(struct hub *h, const char *conv, const json_t *data)
+{
+  char *json = h ? jv_dumps(data) : NULL;
+  if (!json)
+    return;
+  size_t cap = strlen(json) + 32, n = 0;
+  char *text = one_malloc(cap);
+  if (text)
+    n = (size_t)snprintf(text, cap, "event: partial\ndata: %s\n\n", json);
+  one_free(json);
+  pthread_mutex_lock(&h->lock);
+  size_t count = 0;
+  struct stream **list = text ? take_refs(h->live, &count) : NULL;
+  pthread_mutex_unlock(&h->lock);
+  for (size_t i = 0; i < count; i++)
+    if (matches(list[i], STREAM_CONVERSATION, conv))
+      stream_push(list[i], -1, text, n, 0); /* no id: a partial is not replayed */
+  if (list)
+    release(list, count);
+  one_free(text);
+}
+
 /* The store's commit listener: only wakes the worker. */
 static void on_commit(void *arg, const struct store_change *changes, size_t n)
 {

@@ -9,6 +9,8 @@
  *
  *   conversation C   "message", "message.updated" (with parts),
  *                    "participant" (joins, leaves, status changes),
+ *                    "partial" (an agent's reply as it is generated,
+ *                    hub_publish_partial: no id, not replayed),
  *                    "conversation" (title, tags, lastMessageTime);
  *                    ends when its user is removed from C
  *   me (user U)      "conversation" for every conversation U is in,
@@ -31,6 +33,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "store/store.h"
 
 #define STREAM_MAX_PENDING (4 * 1024 * 1024)
@@ -48,6 +52,11 @@ void hub_close_streams(struct hub *h);
 /* Stops the worker and frees the hub; after hub_close_streams and after
  * the server has stopped. Accepts NULL. */
 void hub_free(struct hub *h);
+/* Sends "event: partial" with data (borrowed) to the live streams of
+ * conversation conv now: an agent's reply as it is generated. Partials
+ * carry no id and are not replayed; the finished message follows as an
+ * ordinary "message" event. Any thread. */
+void hub_publish_partial(struct hub *h, const char *conv, const json_t *data);
 /* Streams open in this process. */
 long stream_open_count(void);
 

@@ -17,6 +17,7 @@
 #include "util/mem.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,7 +244,9 @@ static void script(const char *rules) { cr_assert_eq(fakellm_script(fake, rules)
 
 Test(agents, a_mention_gets_a_reply_from_exactly_the_mentioned_agent)
 {
+  setenv("ONE_LLM_PRICES", "other=1/1,fake-model=2/10", 1); /* per million tokens */
   start_runtime(1);
+  unsetenv("ONE_LLM_PRICES");
   char conv[CID_MAX], msg[300], srow[CID_MAX], wrow[CID_MAX], drow[CID_MAX];
   char agents[200];
   snprintf(agents, sizeof agents, "[\"%s\",\"%s\",\"%s\"]", director, sage, writer);
@@ -263,6 +266,7 @@ Test(agents, a_mention_gets_a_reply_from_exactly_the_mentioned_agent)
   json_t *x;
   json_array_foreach(m, i, x) if (strcmp(dq_str(x, "authorParticipantId"), srow) == 0) {
     cr_expect_eq(dq_num(x, "tokensUsed", 0), 48, "the reply carries its tokens");
+    cr_expect(fabs(dq_num(x, "cost", 0) - 160e-6) < 1e-12, "and its cost: %g", dq_num(x, "cost", 0));
   }
   json_decref(m);
   json_t *usage = list("inferenceUsage", "by_conversation", conv);
@@ -272,6 +276,7 @@ Test(agents, a_mention_gets_a_reply_from_exactly_the_mentioned_agent)
   cr_expect_str_eq(dq_str(u, "userId"), alice.user);
   cr_expect_str_eq(dq_str(u, "agentId"), sage);
   cr_expect_str_eq(dq_str(u, "model"), "fake-model");
+  cr_expect(fabs(dq_num(u, "cost", 0) - 160e-6) < 1e-12, "40 in at 2, 8 out at 10 a million");
   json_decref(usage);
   json_t *reqs = fakellm_requests(fake);
   cr_assert_eq(json_array_size(reqs), 1);

@@ -118,6 +118,8 @@ Test(api_agents, a_mention_is_answered_live_on_the_stream)
   snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
   json_decref(api_expect(&srv, alice.token, 201, "POST", path,
                          "{\"content\":\"@[Sage](agent:%s) what were the pains?\"}", sage));
+  cr_expect(api_stream_wait(st, "event: partial", 60000), "pieces arrive as they are written");
+  cr_expect(api_stream_wait(st, "\"text\":\"delivery, \"", 60000), "the second piece on its own");
   cr_expect(api_stream_wait(st, "Slow delivery, hidden fees.", 60000),
             "the reply arrives on the stream");
   cr_expect(api_stream_wait(st, "thinking", 1000), "the thinking status went out too");
