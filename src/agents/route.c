@@ -109,7 +109,7 @@ void route_job(void *arg, struct sched_run *run)
   } else if ((rc = store_run(r->rt->s, STORE_READ, read_tx, r, &err))) {
     sched_retry(run, err.msg, 0);
   } else {
-    sched_done(run, start_tx, r, &err);
+    sched_done_lazy(run, start_tx, r, &err); /* its effects are keyed jobs and notices */
   }
   err_clear(&err);
   chain_release(&r->c);

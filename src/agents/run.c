@@ -38,6 +38,11 @@ struct run {
   char last_call[600];
   struct llm_result *res;
   size_t partial;          /* bytes of the reply streamed so far in this call */
+  const struct llm_result *usage; /* the last call's usage, not yet written */
+  double usage_cost;
+  struct { char tool[64]; char error[520]; } notes[16]; /* this step's tool uses */
+  size_t nnotes;
+  char limit_note[300];    /* this step's limit notice, "" when none */
   char stop[400];          /* why the run does not ask the model at all */
 };
 
@@ -136,6 +141,47 @@ int run_delegate(struct runtime *rt, struct store_tx *tx, const struct chain *c,
   return rc;
 }
 
+/* --- usage --- */
+
+/* The inferenceUsage row of the call whose result is r->usage. */
+static int usage_write(struct store_tx *tx, struct run *r, struct err *err)
+{
+  const struct llm_result *res = r->usage;
+  const char *model = res->model ? res->model : r->rt->model;
+  json_t *doc = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:f,s:{s:b,s:i,s:i,s:i}}", "agentId",
+                          r->c.agent, "conversationId", r->c.conv, "messageId", r->c.message,
+                          "tokensUsed", (double)res->total_tokens, "cost", r->usage_cost,
+                          "model", model, "createdAt", clock_now_ms(), "meta", "ok",
+                          res->code == 0, "promptTokens", (int)res->prompt_tokens,
+                          "completionTokens", (int)res->completion_tokens, "attempts",
+                          res->attempts);
+  if (doc && r->c.user[0])
+    json_object_set_new(doc, "userId", json_string(r->c.user));
+  if (doc && res->code)
+    json_object_set_new(json_object_get(doc, "meta"), "error", json_string(res->error));
+  int rc = doc ? store_insert(tx, "inferenceUsage", doc, 0, NULL, err)
+               : err_set(err, E_NOMEM, "out of memory");
+  json_decref(doc);
+  return rc;
+}
+
+static int usage_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  return usage_write(tx, arg, err);
+}
+
+/* Writes the pending usage row in a transaction of its own: when the
+ * transaction that should have carried it did not commit. */
+static void usage_alone(struct run *r)
+{
+  if (!r->usage)
+    return;
+  struct err err = ERR_INIT;
+  store_run(r->rt->s, STORE_WRITE_LAZY, usage_tx, r, &err);
+  err_clear(&err);
+  r->usage = NULL;
+}
+
 /* --- finishing --- */
 
 struct finish {
@@ -149,7 +195,9 @@ static int finish_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct finish *f = arg;
   struct run *r = f->r;
-  int rc = r->row[0] ? replies_set_status(tx, r->row, "inactive", err) : 0;
+  int rc = r->usage ? usage_write(tx, r, err) : 0;
+  if (!rc && r->row[0])
+    rc = replies_set_status(tx, r->row, "inactive", err);
   if (!rc && f->problem)
     rc = notice(tx, r->c.conv, r->row, f->problem,
                 f->limit ? json_pack("{s:s,s:s}", "limit", f->limit, "agentId", r->c.agent)
@@ -180,7 +228,8 @@ static void finish(struct run *r, const char *content, const char *problem, cons
 {
   struct finish f = {r, content, problem, limit};
   struct err err = ERR_INIT;
-  sched_done(r->job, finish_tx, &f, &err);
+  if (sched_done(r->job, finish_tx, &f, &err))
+    usage_alone(r); /* the call happened, whatever became of the run */
   err_clear(&err);
   run_free(r);
 }
@@ -195,9 +244,10 @@ static int status_tx(struct store_tx *tx, void *arg, struct err *err)
 static void retry(struct run *r, const char *why, int64_t at)
 {
   struct err err = ERR_INIT;
+  usage_alone(r);
   r->final_call = -1; /* status_tx: back to inactive */
   if (r->row[0])
-    store_run(r->rt->s, STORE_WRITE, status_tx, r, &err);
+    store_run(r->rt->s, STORE_WRITE_LAZY, status_tx, r, &err);
   err_clear(&err);
   sched_retry(r->job, why, at);
   run_free(r);
@@ -242,75 +292,18 @@ static void ask(struct run *r)
   }
 }
 
-struct usage {
-  struct run *r;
-  const struct llm_result *res;
-  double cost;
-};
-
-static int usage_tx(struct store_tx *tx, void *arg, struct err *err)
+/* The notice of the step's i-th tool use. */
+static int announce(struct store_tx *tx, struct run *r, size_t i, struct err *err)
 {
-  struct usage *u = arg;
-  const struct llm_result *res = u->res;
-  const char *model = res->model ? res->model : u->r->rt->model;
-  json_t *doc = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:f,s:{s:b,s:i,s:i,s:i}}", "agentId",
-                          u->r->c.agent, "conversationId", u->r->c.conv, "messageId",
-                          u->r->c.message, "tokensUsed", (double)res->total_tokens, "cost",
-                          u->cost, "model", model, "createdAt", clock_now_ms(), "meta", "ok",
-                          res->code == 0, "promptTokens", (int)res->prompt_tokens,
-                          "completionTokens", (int)res->completion_tokens, "attempts",
-                          res->attempts);
-  if (doc && u->r->c.user[0])
-    json_object_set_new(doc, "userId", json_string(u->r->c.user));
-  if (doc && res->code)
-    json_object_set_new(json_object_get(doc, "meta"), "error", json_string(res->error));
-  int rc = doc ? store_insert(tx, "inferenceUsage", doc, 0, NULL, err)
-               : err_set(err, E_NOMEM, "out of memory");
-  json_decref(doc);
-  return rc;
-}
-
-static void record_usage(struct run *r, const struct llm_result *res)
-{
-  struct usage u = {r, res, runtime_cost(r->rt, res->model ? res->model : r->rt->model,
-                                         res->prompt_tokens, res->completion_tokens)};
-  r->tokens += (double)res->total_tokens;
-  r->cost += u.cost;
-  struct err err = ERR_INIT;
-  store_run(r->rt->s, STORE_WRITE, usage_tx, &u, &err);
-  err_clear(&err);
-}
-
-static int save(struct run *r)
-{
-  json_t *state = json_pack("{s:O,s:i,s:f,s:f,s:i,s:i}", "messages", r->messages, "steps",
-                            r->steps, "tokens", r->tokens, "cost", r->cost, "final",
-                            r->final_call, "noOutput", r->no_output);
-  char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
-  json_decref(state);
-  struct err err = ERR_INIT;
-  int rc = text ? sched_save(r->job, text, &err) : E_NOMEM;
-  one_free(text);
-  err_clear(&err);
-  return rc;
-}
-
-struct announce {
-  struct run *r;
-  const char *tool, *error;
-};
-
-static int announce_tx(struct store_tx *tx, void *arg, struct err *err)
-{
-  struct announce *a = arg;
+  const char *tool = r->notes[i].tool, *error = r->notes[i].error[0] ? r->notes[i].error : NULL;
   char text[800];
-  if (a->error)
-    snprintf(text, sizeof text, "%s tried %s: %s", agent_name(a->r), a->tool, a->error);
+  if (error)
+    snprintf(text, sizeof text, "%s tried %s: %s", agent_name(r), tool, error);
   else
-    snprintf(text, sizeof text, "%s used %s", agent_name(a->r), a->tool);
-  json_t *meta = json_pack("{s:s,s:s,s:s,s:b}", "tool", a->tool, "agentId", a->r->c.agent,
-                           "agentName", agent_name(a->r), "ok", a->error == NULL);
-  return notice(tx, a->r->c.conv, a->r->row, text, meta, err);
+    snprintf(text, sizeof text, "%s used %s", agent_name(r), tool);
+  json_t *meta = json_pack("{s:s,s:s,s:s,s:b}", "tool", tool, "agentId", r->c.agent,
+                           "agentName", agent_name(r), "ok", error == NULL);
+  return notice(tx, r->c.conv, r->row, text, meta, err);
 }
 
 /* One call: checked, run, announced; its result (or error) for the model. */
@@ -330,10 +323,11 @@ static json_t *tool_result(struct run *r, const struct llm_tool_call *call)
     r->final_call = 1;
   if (!rc && strcmp(call->name, "noOutput") == 0)
     r->no_output = 1;
-  struct announce a = {r, call->name, rc ? err.msg : NULL};
-  struct err e2 = ERR_INIT;
-  store_run(r->rt->s, STORE_WRITE, announce_tx, &a, &e2);
-  err_clear(&e2);
+  if (r->nnotes < sizeof r->notes / sizeof r->notes[0]) { /* announced with the step */
+    snprintf(r->notes[r->nnotes].tool, sizeof r->notes[0].tool, "%s", call->name);
+    snprintf(r->notes[r->nnotes].error, sizeof r->notes[0].error, "%s", rc ? err.msg : "");
+    r->nnotes++;
+  }
   char *content = out;
   if (rc) { /* the failure goes back to the model as the tool's result */
     json_t *e = json_pack("{s:s}", "error", err.msg);
@@ -347,16 +341,27 @@ static json_t *tool_result(struct run *r, const struct llm_tool_call *call)
   return msg;
 }
 
-struct limit_arg {
-  struct run *r;
-  const char *text, *limit;
-};
-
-static int limit_tx(struct store_tx *tx, void *arg, struct err *err)
+/* What a tool step leaves, in one transaction: the call's usage, a notice
+ * for each tool use and for a limit reached, and the run's progress. */
+static int step_tx(struct store_tx *tx, void *arg, struct err *err)
 {
-  struct limit_arg *a = arg;
-  return notice(tx, a->r->c.conv, a->r->row, a->text,
-                json_pack("{s:s,s:s}", "limit", a->limit, "agentId", a->r->c.agent), err);
+  struct run *r = arg;
+  int rc = r->usage ? usage_write(tx, r, err) : 0;
+  for (size_t i = 0; !rc && i < r->nnotes; i++)
+    rc = announce(tx, r, i, err);
+  if (!rc && r->limit_note[0])
+    rc = notice(tx, r->c.conv, r->row, r->limit_note,
+                json_pack("{s:s,s:s}", "limit", "steps", "agentId", r->c.agent), err);
+  json_t *state = rc ? NULL
+                     : json_pack("{s:O,s:i,s:f,s:f,s:i,s:i}", "messages", r->messages, "steps",
+                                 r->steps, "tokens", r->tokens, "cost", r->cost, "final",
+                                 r->final_call, "noOutput", r->no_output);
+  char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
+  json_decref(state);
+  if (!rc)
+    rc = text ? sched_save_in(tx, r->job, text, err) : err_set(err, E_NOMEM, "out of memory");
+  one_free(text);
+  return rc;
 }
 
 static void tool_step(struct run *r, struct llm_result *res)
@@ -378,29 +383,32 @@ static void tool_step(struct run *r, struct llm_result *res)
   }
   r->steps++;
   if (r->no_output && all_silent) {
-    finish(r, NULL, NULL, NULL); /* it chose to say nothing */
+    r->nnotes = 0; /* a run that chose to say nothing announces nothing either */
+    finish(r, NULL, NULL, NULL);
     return;
   }
+  r->limit_note[0] = '\0';
   if (r->steps >= r->rt->lim.max_steps && !r->final_call) {
     r->final_call = 1;
-    char text[300];
-    snprintf(text, sizeof text, "%s reached the limit of %d tool steps and answers without "
-             "more tools.", agent_name(r), r->rt->lim.max_steps);
-    struct limit_arg a = {r, text, "steps"};
-    struct err err = ERR_INIT;
-    store_run(r->rt->s, STORE_WRITE, limit_tx, &a, &err);
-    err_clear(&err);
+    snprintf(r->limit_note, sizeof r->limit_note, "%s reached the limit of %d tool steps and "
+             "answers without more tools.", agent_name(r), r->rt->lim.max_steps);
   }
   if (r->final_call)
     json_array_append_new(r->messages,
                           json_pack("{s:s,s:s}", "role", "user", "content",
                                     "[ONE] No more tools in this run: give your best final "
                                     "answer now."));
-  if (save(r)) { /* the lease is lost: another runner has the job now */
-    sched_retry(r->job, "the run's lease was lost", 0);
-    run_free(r);
+  struct err err = ERR_INIT;
+  int rc = store_run(r->rt->s, STORE_WRITE_LAZY, step_tx, r, &err);
+  r->nnotes = 0;
+  if (rc) { /* the lease is lost (another runner has the job now), or the store failed */
+    char why[600];
+    snprintf(why, sizeof why, "%s", err.msg);
+    err_clear(&err);
+    retry(r, why, 0);
     return;
   }
+  r->usage = NULL;
   ask(r);
 }
 
@@ -411,7 +419,11 @@ static void after(void *arg, struct sched_run *job)
   struct run *r = arg;
   struct llm_result *res = r->res;
   r->res = NULL;
-  record_usage(r, res);
+  r->usage = res; /* written with what the call leads to */
+  r->usage_cost = runtime_cost(r->rt, res->model ? res->model : r->rt->model,
+                               res->prompt_tokens, res->completion_tokens);
+  r->tokens += (double)res->total_tokens;
+  r->cost += r->usage_cost;
   if (res->code && (r->rt->stopping || (res->code == E_LIMIT && res->retry_after_ms > 0))) {
     int64_t at = (int64_t)clock_now_ms() + (res->code == E_LIMIT ? res->retry_after_ms : 1000);
     char why[700];
@@ -521,7 +533,7 @@ void run_job(void *arg, struct sched_run *job)
     finish(r, NULL, text, r->rt->llm ? "budget" : "model");
     return;
   }
-  if (store_run(r->rt->s, STORE_WRITE, status_tx, r, &err) != 0) {
+  if (store_run(r->rt->s, STORE_WRITE_LAZY, status_tx, r, &err) != 0) {
     char why[600];
     snprintf(why, sizeof why, "%s", err.msg);
     err_clear(&err);

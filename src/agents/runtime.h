@@ -22,6 +22,11 @@
  * - runs of one agent in one conversation queue (a lane); a run's progress
  *   is saved before each model call, so a run cut by a crash goes on from
  *   there, and its reply is committed with the job's end, so it lands once.
+ *   Only that end is synced to disk; what a run writes before it (its
+ *   status, usage rows, tool steps and notices, saved progress) commits
+ *   without a sync and becomes durable with the next synced commit: a
+ *   crash of the process loses none of it, a power failure may lose the
+ *   newest of it, and the run then redoes those steps.
  *
  * Configuration: ONE_LLM_* (llm.h), ONE_LLM_PRICES ("model=in/out" in a
  * currency per million tokens, comma-separated), ONE_AGENT_MAX_DEPTH (5),

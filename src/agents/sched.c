@@ -2,8 +2,8 @@
  * their leases, and a pool of workers that run handlers.
  *
  * An attempt's life, with the function for each transition:
- *   claimed (claim_one: a lazy write; a claim lost to a power failure is
- *   only a job that is due again) -> queued for a worker (enqueue) ->
+ *   claimed (claim_some: a batch in one lazy write; a claim lost to a power
+ *   failure is only a job that is due again) -> queued for a worker (enqueue) ->
  *   running its handler (worker) -> [waiting elsewhere -> queued again
  *   (sched_post)]* -> ended (end_run, from sched_done, sched_retry,
  *   sched_fail), which frees a place and wakes the scheduler thread.
@@ -330,10 +330,11 @@ void sched_fail(struct sched_run *run, const char *why)
   finish_as(run, STORE_JOB_FAILED, why ? why : "failed", 0, ENDED_FAILED);
 }
 
-int sched_done(struct sched_run *run, store_fn fn, void *arg, struct err *err)
+static int done_as(struct sched_run *run, enum store_mode mode, store_fn fn, void *arg,
+                   struct err *err)
 {
   struct finish_arg a = {run, STORE_JOB_DONE, NULL, 0, fn, arg, 0};
-  int rc = store_run(run->sc->s, STORE_WRITE, finish_tx, &a, err);
+  int rc = store_run(run->sc->s, mode, finish_tx, &a, err);
   if (!rc) {
     end_run(run, ENDED_DONE);
   } else if (a.fn_failed) {
@@ -347,6 +348,16 @@ int sched_done(struct sched_run *run, store_fn fn, void *arg, struct err *err)
   return rc;
 }
 
+int sched_done(struct sched_run *run, store_fn fn, void *arg, struct err *err)
+{
+  return done_as(run, STORE_WRITE, fn, arg, err);
+}
+
+int sched_done_lazy(struct sched_run *run, store_fn fn, void *arg, struct err *err)
+{
+  return done_as(run, STORE_WRITE_LAZY, fn, arg, err);
+}
+
 struct save_arg {
   struct sched_run *run;
   const char *saved;
@@ -358,69 +369,99 @@ static int save_tx(struct store_tx *tx, void *p, struct err *err)
   return store_job_save(tx, a->run->job.id, a->run->sc->owner, a->saved, err);
 }
 
+/* run's copy of its progress becomes saved. */
+static int keep_copy(struct sched_run *run, const char *saved, struct err *err)
+{
+  char *copy = saved ? one_strdup(saved) : NULL;
+  if (saved && !copy)
+    return err_set(err, E_NOMEM, "out of memory");
+  one_free(run->job.saved);
+  run->job.saved = copy;
+  return 0;
+}
+
+int sched_save_in(struct store_tx *tx, struct sched_run *run, const char *saved,
+                  struct err *err)
+{
+  int rc = store_job_save(tx, run->job.id, run->sc->owner, saved, err);
+  return rc ? rc : keep_copy(run, saved, err);
+}
+
 int sched_save(struct sched_run *run, const char *saved, struct err *err)
 {
   struct save_arg a = {run, saved};
-  int rc = store_run(run->sc->s, STORE_WRITE, save_tx, &a, err);
-  if (!rc) {
-    char *copy = saved ? one_strdup(saved) : NULL;
-    if (saved && !copy)
-      return err_set(err, E_NOMEM, "out of memory");
-    one_free(run->job.saved);
-    run->job.saved = copy;
-  }
-  return rc;
+  int rc = store_run(run->sc->s, STORE_WRITE_LAZY, save_tx, &a, err);
+  return rc ? rc : keep_copy(run, saved, err);
 }
 
 /* --- the scheduler thread --- */
 
+#define CLAIM_BATCH 64
+
 struct claim_arg {
   struct sched *sc;
-  struct store_job job;
-  int got;
+  size_t room;                     /* claims this transaction may make */
+  struct store_job jobs[CLAIM_BATCH];
+  size_t n;
 };
 
+/* Claims up to a->room due jobs in one transaction. */
 static int claim_tx(struct store_tx *tx, void *p, struct err *err)
 {
   struct claim_arg *a = p;
   int64_t now = now_ms();
-  int rc = store_job_claim(tx, now, now + a->sc->o.lease_ms, a->sc->owner, &a->job, err);
-  if (rc == E_NOTFOUND)
-    return 0;
-  a->got = !rc;
-  return rc;
+  while (a->n < a->room) {
+    int rc = store_job_claim(tx, now, now + a->sc->o.lease_ms, a->sc->owner, &a->jobs[a->n],
+                             err);
+    if (rc == E_NOTFOUND) {
+      err_clear(err);
+      return 0;
+    }
+    if (rc)
+      return rc;
+    a->n++;
+  }
+  return 0;
 }
 
-/* Claims one due job and queues it: 1 when it did, 0 when none is due. */
-static int claim_one(struct sched *sc)
+/* Claims due jobs (up to room, CLAIM_BATCH at most) in one lazy transaction
+ * and queues them; returns how many. */
+static size_t claim_some(struct sched *sc, size_t room)
 {
-  struct claim_arg a = {sc, {0}, 0};
+  struct claim_arg *a = one_calloc(1, sizeof *a);
+  if (!a)
+    return 0;
+  a->sc = sc;
+  a->room = room < CLAIM_BATCH ? room : CLAIM_BATCH;
   struct err err = ERR_INIT;
-  int rc = store_run(sc->s, STORE_WRITE_LAZY, claim_tx, &a, &err);
-  if (rc) {
-    log_json(LOG_ERROR, NULL, "cannot claim a job", NULL);
-    err_clear(&err);
-    return 0;
+  int rc = store_run(sc->s, STORE_WRITE_LAZY, claim_tx, a, &err);
+  size_t got = rc ? 0 : a->n;
+  if (rc) { /* rolled back: none of them is claimed */
+    log_json(LOG_ERROR, NULL, "cannot claim jobs", NULL);
+    for (size_t i = 0; i < a->n; i++)
+      store_job_release(&a->jobs[i]);
   }
-  if (!a.got)
-    return 0;
-  struct sched_run *run = one_calloc(1, sizeof *run);
-  if (!run) { /* its lease ends and it is claimed again */
-    store_job_release(&a.job);
-    return 0;
+  err_clear(&err);
+  for (size_t i = 0; i < got; i++) {
+    struct sched_run *run = one_calloc(1, sizeof *run);
+    if (!run) { /* its lease ends and it is claimed again */
+      store_job_release(&a->jobs[i]);
+      continue;
+    }
+    run->sc = sc;
+    run->job = a->jobs[i];
+    atomic_fetch_add(&sc->claimed, 1);
+    pthread_mutex_lock(&sc->lock);
+    run->next = sc->inflight;
+    if (sc->inflight)
+      sc->inflight->prev = run;
+    sc->inflight = run;
+    sc->running++;
+    pthread_mutex_unlock(&sc->lock);
+    enqueue(run, dispatch, NULL);
   }
-  run->sc = sc;
-  run->job = a.job;
-  atomic_fetch_add(&sc->claimed, 1);
-  pthread_mutex_lock(&sc->lock);
-  run->next = sc->inflight;
-  if (sc->inflight)
-    sc->inflight->prev = run;
-  sc->inflight = run;
-  sc->running++;
-  pthread_mutex_unlock(&sc->lock);
-  enqueue(run, dispatch, NULL);
-  return 1;
+  one_free(a);
+  return got;
 }
 
 struct renew_arg {
@@ -495,11 +536,13 @@ static void *loop(void *arg)
   pthread_mutex_lock(&sc->lock);
   while (!sc->stopping) {
     sc->kicked = 0;
-    int full = sc->running >= sc->o.max_running;
+    size_t room = sc->running < sc->o.max_running ? sc->o.max_running - sc->running : 0;
+    int full = room == 0;
     pthread_mutex_unlock(&sc->lock);
-    while (!full && claim_one(sc)) {
-      pthread_mutex_lock(&sc->lock);
-      full = sc->running >= sc->o.max_running || sc->stopping;
+    while (!full && claim_some(sc, room) == (room < CLAIM_BATCH ? room : CLAIM_BATCH)) {
+      pthread_mutex_lock(&sc->lock); /* a whole batch: there may be more */
+      room = sc->running < sc->o.max_running ? sc->o.max_running - sc->running : 0;
+      full = room == 0 || sc->stopping;
       pthread_mutex_unlock(&sc->lock);
     }
     housekeeping(sc);

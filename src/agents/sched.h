@@ -71,13 +71,25 @@ const char *sched_owner(const struct sched *sc);
 
 /* The job as claimed (borrowed for the life of run). */
 const struct store_job *sched_job(const struct sched_run *run);
-/* Keeps saved as the job's progress for a later attempt (its own
- * transaction). E_CONFLICT when the lease is lost: end the run then. */
+/* Keeps saved as the job's progress for a later attempt, in a transaction
+ * of its own committed without a sync (STORE_WRITE_LAZY): a crash of the
+ * process keeps it, a power failure may lose the newest, and the next
+ * attempt then redoes a step. E_CONFLICT when the lease is lost: end the
+ * run then. */
 int sched_save(struct sched_run *run, const char *saved, struct err *err);
+/* The same inside the caller's write transaction tx, with the caller's
+ * other writes (run's copy of the job is updated when it returns 0: call
+ * it last, or expect the copy to lead the database after a rollback). */
+int sched_save_in(struct store_tx *tx, struct sched_run *run, const char *saved,
+                  struct err *err);
 /* Ends run: fn (may be NULL) and the job's completion in one write
  * transaction. fn's error rolls both back and retries the job (the error
  * kept as its reason); E_CONFLICT when the lease was lost (nothing commits). */
 int sched_done(struct sched_run *run, store_fn fn, void *arg, struct err *err);
+/* sched_done committed without a sync: for a job whose effects are only
+ * other jobs (a crash of the process keeps it; after a power failure the
+ * job runs again and its effects, keyed, are not doubled). */
+int sched_done_lazy(struct sched_run *run, store_fn fn, void *arg, struct err *err);
 /* Ends run: the job runs again at at_ms (0: after the back-off) with why
  * as its last error, or fails for good when out of attempts. */
 void sched_retry(struct sched_run *run, const char *why, int64_t at_ms);

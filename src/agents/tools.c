@@ -17,6 +17,7 @@
 #include "util/clock.h"
 #include "util/mem.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,12 +252,32 @@ static const struct tool *find(const char *name)
   return NULL;
 }
 
+/* Each tool's OpenAI description and parsed schema, made once: every run
+ * sends them, and schemas are checked on every call. Read-only after. */
+static json_t *described[NTOOLS], *schemas[NTOOLS];
+static pthread_once_t described_once = PTHREAD_ONCE_INIT;
+
+static void describe_all(void)
+{
+  for (size_t i = 0; i < NTOOLS; i++) {
+    json_error_t je;
+    schemas[i] = json_loads(registry[i].parameters, 0, &je);
+    described[i] = json_pack("{s:s,s:{s:s,s:s,s:O}}", "type", "function", "function", "name",
+                             registry[i].name, "description", registry[i].description,
+                             "parameters", schemas[i]);
+  }
+}
+
 static json_t *openai_tool(const struct tool *t)
 {
-  json_error_t je;
-  return json_pack("{s:s,s:{s:s,s:s,s:o}}", "type", "function", "function", "name", t->name,
-                   "description", t->description, "parameters",
-                   json_loads(t->parameters, 0, &je));
+  pthread_once(&described_once, describe_all);
+  return json_incref(described[t - registry]);
+}
+
+static const json_t *schema_of(const struct tool *t)
+{
+  pthread_once(&described_once, describe_all);
+  return schemas[t - registry];
 }
 
 /* Whether agent has tool t enabled: in its `tools`, or an agentTools row. */
@@ -315,12 +336,10 @@ int tools_call(const struct tool_env *env, const char *name, const char *argumen
                             &je);
   if (!args)
     return err_set(err, E_PARSE, "the arguments are not valid JSON (%s)", je.text);
-  json_t *schema = json_loads(t->parameters, 0, &je);
-  int rc = jschema_check(schema, args, err);
-  json_decref(schema);
+  int rc = jschema_check(schema_of(t), args, err);
   struct run_arg a = {t, {env, args, NULL}};
   if (!rc)
-    rc = store_run(env->rt->s, STORE_WRITE, run_tx, &a, err);
+    rc = store_run(env->rt->s, STORE_WRITE_LAZY, run_tx, &a, err);
   if (!rc)
     *out = a.c.result ? json_dumps(a.c.result, JSON_COMPACT) : one_strdup("{}");
   if (!rc && !*out)

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 int main(int argc, char **argv)
 {
@@ -17,6 +18,11 @@ int main(int argc, char **argv)
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  struct rlimit nofile; /* a benchmark holds thousands of connections */
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   struct fakellm *f = fakellm_start(port);
   if (!f) {
     fprintf(stderr, "fake_llm: cannot listen on port %u\n", port);

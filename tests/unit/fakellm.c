@@ -346,10 +346,14 @@ struct fakellm *fakellm_start(unsigned port)
   addr.sin_family = AF_INET;
   addr.sin_port = htons((uint16_t)port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  /* poll, not select: a benchmark holds more than 1,024 connections */
   f->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                            MHD_USE_ERROR_LOG,
+                            MHD_USE_POLL | MHD_USE_ERROR_LOG,
                           0, NULL, NULL, handle, f, MHD_OPTION_SOCK_ADDR, &addr,
                           MHD_OPTION_NOTIFY_COMPLETED, completed, f,
+                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)16384,
+                          MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)4096,
+                          MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
   if (!f->d) {
     json_decref(f->rules);
