@@ -63,6 +63,7 @@ bench: deps
 	scripts/bench.sh $(BENCH_BUILD)
 	scripts/bench_http.sh $(BENCH_BUILD)
 	scripts/bench_migrate.sh $(BENCH_BUILD)
+	scripts/bench_agents.sh $(BENCH_BUILD)
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONE_FUZZ=ON \
