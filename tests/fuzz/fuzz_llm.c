@@ -1,7 +1,9 @@
-/* fuzz_llm: the model client's response parsers on arbitrary bytes: a
- * whole chat completion, and the same bytes as a stream fed in two pieces
- * split at a point the input chooses. Neither may crash or leak; a parse
- * that succeeds gives calls with names and arguments. */
+/* fuzz_llm: what ONE reads from a model, on arbitrary bytes: a whole chat
+ * completion, the same bytes as a stream fed in two pieces split at a point
+ * the input chooses, and the bytes as a tool call's arguments checked
+ * against tool schemas. None may crash or leak; a parse that succeeds gives
+ * calls with names and arguments; a refused argument names a path. */
+#include "agents/jschema.h"
 #include "agents/llm.h"
 #include "util/mem.h"
 
@@ -46,5 +48,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   llm_result_free(r);
   llm_stream_free(st);
   err_clear(&err);
+
+  static const char *const schemas[] = {
+    "{\"type\":\"object\",\"properties\":{\"agentId\":{\"type\":\"string\",\"minLength\":1},"
+    "\"message\":{\"type\":\"string\",\"maxLength\":20000}},\"required\":[\"agentId\",\"message\"],"
+    "\"additionalProperties\":false}",
+    "{\"type\":\"object\",\"properties\":{\"at\":{\"type\":\"number\",\"minimum\":0},\"n\":"
+    "{\"type\":\"integer\",\"maximum\":9},\"tags\":{\"type\":\"array\",\"items\":{\"enum\":"
+    "[\"a\",\"b\"]}},\"deep\":{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"boolean\"}}}}}",
+  };
+  json_error_t je;
+  json_t *args = json_loadb((const char *)data, size, JSON_DECODE_ANY, &je);
+  for (size_t i = 0; args && i < sizeof schemas / sizeof schemas[0]; i++) {
+    json_t *schema = json_loads(schemas[i], 0, &je);
+    if (jschema_check(schema, args, &err) && strncmp(err.msg, "arguments", 9) != 0)
+      abort(); /* every refusal names where */
+    err_clear(&err);
+    json_decref(schema);
+  }
+  json_decref(args);
   return 0;
 }
