@@ -541,3 +541,66 @@ Test(agents, a_scheduled_task_fires_after_the_scheduler_restarts)
   cr_expect(has_text(m, "participant", "Here is the weekly summary."));
   json_decref(m);
 }
+
+Test(agents, a_malformed_model_answer_becomes_a_clear_message)
+{
+  start_runtime(1);
+  char conv[CID_MAX], agents[200], say_it[300];
+  script("[{\"match\":\"You are Sage\",\"raw\":\"{\\\"choices\\\": [oops\"}]");
+  snprintf(agents, sizeof agents, "[\"%s\"]", sage);
+  conversation(agents, conv);
+  snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) hello", sage);
+  say(conv, say_it);
+  wait_idle();
+  json_t *m = messages(conv);
+  cr_expect(has_text(m, "system", "Sage could not answer: the model server sent a malformed"),
+            "the error is said in the conversation");
+  json_decref(m);
+  json_t *usage = list("inferenceUsage", "by_conversation", conv);
+  cr_assert_eq(json_array_size(usage), 1, "a failed call is counted too");
+  cr_expect(!dq_bool(json_object_get(json_array_get(usage, 0), "meta"), "ok"));
+  json_decref(usage);
+}
+
+Test(agents, runs_per_conversation_per_minute_are_limited)
+{
+  lim.runs_per_minute = 2;
+  start_runtime(1);
+  char conv[CID_MAX], agents[200], say_it[300];
+  script("[{\"match\":\"You are Sage\",\"reply\":\"here\",\"times\":0}]");
+  snprintf(agents, sizeof agents, "[\"%s\"]", sage);
+  conversation(agents, conv);
+  snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) again", sage);
+  for (int i = 0; i < 3; i++) {
+    say(conv, say_it);
+    wait_idle();
+  }
+  cr_expect_eq(fakellm_request_count(fake), 2);
+  json_t *m = messages(conv);
+  cr_expect(has_text(m, "system", "reached its limit of 2 agent runs a minute"));
+  json_decref(m);
+}
+
+Test(agents, a_tool_without_its_service_says_what_to_set)
+{
+  start_runtime(1);
+  char conv[CID_MAX], agents[200], say_it[300], tool[CID_MAX], body[300], link[CID_MAX];
+  insert("tools", "{\"name\":\"webSearch\",\"description\":\"search\"}", tool);
+  snprintf(body, sizeof body, "{\"agentId\":\"%s\",\"toolId\":\"%s\",\"createdAt\":1.0}", sage, tool);
+  insert("agentTools", body, link);
+  script("[{\"match\":\"ONE_WEB_SEARCH_URL\",\"reply\":\"I cannot search the web here.\"},"
+         "{\"match\":\"You are Sage\",\"tool_calls\":[{\"name\":\"webSearch\",\"arguments\":"
+         "{\"query\":\"competitors\"}},{\"name\":\"sendEmail\",\"arguments\":{\"to\":\"a@b.c\","
+         "\"subject\":\"s\",\"body\":\"b\"}}]}]");
+  snprintf(agents, sizeof agents, "[\"%s\"]", sage);
+  conversation(agents, conv);
+  snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) research my competitors", sage);
+  say(conv, say_it);
+  wait_idle();
+  json_t *m = messages(conv);
+  cr_expect(has_text(m, "system", "webSearch is not configured: set ONE_WEB_SEARCH_URL"));
+  cr_expect(has_text(m, "system", "the tool sendEmail is not enabled for Sage"),
+            "a tool the agent does not have is refused");
+  cr_expect(has_text(m, "participant", "I cannot search the web here."));
+  json_decref(m);
+}

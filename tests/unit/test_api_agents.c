@@ -228,3 +228,46 @@ Test(api_agents, the_directory_lists_public_agents_marked_or_not_and_my_private_
   cr_expect_eq(json_array_size(names), 14);
   json_decref(names);
 }
+
+Test(api_agents, the_seeded_director_answers_and_hands_work_to_sage_and_writer)
+{
+  char director[64], sage[64], writer[64], conv[64], path[200], rules[1000];
+  agent_id("Director", director);
+  agent_id("Sage", sage);
+  agent_id("Writer", writer);
+  json_t *c = api_expect(&srv, alice.token, 201, "POST", "/api/v1/conversations",
+                         "{\"title\":\"launch\",\"agents\":[\"%s\",\"%s\",\"%s\"]}", director,
+                         sage, writer);
+  snprintf(conv, sizeof conv, "%s", json_string_value(json_object_get(c, "_id")));
+  json_decref(c);
+  snprintf(rules, sizeof rules,
+           "[{\"match\":\"You are Director\",\"reply\":\"Welcome! @[Sage](agent:%s) what do we "
+           "know? @[Writer](agent:%s) draft a hook.\"},"
+           "{\"match\":\"You are Sage\",\"reply\":\"Nothing yet: tell me about your customers.\"},"
+           "{\"match\":\"You are Writer\",\"reply\":\"Hook: Stop losing sales to slow delivery.\"}]",
+           sage, writer);
+  cr_assert_eq(fakellm_script(fake, rules), 0);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path, "{\"content\":\"Where do I start?\"}"));
+  wait_content(conv, "Hook: Stop losing sales");
+  wait_content(conv, "Nothing yet");
+  wait_jobs_idle();
+  cr_expect_eq(count_content(conv, "Welcome!"), 1, "the Director answers once");
+  cr_expect_eq(fakellm_request_count(fake), 3);
+  json_t *reqs = fakellm_requests(fake);
+  char *first = json_dumps(json_array_get(reqs, 0), 0);
+  cr_expect(strstr(first, "You lead a team of specialist agents"), "the seeded prompt is used");
+  free(first);
+  json_t *tools = json_object_get(json_array_get(reqs, 0), "tools");
+  int schedule = 0, progress = 0;
+  size_t i;
+  json_t *t;
+  json_array_foreach(tools, i, t) {
+    const char *name = json_string_value(json_object_get(json_object_get(t, "function"), "name"));
+    schedule |= strcmp(name, "scheduleTask") == 0;
+    progress |= strcmp(name, "updateProgress") == 0;
+  }
+  cr_expect(schedule, "the Director's own tool goes along");
+  cr_expect(!progress, "a seeded tool with no implementation yet is not offered to the model");
+  json_decref(reqs);
+}
