@@ -141,7 +141,7 @@ int cmd_migrate(struct cli *c)
                            cli_opt(c, "backup-dir"),
                            pause ? (unsigned)strtoul(pause, NULL, 10) : 0,
                            c->db_path, on_progress, &p, 0,
-                           batch_ms ? (unsigned)strtoul(batch_ms, NULL, 10) : 0};
+                           batch_ms ? (unsigned)strtoul(batch_ms, NULL, 10) : 0, NULL};
   if (pause && (strspn(pause, "0123456789") != strlen(pause) || o.pause_ms > 60000)) {
     store_close(s);
     return cli_usage(c, "--pause takes 0 to 60000 milliseconds");

@@ -1,6 +1,7 @@
 /* cmd_serve: `one serve`: open (or create) the database, start the
  * scheduler and the HTTP server, wait for SIGTERM or SIGINT, then shut
  * down gracefully: requests in flight finish, then job attempts. */
+#include "agents/background.h"
 #include "agents/runtime.h"
 #include "agents/seed.h"
 #include "agents/sched.h"
@@ -86,6 +87,7 @@ int cmd_serve(struct cli *c)
   struct http_server *srv = NULL;
   struct sched *sc = NULL;
   struct runtime *rt = NULL;
+  struct background *bg = NULL;
   struct llm_config llm;
   int have_llm = llm_config_from_env(&llm);
   int created = 0;
@@ -94,6 +96,7 @@ int cmd_serve(struct cli *c)
   if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
       (created && seed_run(s, &seeded, &err)) || sched_new(s, NULL, &sc, &err) ||
       runtime_new(s, sc, have_llm ? &llm : NULL, NULL, &rt, &err) ||
+      background_new(s, sc, c->db_path, &bg, &err) ||
       (cfg.sched = sc, http_server_start(&cfg, s, &srv, &err)) ||
       (runtime_on_partial(rt, partial_to_streams, http_server_hub(srv)), sched_start(sc, &err))) {
     rc = cli_fail(&err);
@@ -101,6 +104,7 @@ int cmd_serve(struct cli *c)
     if (rt)
       runtime_on_partial(rt, NULL, NULL);
     http_server_stop(srv, 0);
+    background_free(bg);
     sched_stop(sc, 0);
     runtime_free(rt);
     sched_free(sc);
@@ -122,6 +126,7 @@ int cmd_serve(struct cli *c)
   json_decref(f);
   runtime_on_partial(rt, NULL, NULL); /* the streams close with the server */
   http_server_stop(srv, GRACE_MS);
+  background_free(bg);           /* a migration stops after its batch and goes on next start */
   sched_stop(sc, JOBS_GRACE_MS); /* attempts left after it run again on the next start */
   runtime_free(rt);              /* model calls still waiting end; their runs retry later */
   sched_free(sc);

@@ -4,6 +4,7 @@
 #include "domain/flags.h"
 #include "migrate/chain.h"
 #include "util/clock.h"
+#include "util/mem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -236,5 +237,87 @@ int admin_job_cancel(struct store *s, struct op *op, struct err *err)
   if (!rc)
     rc = store_run(s, STORE_WRITE, cancel_tx, &a, err);
   op->out = a.out;
+  return rc;
+}
+
+/* --- migrations in the background --- */
+
+struct start_arg {
+  const char *args;
+  json_t *out;
+};
+
+static int start_tx(struct store_tx *tx, void *p, struct err *err)
+{
+  struct start_arg *a = p;
+  /* many attempts: a server that stops or dies mid-step goes on at its next start; a
+   * step that fails is not retried (the handler fails the job) */
+  struct store_job_new j = {ADMIN_MIGRATION_JOB, a->args, NULL, "migrate", 0, 100};
+  int64_t id = 0;
+  int rc = store_job_add(tx, &j, &id, NULL, err);
+  struct store_job job;
+  if (!rc)
+    rc = store_job_get(tx, id, &job, err);
+  if (!rc) {
+    a->out = job_json(&job);
+    store_job_release(&job);
+  }
+  return rc;
+}
+
+/* Whether name is a step of the plan (or "agent-inbox", the start, for down). */
+static int known_step(const char *name, int down)
+{
+  if (down && strcmp(name, "agent-inbox") == 0)
+    return 1;
+  json_t *plan = migrate_plan();
+  size_t i;
+  json_t *st;
+  int found = 0;
+  json_array_foreach(plan, i, st) found |= strcmp(json_string_value(json_object_get(st, "name")),
+                                                  name) == 0;
+  json_decref(plan);
+  return found;
+}
+
+int admin_migration_start(struct store *s, struct op *op, struct err *err)
+{
+  int rc = only_admins(op, err);
+  if (rc)
+    return rc;
+  const char *action = op->id;
+  int up = strcmp(action, "up") == 0, down = strcmp(action, "down") == 0;
+  int verify = strcmp(action, "verify") == 0, contract = strcmp(action, "contract") == 0;
+  if (op->in && !json_is_object(op->in))
+    return op_need_object(op->in, err);
+  static const char *const allowed[] = {"to", "confirm", NULL};
+  if (op->in && (rc = op_only_fields(op->in, "migration", allowed, err)))
+    return rc;
+  if (!up && !down && !verify && !contract)
+    return err_set(err, E_NOTFOUND, "no migration action '%s' (up, down, verify, contract)",
+                   action);
+  const json_t *to = json_object_get(op->in, "to");
+  if (to && (!json_is_string(to) || !(up || down) || !known_step(json_string_value(to), down))) {
+    err_set(err, E_SCHEMA, "'to' names a step of the plan, for up and down");
+    err_add_detail(err, "to", "not a step of the migration plan");
+    return E_SCHEMA;
+  }
+  if (contract && !json_is_true(json_object_get(op->in, "confirm"))) {
+    err_set(err, E_SCHEMA, "contract drops the deprecated fields: send {\"confirm\": true}");
+    err_add_detail(err, "confirm", "required, true");
+    return E_SCHEMA;
+  }
+  json_t *args = json_pack("{s:s}", "action", action);
+  if (args && to)
+    json_object_set(args, "to", (json_t *)to);
+  char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+  json_decref(args);
+  if (!text)
+    return err_set(err, E_NOMEM, "out of memory");
+  struct start_arg a = {text, NULL};
+  rc = store_run(s, STORE_WRITE, start_tx, &a, err);
+  one_free(text);
+  op->out = a.out;
+  op->created = !rc;
   return rc;
 }

@@ -80,6 +80,9 @@ const struct route routes[] = {
   {"GET", V1 "/admin/migrations", h_admin_migrations, ROUTE_ADMIN,
    "the migration to ONE: schema, steps with progress, lock, last verification, failures, "
    "the newest log entries"},
+  {"POST", V1 "/admin/migrations/{action}", h_admin_migration_start, ROUTE_ADMIN,
+   "run a migration action in the background, as a job: up or down {to?}, verify, "
+   "contract {confirm: true}"},
   {"GET", V1 "/admin/flags", h_admin_flags_list, ROUTE_ADMIN, "the feature flags"},
   {"PUT", V1 "/admin/flags/{name}", h_admin_flags_set, ROUTE_ADMIN,
    "turn a feature flag on or off: {on}"},

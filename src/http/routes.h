@@ -65,6 +65,7 @@ void h_admin_migrations(struct http_req *req, struct http_res *res);
 void h_admin_flags_list(struct http_req *req, struct http_res *res);
 void h_admin_flags_set(struct http_req *req, struct http_res *res);
 void h_admin_jobs(struct http_req *req, struct http_res *res);
+void h_admin_migration_start(struct http_req *req, struct http_res *res);
 void h_admin_job_cancel(struct http_req *req, struct http_res *res);
 void h_agent_tools_list(struct http_req *req, struct http_res *res);
 void h_agent_tools_set(struct http_req *req, struct http_res *res);

@@ -318,7 +318,7 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
   if (!rc)
     rc = store_run(s, STORE_WRITE, mark_done, (void *)st, err);
   struct err e2 = ERR_INIT;
-  chain_log_event(s, st->name, rc ? "fail" : "end",
+  chain_log_event(s, st->name, rc == E_STOPPED ? "stop" : rc ? "fail" : "end",
             rc ? json_pack("{s:s,s:s}", "direction", "up", "error", err->msg)
                : json_pack("{s:s}", "direction", "up"), &e2);
   err_clear(&e2);
@@ -346,7 +346,7 @@ static int run_down(struct store *s, const struct mstep *st, const struct migrat
       rc = store_run(s, STORE_WRITE, clear_state, (void *)st, err);
   }
   struct err e2 = ERR_INIT;
-  chain_log_event(s, st->name, rc ? "fail" : "end",
+  chain_log_event(s, st->name, rc == E_STOPPED ? "stop" : rc ? "fail" : "end",
             rc ? json_pack("{s:s,s:s}", "direction", "down", "error", err->msg)
                : json_pack("{s:s}", "direction", "down"), &e2);
   err_clear(&e2);

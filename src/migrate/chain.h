@@ -51,6 +51,9 @@ struct migrate_opts {
   size_t kill_at;
   unsigned batch_ms;         /* how long a batch may take, about (default 2 ms): the
                               * number of documents per batch follows from it */
+  /* asked after each batch (may be NULL): nonzero ends the run there with
+   * E_STOPPED (its log says "stop"); it goes on from there when run again */
+  int (*stop)(void *arg);
 };
 
 /* The folder backups go to: override when given, else backups/ beside the

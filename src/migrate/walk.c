@@ -294,6 +294,16 @@ static int walk_batch(struct store *s, const struct mstep *st, json_t *memo,
   return rc;
 }
 
+/* E_STOPPED when the runner asked to stop (between two batches: each is a
+ * committed checkpoint, so the next run goes on from here). */
+static int stop_asked(const struct migrate_opts *o, struct err *err)
+{
+  if (!o->stop || !o->stop(o->arg))
+    return 0;
+  return err_set(err, E_STOPPED, "stopped between two batches (the process is stopping); run "
+                 "it again to go on from here");
+}
+
 /* Batches are sized by time: the next holds as many documents as the last
  * rewrote in DEFAULT_BATCH_MS (or o->batch_ms), within [MIN_BATCH, o->batch],
  * so that a request waiting for the write lock waits a few milliseconds
@@ -434,6 +444,8 @@ int walk_build_indexes(struct store *s, const struct mstep *st, const struct mig
     rc = store_indexes_fill(s, p.limit, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, documents > done ? documents : done);
+    if (!rc && more)
+      rc = stop_asked(o, err);
     pace_next(&p, !rc && more);
   }
   schema_free(sc);
@@ -455,6 +467,8 @@ int walk_up(struct store *s, const struct mstep *st, const struct migrate_opts *
     rc = walk_batch(s, st, memo, target, o, p.limit, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, total > done ? total : done);
+    if (!rc && more)
+      rc = stop_asked(o, err);
     pace_next(&p, !rc && more);
   }
   json_decref(memo);
@@ -572,6 +586,9 @@ int walk_down(struct store *s, const struct mstep *st, const struct migrate_opts
       break;
     if (o->progress)
       o->progress(o->arg, st->name, ++batches, 0);
+    rc = stop_asked(o, err);
+    if (rc)
+      break;
     rest(o, (clock_mono_s() - t0) * 1000.0, !o->batch_ms); /* a record is one batch of the walk up */
   }
   if (!rc && kept)

@@ -26,7 +26,8 @@
   X(E_PERM,        -12, "not allowed",                        403)     \
   X(E_AUTH,        -13, "not signed in",                      401)     \
   X(E_LIMIT,       -14, "rate limited",                       429)     \
-  X(E_INTERNAL,    -15, "internal error",                     500)
+  X(E_INTERNAL,    -15, "internal error",                     500)     \
+  X(E_STOPPED,     -16, "stopped",                            503)
 
 enum err_code {
   E_OK = 0,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -324,4 +325,112 @@ Test(migrate_online, flags_and_the_admin_views_of_a_migration)
             strstr(r.body, "one_migration_step_documents{step=\"backfill-agent-prompts\","
                            "state=\"done\",count=\"changed\"}"), "%s", r.body);
   api_reply_free(&r);
+}
+
+/* The migration's position as the admin API reports it. */
+static int position(const char *token, char *schema, size_t n)
+{
+  json_t *j = api_expect(&srv, token, 200, "GET", "/api/v1/admin/migrations", NULL);
+  json_t *st = json_object_get(j, "status");
+  int pos = (int)json_number_value(json_object_get(st, "position"));
+  if (schema)
+    snprintf(schema, n, "%s", json_string_value(json_object_get(st, "schema")));
+  json_decref(j);
+  return pos;
+}
+
+/* Waits (a guard of 120 s, not a timing assertion) until the job of id
+ * has finished; returns its state. */
+static char *job_state(const char *token, const char *id)
+{
+  for (int i = 0; i < 12000; i++) {
+    json_t *j = api_expect(&srv, token, 200, "GET", "/api/v1/admin/jobs?limit=50", NULL);
+    size_t k;
+    json_t *job;
+    char *state = NULL;
+    json_array_foreach(json_object_get(j, "items"), k, job) {
+      const char *s = json_string_value(json_object_get(job, "state"));
+      if (strcmp(json_string_value(json_object_get(job, "id")), id) == 0 &&
+          (strcmp(s, "done") == 0 || strcmp(s, "failed") == 0))
+        state = strdup(s);
+    }
+    json_decref(j);
+    if (state)
+      return state;
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  cr_assert_fail("job %s never finished", id);
+  return NULL;
+}
+
+static void start_action(const char *token, const char *action, const char *body, char id[32])
+{
+  char path[128];
+  snprintf(path, sizeof path, "/api/v1/admin/migrations/%s", action);
+  json_t *j = api_expect(&srv, token, 201, "POST", path, body ? "%s" : NULL, body);
+  snprintf(id, 32, "%s", json_string_value(json_object_get(j, "id")));
+  json_decref(j);
+}
+
+Test(migrate_online, the_server_runs_the_migration_as_a_job_and_goes_on_after_a_kill)
+{
+  char *prep = NULL;
+  cr_assert(asprintf(&prep, "python3 '%s/tests/fixtures/gen_agent_inbox.py' in.zip --seed 5 "
+                     "--messages 4000 2>/dev/null && '%s' --db t.db import in.zip >/dev/null && "
+                     "'%s' --db t.db migrate up --to expand >/dev/null", /* accounts from here */
+                     ONE_SOURCE_DIR, ONE_BINARY, ONE_BINARY) > 0);
+  setenv("ONE_JOB_LEASE_MS", "1500", 1);
+  api_start_in(&srv, prep);
+  free(prep);
+  struct api_user admin, member;
+  api_admin(&srv, "admin@example.org", &admin);
+  api_signup(&srv, "member@example.org", &member);
+  json_decref(api_expect(&srv, member.token, 403, "POST", "/api/v1/admin/migrations/up", NULL));
+  json_decref(api_expect(&srv, admin.token, 422, "POST", "/api/v1/admin/migrations/up",
+                         "{\"to\":\"no-such-step\"}"));
+  json_decref(api_expect(&srv, admin.token, 422, "POST", "/api/v1/admin/migrations/contract",
+                         NULL));
+  char id[32], schema[64];
+  start_action(admin.token, "up", NULL, id);
+  /* kill -9 once a step is done and the next is under way */
+  for (int i = 0; i < 12000 && position(admin.token, NULL, 0) < 2; i++) {
+    struct timespec ts = {0, 5 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  int at_kill = position(admin.token, NULL, 0);
+  cr_assert(at_kill >= 2 && at_kill < 7, "killed at position %d: not in the middle", at_kill);
+  api_kill9(&srv);
+  api_relaunch(&srv); /* the job's lease ends; this server takes it over */
+  char *state = job_state(admin.token, id);
+  cr_expect_str_eq(state, "done");
+  free(state);
+  json_t *jobs = api_expect(&srv, admin.token, 200, "GET", "/api/v1/admin/jobs?state=done", NULL);
+  size_t k;
+  json_t *job;
+  json_array_foreach(json_object_get(jobs, "items"), k, job) if (strcmp(
+    json_string_value(json_object_get(job, "id")), id) == 0)
+    cr_expect_eq(json_number_value(json_object_get(job, "attempts")), 2,
+                 "the killed attempt and the one that finished");
+  json_decref(jobs);
+  cr_expect_eq(position(admin.token, schema, sizeof schema), 7, "every step but contract");
+  cr_expect_str_eq(schema, "one-expand");
+  start_action(admin.token, "verify", NULL, id);
+  state = job_state(admin.token, id);
+  cr_expect_str_eq(state, "done");
+  free(state);
+  json_t *j = api_expect(&srv, admin.token, 200, "GET", "/api/v1/admin/migrations", NULL);
+  cr_expect(json_is_true(json_object_get(json_object_get(json_object_get(j, "status"),
+                                                         "verified"), "ok")),
+            "the verification passed");
+  json_decref(j);
+  start_action(admin.token, "contract", "{\"confirm\":true}", id);
+  state = job_state(admin.token, id);
+  cr_expect_str_eq(state, "done");
+  free(state);
+  position(admin.token, schema, sizeof schema);
+  cr_expect_str_eq(schema, "one");
+  unsetenv("ONE_JOB_LEASE_MS");
+  cr_assert_eq(api_stop(&srv), 0, "one serve did not stop gracefully");
+  srv.pid = 0;
 }
