@@ -41,6 +41,20 @@ int replies_conv_has_agents(struct store_tx *tx, const char *conv, struct err *e
   return rc ? rc : yes;
 }
 
+/* store_patch of id through its stored text: the patched fields are
+ * spliced in and checked alone, the rest is not parsed (store_patch_text). */
+static int patch_stored(struct store_tx *tx, const char *id, const json_t *patch,
+                        struct err *err)
+{
+  char *text = NULL;
+  size_t len = 0;
+  int rc = store_get_text(tx, id, &text, &len, NULL, err);
+  if (!rc)
+    rc = store_patch_text(tx, id, text, len, patch, NULL, err);
+  one_free(text);
+  return rc;
+}
+
 int replies_post(struct store_tx *tx, const struct reply *r, char id_out[CID_MAX],
                  struct err *err)
 {
@@ -62,9 +76,9 @@ int replies_post(struct store_tx *tx, const struct reply *r, char id_out[CID_MAX
   char id[CID_MAX];
   int rc = store_insert(tx, "conversationMessages", doc, 0, id, err);
   json_decref(doc);
-  if (!rc) {
+  if (!rc && !r->system) { /* a notice does not move the conversation up the list */
     json_t *patch = json_pack("{s:f}", "lastMessageTime", now);
-    rc = patch ? store_patch(tx, r->conv, patch, err) : err_set(err, E_NOMEM, "out of memory");
+    rc = patch ? patch_stored(tx, r->conv, patch, err) : err_set(err, E_NOMEM, "out of memory");
     json_decref(patch);
   }
   if (!rc && id_out)
@@ -76,7 +90,7 @@ int replies_set_status(struct store_tx *tx, const char *pid, const char *status,
                        struct err *err)
 {
   json_t *patch = json_pack("{s:s}", "status", status);
-  int rc = patch ? store_patch(tx, pid, patch, err) : err_set(err, E_NOMEM, "out of memory");
+  int rc = patch ? patch_stored(tx, pid, patch, err) : err_set(err, E_NOMEM, "out of memory");
   json_decref(patch);
   return rc;
 }

@@ -35,8 +35,8 @@ struct reply {
   double tokens;
 };
 
-/* Posts r (and moves the conversation's lastMessageTime); id_out (may be
- * NULL) receives the message's id. */
+/* Posts r; a reply (not a notice) also moves the conversation's
+ * lastMessageTime. id_out (may be NULL) receives the message's id. */
 int replies_post(struct store_tx *tx, const struct reply *r, char id_out[CID_MAX],
                  struct err *err);
 /* Sets a participant row's status ("thinking", "inactive", …). */
