@@ -419,7 +419,7 @@ static void after(void *arg, struct sched_run *job)
   struct run *r = arg;
   struct llm_result *res = r->res;
   r->res = NULL;
-  r->usage = res; /* written with what the call leads to */
+  r->usage = res; /* written with what the call leads to: res lives until r has ended */
   r->usage_cost = runtime_cost(r->rt, res->model ? res->model : r->rt->model,
                                res->prompt_tokens, res->completion_tokens);
   r->tokens += (double)res->total_tokens;
@@ -428,15 +428,15 @@ static void after(void *arg, struct sched_run *job)
     int64_t at = (int64_t)clock_now_ms() + (res->code == E_LIMIT ? res->retry_after_ms : 1000);
     char why[700];
     snprintf(why, sizeof why, "%s", res->error);
-    llm_result_free(res);
     retry(r, why, at); /* the model asked to come back later, or this process stops */
+    llm_result_free(res); /* after: retry writes its usage */
     return;
   }
   if (res->code) {
     char text[800];
     snprintf(text, sizeof text, "%s could not answer: %s", agent_name(r), res->error);
-    llm_result_free(res);
     finish(r, NULL, text, NULL);
+    llm_result_free(res); /* after: finish writes its usage */
     return;
   }
   if (res->ncalls && !r->final_call) {

@@ -2,6 +2,7 @@
  * share: limits from the environment, the price table, the per-minute run
  * window of each conversation, daily budgets from inferenceUsage, the
  * Director, and reply jobs with the chain they carry. */
+#include "agents/outbound.h"
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
 #include "util/clock.h"
@@ -243,6 +244,8 @@ int runtime_new(struct store *s, struct sched *sc, const struct llm_config *llm,
     rc = sched_on(sc, RUNTIME_REPLY_JOB, run_job, rt, err);
   if (!rc)
     rc = sched_on(sc, "agent.task", task_job, rt, err);
+  if (!rc)
+    rc = sched_on(sc, OUTBOUND_EMAIL_JOB, outbound_email_job, rt, err);
   if (rc) {
     runtime_free(rt);
     return rc;

@@ -6,11 +6,12 @@
  * messageAnotherAgent, noOutput, updateConversationTitle,
  * addParticipantToConversation. Per agent (its `tools`, or an agentTools
  * row): scheduleTask (on the scheduler), webSearch and sendEmail (outside
- * services, configured by the environment; without it they fail with a
- * message that says what to set). Each tool runs in its own transaction;
+ * services, agents/outbound.h, configured by the environment; without it
+ * they fail with a message that says what to set). Each tool runs in its own transaction;
  * one with a side effect outside the conversation keys it by the run's job
  * and the model's call id, so a step retried after a crash does it once. */
 #include "agents/jschema.h"
+#include "agents/outbound.h"
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
 #include "domain/replies.h"
@@ -34,6 +35,7 @@ struct tool {
   const char *name, *description, *parameters;
   int always;
   tool_fn fn;
+  int outside;            /* runs outside a transaction (it waits on the network) */
 };
 
 static int list_participants(struct store_tx *tx, struct call *c, struct err *err)
@@ -183,63 +185,74 @@ static int schedule_task(struct store_tx *tx, struct call *c, struct err *err)
   return rc;
 }
 
-static int needs_service(const char *tool, const char *var, const char *what, struct err *err)
-{
-  const char *v = getenv(var);
-  if (v && *v)
-    return err_set(err, E_INTERNAL, "%s has no client in this build of ONE yet (%s is set)", tool,
-                   var);
-  return err_set(err, E_INVALID, "%s is not configured: set %s to %s and restart one serve", tool,
-                 var, what);
-}
-
+/* Runs outside any transaction (tx is NULL): it waits on the network. */
 static int web_search(struct store_tx *tx, struct call *c, struct err *err)
 {
   (void)tx;
-  (void)c;
-  return needs_service("webSearch", "ONE_WEB_SEARCH_URL", "a search API endpoint", err);
+  char *answer = NULL;
+  int rc = outbound_web_search(json_string_value(json_object_get(c->args, "query")), &answer,
+                               err);
+  if (!rc) {
+    c->result = json_pack("{s:s}", "results", answer);
+    one_free(answer);
+  }
+  return rc;
 }
 
+/* Queues the email as a job keyed by the run and the call: sent once. */
 static int send_email(struct store_tx *tx, struct call *c, struct err *err)
 {
-  (void)tx;
-  (void)c;
-  return needs_service("sendEmail", "ONE_SMTP_URL", "an SMTP server's URL", err);
+  if (!outbound_email_ready(err))
+    return err->code;
+  json_t *args = json_pack("{s:O,s:O,s:O,s:s,s:s}", "to", json_object_get(c->args, "to"),
+                           "subject", json_object_get(c->args, "subject"), "body",
+                           json_object_get(c->args, "body"), "conversationId",
+                           c->env->chain->conv, "agentId", dq_str(c->env->agent, "_id"));
+  char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+  json_decref(args);
+  char key[CID_MAX + 96];
+  snprintf(key, sizeof key, "email:%lld:%.60s", (long long)c->env->job, c->env->call);
+  struct store_job_new j = {OUTBOUND_EMAIL_JOB, text, key, NULL, 0, 8};
+  int rc = text ? store_job_add(tx, &j, NULL, NULL, err) : err_set(err, E_NOMEM, "out of memory");
+  one_free(text);
+  if (!rc)
+    c->result = json_pack("{s:s}", "status", "queued: it goes out in a moment");
+  return rc;
 }
 
 static const struct tool registry[] = {
   {"listConversationParticipants", "List the people and agents in this conversation.",
    "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}", 1,
-   list_participants},
+   list_participants, 0},
   {"listAgents", "List the agents you can mention or hand work to, optionally matching a query.",
    "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"maxLength\":200}},"
-   "\"additionalProperties\":false}", 1, list_agents},
+   "\"additionalProperties\":false}", 1, list_agents, 0},
   {"messageAnotherAgent", "Hand work to another agent in this conversation: it answers there.",
    "{\"type\":\"object\",\"properties\":{\"agentId\":{\"type\":\"string\",\"minLength\":1},"
    "\"message\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":20000}},"
-   "\"required\":[\"agentId\",\"message\"],\"additionalProperties\":false}", 1, message_agent},
+   "\"required\":[\"agentId\",\"message\"],\"additionalProperties\":false}", 1, message_agent, 0},
   {"noOutput", "Say nothing: call it when you have nothing to add.",
-   "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}", 1, no_output},
+   "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}", 1, no_output, 0},
   {"updateConversationTitle", "Give this conversation a new title.",
    "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,"
    "\"maxLength\":200}},\"required\":[\"title\"],\"additionalProperties\":false}", 1,
-   update_title},
+   update_title, 0},
   {"addParticipantToConversation", "Add an agent to this conversation.",
    "{\"type\":\"object\",\"properties\":{\"agentId\":{\"type\":\"string\",\"minLength\":1}},"
-   "\"required\":[\"agentId\"],\"additionalProperties\":false}", 1, add_participant},
+   "\"required\":[\"agentId\"],\"additionalProperties\":false}", 1, add_participant, 0},
   {"scheduleTask", "Schedule a task for yourself later: at a time (ms since 1970) or after "
    "some minutes; you will be asked to do it then, in this conversation.",
    "{\"type\":\"object\",\"properties\":{\"task\":{\"type\":\"string\",\"minLength\":1,"
    "\"maxLength\":2000},\"at\":{\"type\":\"number\",\"minimum\":0},\"delayMinutes\":"
    "{\"type\":\"number\",\"minimum\":0,\"maximum\":525600}},\"required\":[\"task\"],"
-   "\"additionalProperties\":false}", 0, schedule_task},
+   "\"additionalProperties\":false}", 0, schedule_task, 0},
   {"webSearch", "Search the web.",
    "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"minLength\":1}},"
-   "\"required\":[\"query\"],\"additionalProperties\":false}", 0, web_search},
+   "\"required\":[\"query\"],\"additionalProperties\":false}", 0, web_search, 1},
   {"sendEmail", "Send an email.",
    "{\"type\":\"object\",\"properties\":{\"to\":{\"type\":\"string\",\"minLength\":3},"
    "\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"}},"
-   "\"required\":[\"to\",\"subject\",\"body\"],\"additionalProperties\":false}", 0, send_email},
+   "\"required\":[\"to\",\"subject\",\"body\"],\"additionalProperties\":false}", 0, send_email, 0},
 };
 
 #define NTOOLS (sizeof registry / sizeof registry[0])
@@ -315,6 +328,15 @@ struct run_arg {
   struct call c;
 };
 
+static int enabled_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct run_arg *a = arg;
+  if (!a->t->always && !enabled(tx, a->c.env->agent, a->t))
+    return err_set(err, E_PERM, "the tool %s is not enabled for %s", a->t->name,
+                   dq_str(a->c.env->agent, "name"));
+  return 0;
+}
+
 static int run_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct run_arg *a = arg;
@@ -338,8 +360,13 @@ int tools_call(const struct tool_env *env, const char *name, const char *argumen
     return err_set(err, E_PARSE, "the arguments are not valid JSON (%s)", je.text);
   int rc = jschema_check(schema_of(t), args, err);
   struct run_arg a = {t, {env, args, NULL}};
-  if (!rc)
+  if (!rc && t->outside) { /* checked in a read, run with no transaction open */
+    rc = store_run(env->rt->s, STORE_READ, enabled_tx, &a, err);
+    if (!rc)
+      rc = t->fn(NULL, &a.c, err);
+  } else if (!rc) {
     rc = store_run(env->rt->s, STORE_WRITE_LAZY, run_tx, &a, err);
+  }
   if (!rc)
     *out = a.c.result ? json_dumps(a.c.result, JSON_COMPACT) : one_strdup("{}");
   if (!rc && !*out)

@@ -310,6 +310,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     fakellm_reset(f);
     return send_text(conn, 200, "text/plain", "ok\n", NULL);
   }
+  if (strcmp(url, "/search") == 0) { /* a web search service, for the webSearch tool */
+    const char *q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "q");
+    json_t *r = json_pack("{s:[{s:s,s:s,s:s}]}", "results", "title", "A result", "url",
+                          "https://example.org/1", "query", q ? q : "");
+    char *text = json_dumps(r, JSON_COMPACT);
+    json_decref(r);
+    enum MHD_Result ret = send_text(conn, 200, "application/json", text, NULL);
+    free(text);
+    return ret;
+  }
   if (strcmp(url, "/_requests") == 0) {
     json_t *all = fakellm_requests(f);
     char *text = json_dumps(all, JSON_COMPACT);

@@ -15,6 +15,9 @@
  * chunk too when stream_options.include_usage), else one JSON body. With
  * no rule left it answers 500. Every request body is kept, in order.
  *
+ * GET /search?q= answers {"results":[{"title","url","query"}]}, a web
+ * search service for the webSearch tool.
+ *
  * The standalone `fake_llm` (tests/fake_llm_main.c) is controlled over
  * HTTP: POST /_script appends rules, DELETE /_script clears them, GET
  * /_requests lists the requests. */

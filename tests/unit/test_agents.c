@@ -604,3 +604,140 @@ Test(agents, a_tool_without_its_service_says_what_to_set)
   cr_expect(has_text(m, "participant", "I cannot search the web here."));
   json_decref(m);
 }
+
+/* --- outside services --- */
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* A one-message SMTP server on loopback: what it was given, for the test. */
+struct smtp {
+  int fd;
+  unsigned port;
+  pthread_t thread;
+  char got[8192];
+};
+
+static void smtp_say(int c, const char *line) { (void)!write(c, line, strlen(line)); }
+
+static void *smtp_serve(void *arg)
+{
+  struct smtp *m = arg;
+  int c = accept(m->fd, NULL, NULL);
+  if (c < 0)
+    return NULL;
+  smtp_say(c, "220 fake ESMTP\r\n");
+  char buf[4096];
+  size_t have = 0;
+  int data = 0;
+  for (;;) {
+    ssize_t n = read(c, buf + have, sizeof buf - have - 1);
+    if (n <= 0)
+      break;
+    have += (size_t)n;
+    buf[have] = '\0';
+    char *eol;
+    while (!data && (eol = strstr(buf, "\r\n"))) {
+      *eol = '\0';
+      strncat(m->got, buf, sizeof m->got - strlen(m->got) - 3);
+      strcat(m->got, "\n");
+      if (strncmp(buf, "EHLO", 4) == 0)
+        smtp_say(c, "250 fake\r\n");
+      else if (strncmp(buf, "DATA", 4) == 0) {
+        smtp_say(c, "354 go on\r\n");
+        data = 1;
+      } else if (strncmp(buf, "QUIT", 4) == 0) {
+        smtp_say(c, "221 bye\r\n");
+        close(c);
+        return NULL;
+      } else
+        smtp_say(c, "250 ok\r\n");
+      memmove(buf, eol + 2, have - (size_t)(eol + 2 - buf) + 1);
+      have = strlen(buf);
+    }
+    char *end = data ? strstr(buf, "\r\n.\r\n") : NULL;
+    if (end) {
+      *end = '\0';
+      strncat(m->got, buf, sizeof m->got - strlen(m->got) - 1);
+      memmove(buf, end + 5, have - (size_t)(end + 5 - buf) + 1);
+      have = strlen(buf);
+      data = 0;
+      smtp_say(c, "250 queued\r\n");
+    }
+  }
+  close(c);
+  return NULL;
+}
+
+static void smtp_start(struct smtp *m)
+{
+  memset(m, 0, sizeof *m);
+  m->fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {0};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  cr_assert_eq(bind(m->fd, (struct sockaddr *)&a, sizeof a), 0);
+  cr_assert_eq(listen(m->fd, 4), 0);
+  getsockname(m->fd, (struct sockaddr *)&a, &len);
+  m->port = ntohs(a.sin_port);
+  pthread_create(&m->thread, NULL, smtp_serve, m);
+}
+
+static void enable_tool(const char *agent, const char *name)
+{
+  char tool[CID_MAX], body[300], link[CID_MAX];
+  snprintf(body, sizeof body, "{\"name\":\"%s\",\"description\":\"d\"}", name);
+  insert("tools", body, tool);
+  snprintf(body, sizeof body, "{\"agentId\":\"%s\",\"toolId\":\"%s\",\"createdAt\":1.0}", agent, tool);
+  insert("agentTools", body, link);
+}
+
+Test(agents, configured_services_search_the_web_and_send_an_email_once)
+{
+  struct smtp mail;
+  smtp_start(&mail);
+  char url[200];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/search", fakellm_port(fake));
+  setenv("ONE_WEB_SEARCH_URL", url, 1);
+  snprintf(url, sizeof url, "smtp://127.0.0.1:%u", mail.port);
+  setenv("ONE_SMTP_URL", url, 1);
+  setenv("ONE_SMTP_FROM", "one@example.org", 1);
+  start_runtime(1);
+  enable_tool(sage, "webSearch");
+  enable_tool(sage, "sendEmail");
+  char conv[CID_MAX], agents[200], say_it[300];
+  script("[{\"match\":\"queued: it goes out\",\"reply\":\"Searched and sent.\"},"
+         "{\"match\":\"You are Sage\",\"tool_calls\":[{\"name\":\"webSearch\",\"arguments\":"
+         "{\"query\":\"slow delivery\"}},{\"name\":\"sendEmail\",\"arguments\":{\"to\":"
+         "\"ann@example.org\",\"subject\":\"Your summary\",\"body\":\"Line one\\n.\\nLine three\"}}]}]");
+  snprintf(agents, sizeof agents, "[\"%s\"]", sage);
+  conversation(agents, conv);
+  snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) research and email me", sage);
+  say(conv, say_it);
+  wait_idle();
+  pthread_join(mail.thread, NULL);
+  close(mail.fd);
+  unsetenv("ONE_WEB_SEARCH_URL");
+  unsetenv("ONE_SMTP_URL");
+  unsetenv("ONE_SMTP_FROM");
+  json_t *reqs = fakellm_requests(fake);
+  char *second = json_dumps(json_array_get(reqs, 1), 0);
+  cr_expect(strstr(second, "slow delivery") && strstr(second, "A result"),
+            "the search's answer went back to the model: %s", second);
+  free(second);
+  json_decref(reqs);
+  cr_expect(strstr(mail.got, "RCPT TO:<ann@example.org>"), "%s", mail.got);
+  cr_expect(strstr(mail.got, "MAIL FROM:<one@example.org>"), "%s", mail.got);
+  cr_expect(strstr(mail.got, "Subject: Your summary"), "%s", mail.got);
+  cr_expect(strstr(mail.got, "Line one\r\n..\r\nLine three"), "the lone dot is escaped: %s",
+            mail.got);
+  json_t *m = messages(conv);
+  cr_expect(has_text(m, "participant", "Searched and sent."));
+  cr_expect(has_text(m, "system", "Sage used webSearch"));
+  cr_expect(has_text(m, "system", "Sage used sendEmail"));
+  json_decref(m);
+}

@@ -1,0 +1,38 @@
+/* outbound: the outside services agents' tools use, configured by the
+ * environment, each with a timeout and an answer bounded in size:
+ *
+ *   web search   ONE_WEB_SEARCH_URL: GET of the URL with the query in place
+ *                of "{query}", or appended as ?q= (URL-encoded);
+ *                ONE_WEB_SEARCH_KEY, when set, is sent as a Bearer token.
+ *                The answer (JSON or text, at most 16 KiB kept) goes to the
+ *                model as it is.
+ *   email        ONE_SMTP_URL (smtp://host:port or smtps://…), ONE_SMTP_FROM,
+ *                and ONE_SMTP_USER / ONE_SMTP_PASSWORD when the server
+ *                wants them. Mail goes out from a job of the scheduler
+ *                (OUTBOUND_EMAIL_JOB), keyed by the run and the tool call,
+ *                so that a retried step sends it once; a failed send is
+ *                retried with back-off.
+ *
+ * Without its variables a service fails with a message that names them.
+ * Blocking: call from a worker, never inside a transaction. */
+#ifndef ONE_AGENTS_OUTBOUND_H
+#define ONE_AGENTS_OUTBOUND_H
+
+#include "agents/sched.h"
+#include "util/err.h"
+
+#define OUTBOUND_EMAIL_JOB "email.send"
+#define OUTBOUND_MAX_ANSWER (16 * 1024)
+
+/* 1 when the service's variables are set (else err names them). */
+int outbound_web_search_ready(struct err *err);
+int outbound_email_ready(struct err *err);
+/* The search service's answer into *out (one_free). */
+int outbound_web_search(const char *query, char **out, struct err *err);
+/* Sends one plain-text message now. to, subject: one line each. */
+int outbound_send_email(const char *to, const char *subject, const char *body,
+                        struct err *err);
+/* The handler of OUTBOUND_EMAIL_JOB jobs ({to, subject, body}). */
+void outbound_email_job(void *arg, struct sched_run *run);
+
+#endif
