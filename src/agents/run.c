@@ -22,6 +22,7 @@
 #include "util/clock.h"
 #include "util/mem.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,11 +71,18 @@ static int notice(struct store_tx *tx, const char *conv, const char *row, const 
 
 /* --- hand-offs --- */
 
+/* A hash of what a hand-off says, blind to case, digits, spaces and
+ * punctuation, so that two near-identical messages ("over to you (3)",
+ * "Over to you (4)!") hash alike: the same pair handing them back and forth
+ * is a loop. */
 static unsigned long text_hash(const char *s)
 {
   unsigned long h = 5381;
-  for (; *s; s++)
-    h = h * 33 + (unsigned char)*s;
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch >= 0x80 || isalpha(ch))
+      h = h * 33 + (unsigned long)tolower(ch);
+  }
   return h;
 }
 

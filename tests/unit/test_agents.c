@@ -352,10 +352,12 @@ Test(agents, agents_that_hand_work_back_and_forth_stop_at_the_depth_limit)
   struct buf rules;
   buf_init(&rules, BUF_UNBOUNDED);
   buf_puts(&rules, "[");
+  static const char *const words[] = {"alpha", "bravo", "charlie", "delta", "echo",
+                                      "foxtrot", "golf", "hotel", "india", "juliet"};
   for (int i = 0; i < 10; i++) /* each reply differs: only the depth limit can stop them */
     buf_printf(&rules, "%s{\"match\":\"You are Sage\",\"reply\":\"@[Writer](agent:%s) over to "
-               "you (%d)\"},{\"match\":\"You are Writer\",\"reply\":\"@[Sage](agent:%s) no, "
-               "you (%d)\"}", i ? "," : "", writer, i, sage, i);
+               "you, %s\"},{\"match\":\"You are Writer\",\"reply\":\"@[Sage](agent:%s) no, "
+               "you, %s\"}", i ? "," : "", writer, words[i], sage, words[i]);
   buf_puts(&rules, "]");
   script(buf_str(&rules));
   buf_release(&rules);
@@ -740,4 +742,29 @@ Test(agents, configured_services_search_the_web_and_send_an_email_once)
   cr_expect(has_text(m, "system", "Sage used webSearch"));
   cr_expect(has_text(m, "system", "Sage used sendEmail"));
   json_decref(m);
+}
+
+Test(agents, near_identical_hand_offs_are_a_loop_too)
+{
+  start_runtime(1);
+  char conv[CID_MAX], agents[200], say_it[300];
+  struct buf rules;
+  buf_init(&rules, BUF_UNBOUNDED);
+  buf_puts(&rules, "[");
+  for (int i = 0; i < 10; i++) /* the same words, a new number each time */
+    buf_printf(&rules, "%s{\"match\":\"You are Sage\",\"reply\":\"@[Writer](agent:%s) Over "
+               "to you (%d)!\"},{\"match\":\"You are Writer\",\"reply\":\"@[Sage](agent:%s) "
+               "back to you #%d\"}", i ? "," : "", writer, i, sage, i);
+  buf_puts(&rules, "]");
+  script(buf_str(&rules));
+  buf_release(&rules);
+  snprintf(agents, sizeof agents, "[\"%s\",\"%s\"]", sage, writer);
+  conversation(agents, conv);
+  snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) sort it out", sage);
+  say(conv, say_it);
+  wait_idle();
+  json_t *m = messages(conv);
+  cr_expect(has_text(m, "system", "stopped a delegation loop"));
+  json_decref(m);
+  cr_expect_eq(fakellm_request_count(fake), 3, "Sage, Writer, Sage: the third says it again");
 }
