@@ -1,5 +1,7 @@
 /* llm: the chat-completion client's transport (llm.h): one thread runs a
- * libcurl multi handle with every call in flight.
+ * libcurl multi handle with every call in flight, driven by epoll
+ * (curl_multi_socket_action), so that a wake-up costs the sockets that are
+ * ready, not every call in flight.
  *
  * A call's states, with the function for each transition:
  *   submitted (llm_chat: queued under the lock, the thread woken)
@@ -18,6 +20,8 @@
 #include "util/mem.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 struct call {
   struct llm *l;
@@ -61,6 +66,9 @@ struct llm {
   int stopping;                 /* guarded by lock */
   struct call *waiting;         /* the thread's */
   struct call *flight;          /* the thread's: attempts in the multi handle */
+  int epfd;                     /* the thread's epoll: curl's sockets and wake */
+  int wake;                     /* an eventfd: llm_chat and llm_free write to it */
+  double timer;                 /* when curl wants its timeout action (monotonic s), < 0 none */
   atomic_size_t pending;
 };
 
@@ -79,6 +87,41 @@ int llm_config_from_env(struct llm_config *cfg)
 }
 
 static void *run(void *arg);
+
+/* curl's sockets, watched by the thread's epoll (curl_multi_socket_action:
+ * the thread is woken for the sockets that are ready, not for all of them). */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
+{
+  (void)e;
+  struct llm *l = arg;
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+    curl_multi_assign(l->multi, fd, NULL);
+    return 0;
+  }
+  struct epoll_event ev = {.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+                                     (what & CURL_POLL_OUT ? EPOLLOUT : 0),
+                           .data.fd = fd};
+  if (epoll_ctl(l->epfd, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0 && known)
+    epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
+  if (!known)
+    curl_multi_assign(l->multi, fd, l);
+  return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *arg)
+{
+  (void)m;
+  struct llm *l = arg;
+  l->timer = ms < 0 ? -1 : clock_mono_s() + (double)ms / 1e3;
+  return 0;
+}
+
+static void wake_up(struct llm *l)
+{
+  uint64_t one = 1;
+  (void)!write(l->wake, &one, sizeof one);
+}
 
 int llm_new(const struct llm_config *cfg, struct llm **out, struct err *err)
 {
@@ -121,10 +164,25 @@ int llm_new(const struct llm_config *cfg, struct llm **out, struct err *err)
     l->cfg.max_response = 8u << 20;
   pthread_mutex_init(&l->lock, NULL);
   l->multi = curl_multi_init();
+  l->epfd = epoll_create1(EPOLL_CLOEXEC);
+  l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  l->timer = -1;
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = l->wake};
+  int polling = l->epfd >= 0 && l->wake >= 0 && epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wake, &ev) == 0;
+  if (l->multi && polling) {
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+  }
   if (!l->base_url || !l->model || (cfg->api_key && !l->api_key) || !l->url || !l->multi ||
-      pthread_create(&l->thread, NULL, run, l) != 0) {
+      !polling || pthread_create(&l->thread, NULL, run, l) != 0) {
     if (l->multi)
       curl_multi_cleanup(l->multi);
+    if (l->epfd >= 0)
+      close(l->epfd);
+    if (l->wake >= 0)
+      close(l->wake);
     pthread_mutex_destroy(&l->lock);
     one_free(l->url);
     one_free(l->base_url);
@@ -193,7 +251,7 @@ int llm_chat(struct llm *l, const char *model, const json_t *messages, const jso
     one_free(c);
     return err_set(err, E_IO, "the model client is stopping");
   }
-  curl_multi_wakeup(l->multi);
+  wake_up(l);
   return 0;
 }
 
@@ -502,9 +560,23 @@ static void stop_all(struct llm *l, struct call *list)
   }
 }
 
+/* Hands the attempts curl has finished to attempt_ended. */
+static void collect(struct llm *l)
+{
+  CURLMsg *m;
+  int left = 0;
+  while ((m = curl_multi_info_read(l->multi, &left)))
+    if (m->msg == CURLMSG_DONE) {
+      struct call *c = NULL;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+      attempt_ended(c, m->data.result);
+    }
+}
+
 static void *run(void *arg)
 {
   struct llm *l = arg;
+  struct epoll_event evs[64];
   for (;;) {
     pthread_mutex_lock(&l->lock);
     struct call *fresh = l->submitted;
@@ -522,20 +594,31 @@ static void *run(void *arg)
       start_attempt(c);
     }
     long wait_ms = 1000;
-    start_due(l, clock_mono_s(), &wait_ms);
+    double now = clock_mono_s();
+    start_due(l, now, &wait_ms);
+    if (l->timer >= 0) {
+      long t = l->timer <= now ? 0 : (long)((l->timer - now) * 1000.0) + 1;
+      if (t < wait_ms)
+        wait_ms = t;
+    }
+    int n = epoll_wait(l->epfd, evs, (int)(sizeof evs / sizeof evs[0]), (int)wait_ms);
     int running = 0;
-    curl_multi_perform(l->multi, &running);
-    CURLMsg *m;
-    int left = 0;
-    while ((m = curl_multi_info_read(l->multi, &left)))
-      if (m->msg == CURLMSG_DONE) {
-        struct call *c = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-        attempt_ended(c, m->data.result);
+    for (int i = 0; i < n; i++) {
+      if (evs[i].data.fd == l->wake) {
+        uint64_t v;
+        (void)!read(l->wake, &v, sizeof v);
+        continue;
       }
-    wait_ms = 1000; /* again: attempts that just ended may wait for a retry now */
-    start_due(l, clock_mono_s(), &wait_ms);
-    curl_multi_poll(l->multi, NULL, 0, (int)wait_ms, NULL);
+      int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+                  (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                  (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(l->multi, evs[i].data.fd, flags, &running);
+    }
+    if (l->timer >= 0 && clock_mono_s() >= l->timer) {
+      l->timer = -1; /* curl sets it again if it wants */
+      curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    collect(l);
   }
   /* what is left: in flight, and waiting for a retry */
   stop_all(l, l->waiting);
@@ -552,9 +635,11 @@ void llm_free(struct llm *l)
   pthread_mutex_lock(&l->lock);
   l->stopping = 1;
   pthread_mutex_unlock(&l->lock);
-  curl_multi_wakeup(l->multi);
+  wake_up(l);
   pthread_join(l->thread, NULL);
   curl_multi_cleanup(l->multi);
+  close(l->epfd);
+  close(l->wake);
   pthread_mutex_destroy(&l->lock);
   one_free(l->url);
   one_free(l->base_url);
