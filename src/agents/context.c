@@ -8,6 +8,7 @@
 #include "domain/dq.h"
 #include "domain/replies.h"
 #include "util/buf.h"
+#include "util/jtext.h"
 #include "util/mem.h"
 
 #include <stdio.h>
@@ -15,18 +16,19 @@
 
 #define MAX_PARTICIPANTS 200
 
-/* The name of a participant row (a user's or an agent's), into out. */
-static void row_name(struct store_tx *tx, const json_t *row, char *out, size_t n)
+/* The name of a user or agent, read from its stored text, into out. */
+static void name_of(struct store_tx *tx, int agent, const char *id, char *out, size_t n)
 {
-  int agent = strcmp(dq_str(row, "kind"), "agent") == 0;
-  json_t *who = NULL;
+  char *text = NULL;
+  size_t len = 0;
   struct err e = ERR_INIT;
-  dq_get(tx, agent ? "agents" : "users", dq_str(row, agent ? "agentId" : "userId"),
-         agent ? "agent" : "user", &who, &e);
+  out[0] = '\0';
+  if (id[0] && store_get_text(tx, id, &text, &len, NULL, &e) == 0)
+    jtext_str(text, len, "name", out, n);
   err_clear(&e);
-  const char *name = who ? dq_str(who, "name") : "";
-  snprintf(out, n, "%s", name[0] ? name : agent ? "an agent" : "someone");
-  json_decref(who);
+  one_free(text);
+  if (!out[0])
+    snprintf(out, n, "%s", agent ? "an agent" : "someone");
 }
 
 static int participants(struct store_tx *tx, const char *conv, struct buf *b, json_t *names,
@@ -35,23 +37,23 @@ static int participants(struct store_tx *tx, const char *conv, struct buf *b, js
   json_t *eq = json_pack("[s,b]", conv, 0);
   struct store_query q = {.table = "conversationParticipants",
                           .index = "by_conversationId_isRemoved", .eq = eq,
-                          .limit = MAX_PARTICIPANTS};
+                          .limit = MAX_PARTICIPANTS, .as_text = 1};
   struct store_page page = {0};
   int rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
-  size_t i;
-  json_t *row;
   if (!rc)
     rc = buf_puts(b, "\n\nWho takes part in this conversation:");
-  json_array_foreach(page.docs, i, row) {
-    char name[200];
-    row_name(tx, row, name, sizeof name);
-    json_object_set_new(names, dq_str(row, "_id"), json_string(name));
-    int agent = strcmp(dq_str(row, "kind"), "agent") == 0;
-    if (!rc && agent)
-      rc = buf_printf(b, "\n- %s (agent; mention as @[%s](agent:%s))", name, name,
-                      dq_str(row, "agentId"));
-    else if (!rc)
-      rc = buf_printf(b, "\n- %s (person)", name);
+  for (size_t i = 0; !rc && i < page.ntexts; i++) {
+    const char *t = page.texts[i];
+    size_t n = page.lens[i];
+    char kind[16] = "", id[CID_MAX] = "", who[CID_MAX] = "", name[200];
+    jtext_str(t, n, "kind", kind, sizeof kind);
+    jtext_str(t, n, "_id", id, sizeof id);
+    int agent = strcmp(kind, "agent") == 0;
+    jtext_str(t, n, agent ? "agentId" : "userId", who, sizeof who);
+    name_of(tx, agent, who, name, sizeof name);
+    json_object_set_new(names, id, json_string(name));
+    rc = agent ? buf_printf(b, "\n- %s (agent; mention as @[%s](agent:%s))", name, name, who)
+               : buf_printf(b, "\n- %s (person)", name);
   }
   store_page_release(&page);
   json_decref(eq);
@@ -144,7 +146,7 @@ int context_build(struct runtime *rt, struct store_tx *tx, const struct chain *c
   /* the window: newest first from the index, given oldest first */
   json_t *eq = json_pack("[s]", c->conv);
   struct store_query q = {.table = "conversationMessages", .index = "by_conversationId",
-                          .eq = eq, .desc = 1, .limit = (size_t)rt->lim.history};
+                          .eq = eq, .desc = 1, .limit = (size_t)rt->lim.history, .as_text = 1};
   struct store_page page = {0};
   if (!rc)
     rc = store_query(tx, &q, &page, err);
@@ -152,31 +154,36 @@ int context_build(struct runtime *rt, struct store_tx *tx, const struct chain *c
   int active = 0;
   if (!rc)
     rc = replies_agent_row(tx, c->conv, dq_str(agent, "_id"), row, &active, err);
-  for (size_t i = json_array_size(page.docs); !rc && i > 0; i--) {
-    const json_t *m = json_array_get(page.docs, i - 1);
-    if (strcmp(dq_str(m, "kind"), "system") == 0 && strcmp(dq_str(m, "_id"), c->message) != 0)
+  for (size_t i = page.ntexts; !rc && i > 0; i--) {
+    const char *t = page.texts[i - 1];
+    size_t n = page.lens[i - 1];
+    char kind[16] = "", id[CID_MAX] = "", author[CID_MAX] = "";
+    jtext_str(t, n, "kind", kind, sizeof kind);
+    jtext_str(t, n, "_id", id, sizeof id);
+    int system = strcmp(kind, "system") == 0;
+    if (system && strcmp(id, c->message) != 0)
       continue; /* notices are for people (the model has its tools' results), but the
                  * one a run answers (a scheduled task's) is for the agent */
-    const char *author = dq_str(m, "authorParticipantId");
-    if (strcmp(dq_str(m, "kind"), "system") == 0) {
-      json_array_append_new(out, json_pack("{s:s,s:s}", "role", "user", "content",
-                                           dq_str(m, "content")));
-      continue;
-    }
-    if (strcmp(author, row) == 0) {
-      json_array_append_new(out, json_pack("{s:s,s:s}", "role", "assistant", "content",
-                                           dq_str(m, "content")));
-      continue;
-    }
+    jtext_str(t, n, "authorParticipantId", author, sizeof author);
+    const char *raw = NULL;
+    size_t rawlen = 0;
+    jtext_field(t, n, "content", &raw, &rawlen);
     const char *name = json_string_value(json_object_get(names, author));
-    char *text = one_malloc(strlen(dq_str(m, "content")) + 256);
+    int mine = !system && strcmp(author, row) == 0;
+    size_t cap = rawlen + 256;
+    char *text = one_malloc(cap);
     if (!text) {
       rc = err_set(err, E_NOMEM, "out of memory");
       break;
     }
-    snprintf(text, strlen(dq_str(m, "content")) + 256, "%s: %s", name ? name : "Someone who left",
-             dq_str(m, "content"));
-    json_array_append_new(out, json_pack("{s:s,s:s}", "role", "user", "content", text));
+    size_t lead = mine || system ? 0 : (size_t)snprintf(text, cap, "%s: ",
+                                                        name ? name : "Someone who left");
+    if (lead >= cap)
+      lead = 0;
+    text[lead] = '\0';
+    jtext_str(t, n, "content", text + lead, cap - lead);
+    json_array_append_new(out, json_pack("{s:s,s:s}", "role", mine ? "assistant" : "user",
+                                         "content", text));
     one_free(text);
   }
   store_page_release(&page);

@@ -6,6 +6,7 @@
 #include "domain/dq.h"
 #include "domain/mentions.h"
 #include "domain/replies.h"
+#include "util/jtext.h"
 #include "util/mem.h"
 
 #include <stdio.h>
@@ -37,21 +38,34 @@ static int add_target(struct route *r, struct store_tx *tx, const char *agent, s
   return 0;
 }
 
-/* Reads the message and finds its targets ("" user when the author is no
- * person: agents' messages are routed by their runs). */
+/* Reads the message and finds its targets (none when the author is no
+ * person: agents' messages are routed by their runs). Read from the stored
+ * text, without parsing the documents. */
 static int read_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct route *r = arg;
-  json_t *msg = NULL, *author = NULL;
-  int rc = dq_get(tx, "conversationMessages", r->c.message, "message", &msg, err);
+  char *msg = NULL, *author = NULL, *content = NULL;
+  size_t mlen = 0, alen = 0;
+  char kind[16] = "", row[CID_MAX] = "", akind[16] = "";
+  int rc = store_get_text(tx, r->c.message, &msg, &mlen, NULL, err);
+  if (!rc) {
+    jtext_str(msg, mlen, "kind", kind, sizeof kind);
+    jtext_str(msg, mlen, "authorParticipantId", row, sizeof row);
+    rc = row[0] ? store_get_text(tx, row, &author, &alen, NULL, err) : E_NOTFOUND;
+  }
   if (!rc)
-    rc = dq_get(tx, "conversationParticipants", dq_str(msg, "authorParticipantId"),
-                "participant", &author, err);
-  if (rc || strcmp(dq_str(msg, "kind"), "participant") != 0 ||
-      strcmp(dq_str(author, "kind"), "user") != 0)
+    jtext_str(author, alen, "kind", akind, sizeof akind);
+  if (rc || strcmp(kind, "participant") != 0 || strcmp(akind, "user") != 0)
     goto out;
-  snprintf(r->c.user, sizeof r->c.user, "%s", dq_str(author, "userId"));
-  const char *content = dq_str(msg, "content");
+  jtext_str(author, alen, "userId", r->c.user, sizeof r->c.user);
+  const char *raw = NULL;
+  size_t rawlen = 0;
+  jtext_field(msg, mlen, "content", &raw, &rawlen);
+  content = one_malloc(rawlen + 1);
+  if (!content || !jtext_str(msg, mlen, "content", content, rawlen + 1)) {
+    rc = content ? 0 : err_set(err, E_NOMEM, "out of memory");
+    goto out;
+  }
   struct mention m[MENTION_MAX_PER_MESSAGE];
   size_t n = mentions_find(content, strlen(content), m, MENTION_MAX_PER_MESSAGE);
   int mentioned = 0;
@@ -67,9 +81,14 @@ static int read_tx(struct store_tx *tx, void *arg, struct err *err)
       rc = add_target(r, tx, director, err);
   }
 out:
-  json_decref(msg);
-  json_decref(author);
-  return rc == E_NOTFOUND ? (err_clear(err), 0) : rc; /* a message gone: nothing to answer */
+  one_free(msg);
+  one_free(author);
+  one_free(content);
+  if (rc == E_NOTFOUND) { /* a message gone: nothing to answer */
+    err_clear(err);
+    return 0;
+  }
+  return rc;
 }
 
 static int start_tx(struct store_tx *tx, void *arg, struct err *err)
