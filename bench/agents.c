@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     nanosleep(&ts, NULL);
     if (store_run(st, STORE_READ, counts, c, &err))
       die("counts", &err);
-    if (c[STORE_JOB_DONE] + c[STORE_JOB_FAILED] >= 2 * n && !c[STORE_JOB_PENDING] &&
+    if (c[STORE_JOB_DONE] + c[STORE_JOB_FAILED] >= n && !c[STORE_JOB_PENDING] &&
         !c[STORE_JOB_RUNNING])
       break;
   }

@@ -45,6 +45,7 @@ struct run {
   size_t nnotes;
   char limit_note[300];    /* this step's limit notice, "" when none */
   char stop[400];          /* why the run does not ask the model at all */
+  const char *stop_limit;  /* and the limit it is (meta.limit) */
 };
 
 static void run_free(struct run *r)
@@ -125,10 +126,6 @@ int run_delegate(struct runtime *rt, struct store_tx *tx, const struct chain *c,
     snprintf(why, n, "%s handed %s the same work before in this exchange: stopped a "
              "delegation loop", dq_str(from, "name"), to_name);
     limit = "repeat";
-  } else if (!runtime_rate_take(rt, c->conv)) {
-    snprintf(why, n, "this conversation reached its limit of %d agent runs a minute",
-             rt->lim.runs_per_minute);
-    limit = "runsPerMinute";
   }
   if (!rc && limit) {
     char text[600];
@@ -485,9 +482,18 @@ static int load_tx(struct store_tx *tx, void *arg, struct err *err)
     rc = replies_agent_row(tx, r->c.conv, r->c.agent, r->row, &r->active, err);
   if (rc || !r->active)
     return rc;
-  if ((rc = runtime_over_budget(r->rt, tx, r->c.user, r->stop, sizeof r->stop, err)) != 0)
+  if (!runtime_rate_take(r->rt, r->c.conv)) {
+    snprintf(r->stop, sizeof r->stop, "Not answering: this conversation reached its limit of %d "
+             "agent runs a minute. Ask again in a minute.", r->rt->lim.runs_per_minute);
+    r->stop_limit = "runsPerMinute";
+    return 0;
+  }
+  if ((rc = runtime_over_budget(r->rt, tx, r->c.user, r->stop, sizeof r->stop, err)) != 0) {
+    r->stop_limit = "budget";
     return rc < 0 ? rc : 0;
+  }
   if (!r->rt->llm) {
+    r->stop_limit = "model";
     snprintf(r->stop, sizeof r->stop,
              "%s cannot answer: no language model is configured. Set ONE_LLM_BASE_URL (an "
              "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama), "
@@ -538,7 +544,7 @@ void run_job(void *arg, struct sched_run *job)
   if (r->stop[0]) {
     char text[sizeof r->stop];
     snprintf(text, sizeof text, "%s", r->stop);
-    finish(r, NULL, text, r->rt->llm ? "budget" : "model");
+    finish(r, NULL, text, r->stop_limit);
     return;
   }
   if (store_run(r->rt->s, STORE_WRITE_LAZY, status_tx, r, &err) != 0) {

@@ -1,10 +1,11 @@
 /* runtime: the agent runtime's set-up (runtime.h) and what its parts
  * share: limits from the environment, the price table, the per-minute run
- * window of each conversation, daily budgets from inferenceUsage, the
- * Director, and reply jobs with the chain they carry. */
+ * window of each conversation, daily budgets from inferenceUsage, and
+ * reply jobs with the chain they carry. */
 #include "agents/outbound.h"
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
+#include "domain/replies.h"
 #include "util/clock.h"
 #include "util/mem.h"
 
@@ -145,42 +146,16 @@ int runtime_over_budget(struct runtime *rt, struct store_tx *tx, const char *use
   return 0;
 }
 
-int runtime_director(struct store_tx *tx, char out[CID_MAX], struct err *err)
-{
-  out[0] = '\0';
-  json_t *eq = json_pack("[s]", "Director");
-  struct store_page page = {0};
-  struct store_query q = {.table = "agents", .index = "by_name", .eq = eq, .limit = 10};
-  int rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
-  size_t i;
-  json_t *a;
-  json_array_foreach(page.docs, i, a) if (!out[0] && strcmp(dq_str(a, "kind"), "system_agent") == 0)
-    snprintf(out, CID_MAX, "%s", dq_str(a, "_id"));
-  store_page_release(&page);
-  json_decref(eq);
-  return rc;
-}
-
 int runtime_add_reply_job(struct store_tx *tx, const struct chain *c, const char *message,
                           const char *agent, int depth, const char *handoff, struct err *err)
 {
   json_t *handoffs = c->handoffs ? json_deep_copy(c->handoffs) : json_array();
   if (handoffs && handoff)
     json_array_append_new(handoffs, json_string(handoff));
-  json_t *args = handoffs ? json_pack("{s:s,s:s,s:s,s:s,s:i,s:o}", "conversationId", c->conv,
-                                      "messageId", message, "agentId", agent, "userId", c->user,
-                                      "depth", depth, "handoffs", handoffs)
-                          : NULL;
-  char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
-  json_decref(args);
-  if (!text)
-    return err_set(err, E_NOMEM, "out of memory");
-  char key[3 * CID_MAX], lane[2 * CID_MAX + 2];
-  snprintf(key, sizeof key, "reply:%s:%s", message, agent);
-  snprintf(lane, sizeof lane, "%s/%s", c->conv, agent);
-  struct store_job_new j = {RUNTIME_REPLY_JOB, text, key, lane, 0, 0};
-  int rc = store_job_add(tx, &j, NULL, NULL, err);
-  one_free(text);
+  int rc = handoffs ? replies_answer_later(tx, c->conv, message, agent, c->user, depth, handoffs,
+                                           err)
+                    : err_set(err, E_NOMEM, "out of memory");
+  json_decref(handoffs);
   return rc;
 }
 
@@ -238,8 +213,6 @@ int runtime_new(struct store *s, struct sched *sc, const struct llm_config *llm,
     snprintf(rt->model, sizeof rt->model, "%s", llm->model ? llm->model : "");
     rc = llm_new(llm, &rt->llm, err);
   }
-  if (!rc)
-    rc = sched_on(sc, "agent.route", route_job, rt, err);
   if (!rc)
     rc = sched_on(sc, RUNTIME_REPLY_JOB, run_job, rt, err);
   if (!rc)

@@ -2,10 +2,10 @@
  * spec/agents-and-workflow.md, on the scheduler (agents/sched.h) and the
  * model client (agents/llm.h):
  *
- * - a posted message leaves a routing job (domain/replies.h); routing
- *   starts one run per mentioned agent that participates, or a run of the
- *   Director when the message mentions no agent and the Director
- *   participates (the legacy triage duty);
+ * - a posted message leaves its reply jobs (domain/replies.h: one per
+ *   mentioned agent that participates, or the Director's when the message
+ *   mentions no agent and the Director participates, the legacy triage
+ *   duty), each a run here;
  * - a run builds the agent's context, calls the model with the agent's
  *   tools, runs the tools it asks for (arguments checked against each
  *   tool's schema first; every use announced in the conversation), and
@@ -37,9 +37,10 @@
 
 #include "agents/llm.h"
 #include "agents/sched.h"
+#include "domain/replies.h"
 #include "store/store.h"
 
-#define RUNTIME_REPLY_JOB "agent.reply"
+#define RUNTIME_REPLY_JOB REPLIES_REPLY_JOB
 
 struct runtime_limits {
   int max_depth;          /* delegation hops from the human message */

@@ -1,6 +1,6 @@
 /* runtime_int: what the runtime's files share: runtime.c (set-up, limits,
- * usage and prices), route.c (who answers a message), run.c (one agent's
- * run), context.c (what the model is told), tools.c (the tools). */
+ * usage and prices), run.c (one agent's run), context.c (what the model is
+ * told), tools.c (the tools). Who answers a message is domain/replies.h. */
 #ifndef ONE_AGENTS_RUNTIME_INT_H
 #define ONE_AGENTS_RUNTIME_INT_H
 
@@ -54,8 +54,6 @@ double runtime_cost(const struct runtime *rt, const char *model, long in, long o
 /* Whether user's spending today reached a budget: 1 (with why), 0 or < 0. */
 int runtime_over_budget(struct runtime *rt, struct store_tx *tx, const char *user, char *why,
                         size_t n, struct err *err);
-/* The Director's id into out ("" when there is none). */
-int runtime_director(struct store_tx *tx, char out[CID_MAX], struct err *err);
 /* A reply job for agent answering message in c's conversation, one hop
  * further than c (depth) with c's hand-offs plus handoff (may be NULL). */
 int runtime_add_reply_job(struct store_tx *tx, const struct chain *c, const char *message,
@@ -65,9 +63,6 @@ void chain_release(struct chain *c);
 
 /* Hands a piece of a reply to the partial hook (runtime_on_partial). */
 void runtime_partial(struct runtime *rt, const char *conv, const json_t *data);
-
-/* route.c */
-void route_job(void *arg, struct sched_run *run);
 
 /* run.c: reply jobs, and scheduled tasks (which post their notice and
  * start a reply run) */

@@ -767,26 +767,6 @@ static int message_out(struct store_tx *tx, struct op *op, const char *id, json_
   return rc;
 }
 
-/* Leaves the message for the agent runtime when an agent may answer it: it
- * mentions one, or the conversation has agents (the Director answers what
- * mentions no one). Conversations of people alone cost nothing more. */
-static int route_if_agents(struct store_tx *tx, const char *conv, const char *id,
-                           const char *content, struct err *err)
-{
-  struct mention m[MENTION_MAX_PER_MESSAGE];
-  size_t n = mentions_find(content, strlen(content), m, MENTION_MAX_PER_MESSAGE);
-  int agents = 0;
-  for (size_t i = 0; i < n && !agents; i++)
-    agents = m[i].kind == MENTION_AGENT;
-  if (!agents) {
-    int rc = replies_conv_has_agents(tx, conv, err);
-    if (rc < 0)
-      return rc;
-    agents = rc;
-  }
-  return agents ? replies_route_later(tx, conv, id, err) : 0;
-}
-
 static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   static const char *const fields[] = {"content", "type", "tags", "attachments", "step", NULL};
@@ -825,7 +805,7 @@ static int messages_send_tx(struct store_tx *tx, void *arg, struct err *err)
     json_decref(patch);
   }
   if (rc == 0)
-    rc = route_if_agents(tx, op->id, id, content, err);
+    rc = replies_start(tx, op->id, id, content, op->who->user, err); /* its answers */
   if (rc == 0 && (rc = message_out(tx, op, id, added, err)) == 0)
     op->created = 1;
   json_decref(added);

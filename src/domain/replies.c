@@ -2,7 +2,9 @@
 #include "domain/replies.h"
 
 #include "domain/dq.h"
+#include "domain/mentions.h"
 #include "util/clock.h"
+#include "util/jtext.h"
 #include "util/mem.h"
 
 #include <stdio.h>
@@ -27,18 +29,23 @@ int replies_agent_row(struct store_tx *tx, const char *conv, const char *agent,
   return rc;
 }
 
-int replies_conv_has_agents(struct store_tx *tx, const char *conv, struct err *err)
+int replies_director(struct store_tx *tx, char out[CID_MAX], struct err *err)
 {
-  json_t *eq = json_pack("[s,s]", conv, "agent");
-  char *text = NULL;
-  size_t n = 0;
-  int rc = eq ? dq_first_text(tx, "conversationParticipants", "by_conversationId_kind_agentId",
-                              eq, &text, &n, err)
-              : err_set(err, E_NOMEM, "out of memory");
+  out[0] = '\0';
+  json_t *eq = json_pack("[s]", "Director");
+  struct store_query q = {.table = "agents", .index = "by_name", .eq = eq, .limit = 10,
+                          .as_text = 1};
+  struct store_page page = {0};
+  int rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < page.ntexts && !out[0]; i++) {
+    char kind[16] = "";
+    jtext_str(page.texts[i], page.lens[i], "kind", kind, sizeof kind);
+    if (strcmp(kind, "system_agent") == 0)
+      jtext_str(page.texts[i], page.lens[i], "_id", out, CID_MAX);
+  }
+  store_page_release(&page);
   json_decref(eq);
-  int yes = text != NULL;
-  one_free(text);
-  return rc ? rc : yes;
+  return rc;
 }
 
 /* store_patch of id through its stored text: the patched fields are
@@ -95,12 +102,56 @@ int replies_set_status(struct store_tx *tx, const char *pid, const char *status,
   return rc;
 }
 
-int replies_route_later(struct store_tx *tx, const char *conv, const char *id,
-                        struct err *err)
+int replies_answer_later(struct store_tx *tx, const char *conv, const char *message,
+                         const char *agent, const char *user, int depth,
+                         const json_t *handoffs, struct err *err)
 {
-  char args[3 * CID_MAX + 64], key[CID_MAX + 16];
-  snprintf(args, sizeof args, "{\"conversationId\":\"%s\",\"messageId\":\"%s\"}", conv, id);
-  snprintf(key, sizeof key, "route:%s", id);
-  struct store_job_new j = {REPLIES_ROUTE_JOB, args, key, NULL, 0, 0};
-  return store_job_add(tx, &j, NULL, NULL, err);
+  json_t *h = handoffs ? json_incref((json_t *)handoffs) : json_array();
+  json_t *args = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o}", "conversationId", conv, "messageId",
+                           message, "agentId", agent, "userId", user ? user : "", "depth",
+                           depth, "handoffs", h);
+  char *text = args ? json_dumps(args, JSON_COMPACT) : NULL;
+  json_decref(args);
+  if (!text)
+    return err_set(err, E_NOMEM, "out of memory");
+  char key[3 * CID_MAX], lane[2 * CID_MAX + 2];
+  snprintf(key, sizeof key, "reply:%s:%s", message, agent);
+  snprintf(lane, sizeof lane, "%s/%s", conv, agent);
+  struct store_job_new j = {REPLIES_REPLY_JOB, text, key, lane, 0, 0};
+  int rc = store_job_add(tx, &j, NULL, NULL, err);
+  one_free(text);
+  return rc;
+}
+
+/* agent answers when it takes part (not removed). */
+static int answer_if_here(struct store_tx *tx, const char *conv, const char *message,
+                          const char *agent, const char *user, struct err *err)
+{
+  char pid[CID_MAX];
+  int active = 0;
+  int rc = replies_agent_row(tx, conv, agent, pid, &active, err);
+  return rc || !active ? rc : replies_answer_later(tx, conv, message, agent, user, 0, NULL, err);
+}
+
+int replies_start(struct store_tx *tx, const char *conv, const char *message,
+                  const char *content, const char *user, struct err *err)
+{
+  struct mention m[MENTION_MAX_PER_MESSAGE];
+  size_t n = mentions_find(content, strlen(content), m, MENTION_MAX_PER_MESSAGE);
+  int mentioned = 0, rc = 0;
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (m[i].kind != MENTION_AGENT)
+      continue;
+    mentioned = 1;
+    int again = 0; /* a second mention of the same agent asks it once */
+    for (size_t k = 0; k < i && !again; k++)
+      again = m[k].kind == MENTION_AGENT && strcmp(m[k].id, m[i].id) == 0;
+    if (!again)
+      rc = answer_if_here(tx, conv, message, m[i].id, user, err);
+  }
+  if (rc || mentioned)
+    return rc;
+  char director[CID_MAX];
+  rc = replies_director(tx, director, err);
+  return rc || !director[0] ? rc : answer_if_here(tx, conv, message, director, user, err);
 }

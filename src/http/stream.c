@@ -522,15 +522,19 @@ void hub_publish_partial(struct hub *h, const char *conv, const json_t *data)
   if (text)
     n = (size_t)snprintf(text, cap, "event: partial\ndata: %s\n\n", json);
   one_free(json);
-  pthread_mutex_lock(&h->lock);
-  size_t count = 0;
-  struct stream **list = text ? take_refs(h->live, &count) : NULL;
-  pthread_mutex_unlock(&h->lock);
-  for (size_t i = 0; i < count; i++)
-    if (matches(list[i], STREAM_CONVERSATION, conv))
-      stream_push(list[i], -1, text, n, 0); /* no id: a partial is not replayed */
-  if (list)
-    release(list, count);
+  /* live streams, and those still catching up: a partial is news from
+   * after anything they replay, and lost once the reply is done */
+  for (int pass = 0; pass < 2; pass++) {
+    pthread_mutex_lock(&h->lock);
+    size_t count = 0;
+    struct stream **list = text ? take_refs(pass ? h->pending : h->live, &count) : NULL;
+    pthread_mutex_unlock(&h->lock);
+    for (size_t i = 0; i < count; i++)
+      if (matches(list[i], STREAM_CONVERSATION, conv))
+        stream_push(list[i], -1, text, n, 0); /* no id: a partial is not replayed */
+    if (list)
+      release(list, count);
+  }
   one_free(text);
 }
 

@@ -20,6 +20,7 @@ struct fakellm {
   pthread_mutex_t lock;
   json_t *rules;        /* guarded by lock */
   json_t *requests;     /* guarded by lock */
+  json_t *open_gates;   /* guarded by lock: names of the gates opened */
   atomic_int stopping;
   atomic_int calls;
 };
@@ -252,6 +253,14 @@ static enum MHD_Result completion(struct fakellm *f, struct MHD_Connection *conn
   if (!rule)
     return send_text(conn, 500, "application/json",
                      "{\"error\":{\"message\":\"fake server: no scripted reply\"}}", NULL);
+  const char *gate = json_string_value(json_object_get(rule, "gate"));
+  for (int open = !gate; !open && !atomic_load(&f->stopping);) { /* held until the test opens it */
+    pthread_mutex_lock(&f->lock);
+    open = json_object_get(f->open_gates, gate) != NULL;
+    pthread_mutex_unlock(&f->lock);
+    if (!open)
+      sleep_ms(5);
+  }
   long delay = (long)json_integer_value(json_object_get(rule, "delay_ms"));
   if (json_is_true(json_object_get(rule, "hang")))
     delay = 24L * 3600 * 1000;
@@ -351,6 +360,7 @@ struct fakellm *fakellm_start(unsigned port)
   pthread_mutex_init(&f->lock, NULL);
   f->rules = json_array();
   f->requests = json_array();
+  f->open_gates = json_object();
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
   addr.sin_family = AF_INET;
@@ -368,6 +378,7 @@ struct fakellm *fakellm_start(unsigned port)
   if (!f->d) {
     json_decref(f->rules);
     json_decref(f->requests);
+    json_decref(f->open_gates);
     free(f);
     return NULL;
   }
@@ -411,6 +422,7 @@ void fakellm_reset(struct fakellm *f)
   pthread_mutex_lock(&f->lock);
   json_array_clear(f->rules);
   json_array_clear(f->requests);
+  json_object_clear(f->open_gates);
   pthread_mutex_unlock(&f->lock);
 }
 
@@ -432,6 +444,14 @@ void fakellm_stop(struct fakellm *f)
   MHD_stop_daemon(f->d);
   json_decref(f->rules);
   json_decref(f->requests);
+  json_decref(f->open_gates);
   pthread_mutex_destroy(&f->lock);
   free(f);
+}
+
+void fakellm_open(struct fakellm *f, const char *gate)
+{
+  pthread_mutex_lock(&f->lock);
+  json_object_set_new(f->open_gates, gate, json_true());
+  pthread_mutex_unlock(&f->lock);
 }

@@ -10,7 +10,8 @@
  *    "tool_calls": [{"name": "listAgents", "arguments": {…} or "raw"}],
  *    "usage": {"prompt_tokens": 12, "completion_tokens": 5},
  *    "raw": "an exact body (malformed answers)", "hang": true,
- *    "chunk_delay_ms": 0, "cut_after": n (a stream breaks after n pieces)}
+ *    "chunk_delay_ms": 0, "cut_after": n (a stream breaks after n pieces),
+ *    "gate": "name" (the answer waits until the test calls fakellm_open)}
  * A request that asked to stream gets text/event-stream chunks (the usage
  * chunk too when stream_options.include_usage), else one JSON body. With
  * no rule left it answers 500. Every request body is kept, in order.
@@ -36,6 +37,8 @@ const char *fakellm_url(const struct fakellm *f);
 /* Appends the rules of a JSON array text; 0, or -1 when it is not one. */
 int fakellm_script(struct fakellm *f, const char *rules);
 void fakellm_reset(struct fakellm *f);
+/* Lets the answers held at gate go (and every later one at it). */
+void fakellm_open(struct fakellm *f, const char *gate);
 /* The requests so far, oldest first (a new reference: an array of the
  * parsed bodies). */
 json_t *fakellm_requests(struct fakellm *f);

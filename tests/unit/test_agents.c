@@ -488,7 +488,7 @@ Test(agents, an_agent_thinks_while_it_works)
 {
   start_runtime(1);
   char conv[CID_MAX], agents[200], say_it[300], srow[CID_MAX];
-  script("[{\"match\":\"You are Sage\",\"reply\":\"done\",\"delay_ms\":1500}]");
+  script("[{\"match\":\"You are Sage\",\"reply\":\"done\",\"gate\":\"seen\"}]");
   snprintf(agents, sizeof agents, "[\"%s\"]", sage);
   conversation(agents, conv);
   row_of(conv, sage, srow);
@@ -506,6 +506,7 @@ Test(agents, an_agent_thinks_while_it_works)
       sleep_ms(5);
   }
   cr_expect(thinking, "Sage's status was never thinking");
+  fakellm_open(fake, "seen"); /* the model answers once the status was seen */
   wait_idle();
   json_t *rows = list("conversationParticipants", "by_conversationId", conv);
   size_t k;
