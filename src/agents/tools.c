@@ -16,6 +16,7 @@
 #include "domain/dq.h"
 #include "domain/replies.h"
 #include "util/clock.h"
+#include "util/jtext.h"
 #include "util/mem.h"
 
 #include <pthread.h>
@@ -42,23 +43,28 @@ static int list_participants(struct store_tx *tx, struct call *c, struct err *er
 {
   json_t *eq = json_pack("[s,b]", c->env->chain->conv, 0);
   struct store_query q = {.table = "conversationParticipants",
-                          .index = "by_conversationId_isRemoved", .eq = eq, .limit = 200};
+                          .index = "by_conversationId_isRemoved", .eq = eq, .limit = 200,
+                          .as_text = 1};
   struct store_page page = {0};
   int rc = store_query(tx, &q, &page, err);
   json_t *out = json_array();
-  size_t i;
-  json_t *row;
-  json_array_foreach(page.docs, i, row) {
-    int agent = strcmp(dq_str(row, "kind"), "agent") == 0;
-    const char *id = dq_str(row, agent ? "agentId" : "userId");
-    json_t *who = NULL;
+  for (size_t i = 0; !rc && i < page.ntexts; i++) {
+    const char *t = page.texts[i];
+    size_t n = page.lens[i];
+    char kind[16] = "", id[CID_MAX] = "", status[64] = "", name[200] = "";
+    jtext_str(t, n, "kind", kind, sizeof kind);
+    jtext_str(t, n, "status", status, sizeof status);
+    int agent = strcmp(kind, "agent") == 0;
+    jtext_str(t, n, agent ? "agentId" : "userId", id, sizeof id);
+    char *who = NULL;
+    size_t wlen = 0;
     struct err e = ERR_INIT;
-    dq_get(tx, agent ? "agents" : "users", id, "participant", &who, &e);
+    if (id[0] && store_get_text(tx, id, &who, &wlen, NULL, &e) == 0)
+      jtext_str(who, wlen, "name", name, sizeof name);
     err_clear(&e);
+    one_free(who);
     json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s}", "kind", agent ? "agent" : "user",
-                                         "id", id, "name", who ? dq_str(who, "name") : "",
-                                         "status", dq_str(row, "status")));
-    json_decref(who);
+                                         "id", id, "name", name, "status", status));
   }
   store_page_release(&page);
   json_decref(eq);
@@ -293,24 +299,29 @@ static const json_t *schema_of(const struct tool *t)
   return schemas[t - registry];
 }
 
-/* Whether agent has tool t enabled: in its `tools`, or an agentTools row. */
+/* Whether agent has tool t enabled: in its `tools`, or an agentTools row
+ * (read from the stored text: this runs for every run). */
 static int enabled(struct store_tx *tx, const json_t *agent, const struct tool *t)
 {
-  json_t *doc = NULL;
+  char *text = NULL, id[CID_MAX] = "";
+  size_t n = 0;
   struct err e = ERR_INIT;
   int yes = 0;
-  if (dq_first_str(tx, "tools", "by_name", t->name, &doc, &e) == 0 && doc) {
-    const char *id = dq_str(doc, "_id");
+  if (dq_first_text_str(tx, "tools", "by_name", t->name, &text, &n, &e) == 0 && text &&
+      jtext_str(text, n, "_id", id, sizeof id)) {
     yes = dq_list_has(json_object_get(agent, "tools"), id);
     if (!yes) {
-      json_t *eq = json_pack("[s,s]", dq_str(agent, "_id"), id), *row = NULL;
-      yes = eq && dq_first(tx, "agentTools", "by_agent_and_tool", eq, &row, &e) == 0 && row;
-      json_decref(row);
+      json_t *eq = json_pack("[s,s]", dq_str(agent, "_id"), id);
+      char *row = NULL;
+      size_t rlen = 0;
+      yes = eq && dq_first_text(tx, "agentTools", "by_agent_and_tool", eq, &row, &rlen, &e) == 0 &&
+            row;
+      one_free(row);
       json_decref(eq);
     }
   }
+  one_free(text);
   err_clear(&e);
-  json_decref(doc);
   return yes;
 }
 

@@ -15,17 +15,18 @@ int replies_agent_row(struct store_tx *tx, const char *conv, const char *agent,
 {
   pid[0] = '\0';
   *active = 0;
-  json_t *eq = json_pack("[s,s,s]", conv, "agent", agent), *row = NULL;
-  if (!eq)
-    return err_set(err, E_NOMEM, "out of memory");
-  int rc = dq_first(tx, "conversationParticipants", "by_conversationId_kind_agentId", eq, &row,
-                    err);
+  json_t *eq = json_pack("[s,s,s]", conv, "agent", agent);
+  char *text = NULL;
+  size_t n = 0;
+  int rc = eq ? dq_first_text(tx, "conversationParticipants", "by_conversationId_kind_agentId",
+                              eq, &text, &n, err)
+              : err_set(err, E_NOMEM, "out of memory");
   json_decref(eq);
-  if (!rc && row) {
-    snprintf(pid, CID_MAX, "%s", dq_str(row, "_id"));
-    *active = !dq_bool(row, "isRemoved");
+  if (!rc && text) {
+    jtext_str(text, n, "_id", pid, CID_MAX);
+    *active = !jtext_bool(text, n, "isRemoved");
   }
-  json_decref(row);
+  one_free(text);
   return rc;
 }
 

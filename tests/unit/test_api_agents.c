@@ -116,6 +116,7 @@ Test(api_agents, a_mention_is_answered_live_on_the_stream)
                                     "\"chunks\":[\"Slow \",\"delivery, \",\"hidden fees.\"]}]"), 0);
   snprintf(path, sizeof path, "/api/v1/conversations/%s/stream", conv);
   struct api_stream *st = api_stream_open(&srv, path, alice.token, NULL);
+  cr_assert(api_stream_wait(st, ": connected", 60000), "the stream is open before the post");
   snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
   json_decref(api_expect(&srv, alice.token, 201, "POST", path,
                          "{\"content\":\"@[Sage](agent:%s) what were the pains?\"}", sage));
