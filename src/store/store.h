@@ -352,8 +352,9 @@ int store_job_renew(struct store_tx *tx, int64_t id, const char *owner, int64_t 
 /* Keeps saved (text) as the job's progress, for its next attempt. */
 int store_job_save(struct store_tx *tx, int64_t id, const char *owner, const char *saved,
                    struct err *err);
-/* Ends owner's attempt: state DONE or FAILED (at now), or PENDING again
- * (a retry, due at run_at); error, when not NULL, becomes the last error.
+/* Ends owner's attempt: state DONE or FAILED (at now: its saved progress
+ * is dropped), or PENDING again (a retry, due at run_at, keeping it);
+ * error, when not NULL, becomes the last error.
  * E_CONFLICT when owner no longer holds the lease. */
 int store_job_finish(struct store_tx *tx, int64_t id, const char *owner,
                      enum store_job_state state, const char *error, int64_t run_at, int64_t now,

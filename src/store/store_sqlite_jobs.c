@@ -31,8 +31,9 @@ static const char *const sql[J_COUNT_STMTS] = {
               " RETURNING " COLS,
   [J_RENEW] = "UPDATE one_jobs SET run_at = ?3 WHERE id = ?1 AND owner = ?2 AND state = 1",
   [J_SAVE] = "UPDATE one_jobs SET saved = ?3 WHERE id = ?1 AND owner = ?2 AND state = 1",
+  /* a job that is over keeps no progress: its row shrinks to what the list shows */
   [J_FINISH] = "UPDATE one_jobs SET state = ?3, error = coalesce(?4, error), run_at = ?5,"
-               " owner = NULL,"
+               " owner = NULL, saved = CASE WHEN ?3 IN (2, 3) THEN NULL ELSE saved END,"
                " finished_at = CASE WHEN ?3 IN (2, 3) THEN ?6 ELSE 0 END"
                " WHERE id = ?1 AND owner = ?2 AND state = 1",
   [J_CANCEL] = "UPDATE one_jobs SET state = 4, finished_at = ?2, owner = NULL"
