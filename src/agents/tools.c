@@ -9,7 +9,10 @@
  * services, agents/outbound.h, configured by the environment; without it
  * they fail with a message that says what to set). Each tool runs in its own transaction;
  * one with a side effect outside the conversation keys it by the run's job
- * and the model's call id, so a step retried after a crash does it once. */
+ * and the model's call id, so a step retried after a crash does it once.
+ * An agent's settings for a tool are its agentTools row's config:
+ * webSearch {"site"} keeps its searches to one site, sendEmail
+ * {"allowedRecipients": [...]} to those addresses. */
 #include "agents/jschema.h"
 #include "agents/outbound.h"
 #include "agents/runtime_int.h"
@@ -27,6 +30,7 @@
 struct call {
   const struct tool_env *env;
   const json_t *args;
+  json_t *config;         /* the agent's agentTools config for the tool, or NULL */
   json_t *result;         /* what goes back to the model */
 };
 
@@ -195,9 +199,12 @@ static int schedule_task(struct store_tx *tx, struct call *c, struct err *err)
 static int web_search(struct store_tx *tx, struct call *c, struct err *err)
 {
   (void)tx;
-  char *answer = NULL;
-  int rc = outbound_web_search(json_string_value(json_object_get(c->args, "query")), &answer,
-                               err);
+  char *answer = NULL, query[2200];
+  const char *site = json_string_value(json_object_get(c->config, "site"));
+  snprintf(query, sizeof query, "%.1800s%s%.200s", json_string_value(json_object_get(c->args,
+                                                                                       "query")),
+           site ? " site:" : "", site ? site : ""); /* an agent kept to one site */
+  int rc = outbound_web_search(query, &answer, err);
   if (!rc) {
     c->result = json_pack("{s:s}", "results", answer);
     one_free(answer);
@@ -210,6 +217,12 @@ static int send_email(struct store_tx *tx, struct call *c, struct err *err)
 {
   if (!outbound_email_ready(err))
     return err->code;
+  const json_t *allowed = json_object_get(c->config, "allowedRecipients");
+  const char *to = json_string_value(json_object_get(c->args, "to"));
+  if (json_is_array(allowed) && !dq_list_has(allowed, to))
+    return err_set(err, E_PERM, "%s may email only %zu allowed address%s (its sendEmail "
+                   "config), not %s", dq_str(c->env->agent, "name"), json_array_size(allowed),
+                   json_array_size(allowed) == 1 ? "" : "es", to);
   json_t *args = json_pack("{s:O,s:O,s:O,s:s,s:s}", "to", json_object_get(c->args, "to"),
                            "subject", json_object_get(c->args, "subject"), "body",
                            json_object_get(c->args, "body"), "conversationId",
@@ -301,7 +314,8 @@ static const json_t *schema_of(const struct tool *t)
 
 /* Whether agent has tool t enabled: in its `tools`, or an agentTools row
  * (read from the stored text: this runs for every run). */
-static int enabled(struct store_tx *tx, const json_t *agent, const struct tool *t)
+static int enabled(struct store_tx *tx, const json_t *agent, const struct tool *t,
+                   json_t **config)
 {
   char *text = NULL, id[CID_MAX] = "";
   size_t n = 0;
@@ -309,16 +323,20 @@ static int enabled(struct store_tx *tx, const json_t *agent, const struct tool *
   int yes = 0;
   if (dq_first_text_str(tx, "tools", "by_name", t->name, &text, &n, &e) == 0 && text &&
       jtext_str(text, n, "_id", id, sizeof id)) {
-    yes = dq_list_has(json_object_get(agent, "tools"), id);
-    if (!yes) {
-      json_t *eq = json_pack("[s,s]", dq_str(agent, "_id"), id);
-      char *row = NULL;
-      size_t rlen = 0;
-      yes = eq && dq_first_text(tx, "agentTools", "by_agent_and_tool", eq, &row, &rlen, &e) == 0 &&
-            row;
-      one_free(row);
-      json_decref(eq);
+    json_t *eq = json_pack("[s,s]", dq_str(agent, "_id"), id);
+    char *row = NULL;
+    size_t rlen = 0;
+    int linked = eq && dq_first_text(tx, "agentTools", "by_agent_and_tool", eq, &row, &rlen,
+                                     &e) == 0 && row;
+    const char *raw = NULL;
+    size_t rawlen = 0;
+    if (linked && config && jtext_field(row, rlen, "config", &raw, &rawlen) == 1) {
+      json_error_t je;
+      *config = json_loadb(raw, rawlen, 0, &je); /* the agent's settings for the tool */
     }
+    yes = linked || dq_list_has(json_object_get(agent, "tools"), id);
+    one_free(row);
+    json_decref(eq);
   }
   one_free(text);
   err_clear(&e);
@@ -329,7 +347,7 @@ json_t *tools_for(struct store_tx *tx, const json_t *agent)
 {
   json_t *out = json_array();
   for (size_t i = 0; out && i < NTOOLS; i++)
-    if (registry[i].always || enabled(tx, agent, &registry[i]))
+    if (registry[i].always || enabled(tx, agent, &registry[i], NULL))
       json_array_append_new(out, openai_tool(&registry[i]));
   return out;
 }
@@ -342,7 +360,7 @@ struct run_arg {
 static int enabled_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct run_arg *a = arg;
-  if (!a->t->always && !enabled(tx, a->c.env->agent, a->t))
+  if (!a->t->always && !enabled(tx, a->c.env->agent, a->t, &a->c.config))
     return err_set(err, E_PERM, "the tool %s is not enabled for %s", a->t->name,
                    dq_str(a->c.env->agent, "name"));
   return 0;
@@ -351,7 +369,7 @@ static int enabled_tx(struct store_tx *tx, void *arg, struct err *err)
 static int run_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct run_arg *a = arg;
-  if (!a->t->always && !enabled(tx, a->c.env->agent, a->t))
+  if (!a->t->always && !enabled(tx, a->c.env->agent, a->t, &a->c.config))
     return err_set(err, E_PERM, "the tool %s is not enabled for %s", a->t->name,
                    dq_str(a->c.env->agent, "name"));
   return a->t->fn(tx, &a->c, err);
@@ -370,7 +388,7 @@ int tools_call(const struct tool_env *env, const char *name, const char *argumen
   if (!args)
     return err_set(err, E_PARSE, "the arguments are not valid JSON (%s)", je.text);
   int rc = jschema_check(schema_of(t), args, err);
-  struct run_arg a = {t, {env, args, NULL}};
+  struct run_arg a = {t, {env, args, NULL, NULL}};
   if (!rc && t->outside) { /* checked in a read, run with no transaction open */
     rc = store_run(env->rt->s, STORE_READ, enabled_tx, &a, err);
     if (!rc)
@@ -383,6 +401,7 @@ int tools_call(const struct tool_env *env, const char *name, const char *argumen
   if (!rc && !*out)
     rc = err_set(err, E_NOMEM, "out of memory");
   json_decref(a.c.result);
+  json_decref(a.c.config);
   json_decref(args);
   return rc;
 }

@@ -690,12 +690,14 @@ static void smtp_start(struct smtp *m)
   pthread_create(&m->thread, NULL, smtp_serve, m);
 }
 
-static void enable_tool(const char *agent, const char *name)
+/* Enables tool name for agent with its config (JSON text, or NULL). */
+static void enable_tool(const char *agent, const char *name, const char *config)
 {
-  char tool[CID_MAX], body[300], link[CID_MAX];
+  char tool[CID_MAX], body[600], link[CID_MAX];
   snprintf(body, sizeof body, "{\"name\":\"%s\",\"description\":\"d\"}", name);
   insert("tools", body, tool);
-  snprintf(body, sizeof body, "{\"agentId\":\"%s\",\"toolId\":\"%s\",\"createdAt\":1.0}", agent, tool);
+  snprintf(body, sizeof body, "{\"agentId\":\"%s\",\"toolId\":\"%s\",\"createdAt\":1.0%s%s}",
+           agent, tool, config ? ",\"config\":" : "", config ? config : "");
   insert("agentTools", body, link);
 }
 
@@ -710,13 +712,15 @@ Test(agents, configured_services_search_the_web_and_send_an_email_once)
   setenv("ONE_SMTP_URL", url, 1);
   setenv("ONE_SMTP_FROM", "one@example.org", 1);
   start_runtime(1);
-  enable_tool(sage, "webSearch");
-  enable_tool(sage, "sendEmail");
+  enable_tool(sage, "webSearch", "{\"site\":\"example.org\"}");
+  enable_tool(sage, "sendEmail", "{\"allowedRecipients\":[\"ann@example.org\"]}");
   char conv[CID_MAX], agents[200], say_it[300];
   script("[{\"match\":\"queued: it goes out\",\"reply\":\"Searched and sent.\"},"
          "{\"match\":\"You are Sage\",\"tool_calls\":[{\"name\":\"webSearch\",\"arguments\":"
          "{\"query\":\"slow delivery\"}},{\"name\":\"sendEmail\",\"arguments\":{\"to\":"
-         "\"ann@example.org\",\"subject\":\"Your summary\",\"body\":\"Line one\\n.\\nLine three\"}}]}]");
+         "\"ann@example.org\",\"subject\":\"Your summary\",\"body\":\"Line one\\n.\\nLine three\"}},"
+         "{\"name\":\"sendEmail\",\"arguments\":{\"to\":\"eve@elsewhere.example\","
+         "\"subject\":\"x\",\"body\":\"y\"}}]}]");
   snprintf(agents, sizeof agents, "[\"%s\"]", sage);
   conversation(agents, conv);
   snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) research and email me", sage);
@@ -729,8 +733,8 @@ Test(agents, configured_services_search_the_web_and_send_an_email_once)
   unsetenv("ONE_SMTP_FROM");
   json_t *reqs = fakellm_requests(fake);
   char *second = json_dumps(json_array_get(reqs, 1), 0);
-  cr_expect(strstr(second, "slow delivery") && strstr(second, "A result"),
-            "the search's answer went back to the model: %s", second);
+  cr_expect(strstr(second, "slow delivery site:example.org") && strstr(second, "A result"),
+            "the search (kept to the agent's site) went back to the model: %s", second);
   free(second);
   json_decref(reqs);
   cr_expect(strstr(mail.got, "RCPT TO:<ann@example.org>"), "%s", mail.got);
@@ -742,6 +746,8 @@ Test(agents, configured_services_search_the_web_and_send_an_email_once)
   cr_expect(has_text(m, "participant", "Searched and sent."));
   cr_expect(has_text(m, "system", "Sage used webSearch"));
   cr_expect(has_text(m, "system", "Sage used sendEmail"));
+  cr_expect(has_text(m, "system", "Sage may email only 1 allowed address (its sendEmail config), "
+                                  "not eve@elsewhere.example"));
   json_decref(m);
 }
 
