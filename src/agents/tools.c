@@ -5,7 +5,8 @@
  * Always available: listConversationParticipants, listAgents,
  * messageAnotherAgent, noOutput, updateConversationTitle,
  * addParticipantToConversation. Per agent (its `tools`, or an agentTools
- * row): scheduleTask (on the scheduler), webSearch and sendEmail (outside
+ * row): react, comment and createTask (on the conversation's messages and
+ * its people), scheduleTask (on the scheduler), webSearch and sendEmail (outside
  * services, agents/outbound.h, configured by the environment; without it
  * they fail with a message that says what to set). Each tool runs in its own transaction;
  * one with a side effect outside the conversation keys it by the run's job
@@ -239,6 +240,107 @@ static int send_email(struct store_tx *tx, struct call *c, struct err *err)
   return rc;
 }
 
+/* E_NOTFOUND unless id is a message of the run's conversation. */
+static int message_here(struct store_tx *tx, const struct call *c, const char *id,
+                        struct err *err)
+{
+  char *text = NULL, conv[CID_MAX] = "";
+  size_t n = 0;
+  struct err e = ERR_INIT;
+  if (dq_is_id_of(tx, id, "conversationMessages") &&
+      store_get_text(tx, id, &text, &n, NULL, &e) == 0)
+    jtext_str(text, n, "conversationId", conv, sizeof conv);
+  err_clear(&e);
+  one_free(text);
+  return strcmp(conv, c->env->chain->conv) == 0
+           ? 0 : err_set(err, E_NOTFOUND, "no message %s in this conversation", id);
+}
+
+/* One reaction of each type per agent per message: a second call takes it back. */
+static int react(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *msg = json_string_value(json_object_get(c->args, "messageId"));
+  const char *type = json_string_value(json_object_get(c->args, "type"));
+  const char *agent = dq_str(c->env->agent, "_id");
+  int rc = message_here(tx, c, msg, err);
+  if (rc)
+    return rc;
+  json_t *eq = json_pack("[s,s,s]", msg, agent, type), *have = NULL;
+  rc = eq ? dq_first(tx, "reactions", "by_message_and_agent", eq, &have, err)
+          : err_set(err, E_NOMEM, "out of memory");
+  json_decref(eq);
+  if (!rc && have) {
+    rc = store_delete(tx, dq_str(have, "_id"), err);
+    c->result = json_pack("{s:s,s:b}", "type", type, "reacted", 0);
+  } else if (!rc) {
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:f}", "messageId", msg, "agentId", agent, "type", type,
+                            "createdAt", clock_now_ms());
+    rc = doc ? store_insert(tx, "reactions", doc, 0, NULL, err) : err_set(err, E_NOMEM, "out of memory");
+    json_decref(doc);
+    c->result = json_pack("{s:s,s:b}", "type", type, "reacted", 1);
+  }
+  json_decref(have);
+  return rc;
+}
+
+static int comment(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *msg = json_string_value(json_object_get(c->args, "messageId"));
+  int rc = message_here(tx, c, msg, err);
+  if (rc)
+    return rc;
+  json_t *doc = json_pack("{s:s,s:s,s:O,s:f}", "messageId", msg, "authorParticipantId",
+                          c->env->row, "content", json_object_get(c->args, "content"),
+                          "createdAt", clock_now_ms());
+  char id[CID_MAX];
+  rc = doc ? store_insert(tx, "comments", doc, 0, id, err) : err_set(err, E_NOMEM, "out of memory");
+  json_decref(doc);
+  if (!rc)
+    c->result = json_pack("{s:s}", "commentId", id);
+  return rc;
+}
+
+/* A task for a person of the conversation (or, with no one named, the
+ * agent itself), made by the person who started the exchange. */
+static int create_task(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *user = json_string_value(json_object_get(c->args, "assignToUserId"));
+  if (user) {
+    json_t *eq = json_pack("[s,s,s]", c->env->chain->conv, "user", user);
+    char *row = NULL;
+    size_t n = 0;
+    int rc = eq ? dq_first_text(tx, "conversationParticipants", "by_conversationId_kind_userId",
+                                eq, &row, &n, err)
+                : err_set(err, E_NOMEM, "out of memory");
+    json_decref(eq);
+    int here = row && !jtext_bool(row, n, "isRemoved");
+    one_free(row);
+    if (rc)
+      return rc;
+    if (!here)
+      return err_set(err, E_NOTFOUND, "%s is not a person in this conversation", user);
+  }
+  double now = clock_now_ms();
+  json_t *doc = json_pack("{s:O,s:s,s:f,s:f}", "title", json_object_get(c->args, "title"), "status",
+                          "open", "createdAt", now, "updatedAt", now);
+  const char *keys[] = {"description", "dueDate", "priority"};
+  for (size_t i = 0; doc && i < 3; i++)
+    if (json_object_get(c->args, keys[i]))
+      json_object_set(doc, keys[i], json_object_get(c->args, keys[i]));
+  if (doc) {
+    json_object_set_new(doc, user ? "assignedToUserId" : "assignedToAgentId",
+                        json_string(user ? user : dq_str(c->env->agent, "_id")));
+    if (c->env->chain->user[0])
+      json_object_set_new(doc, "createdBy", json_string(c->env->chain->user));
+  }
+  char id[CID_MAX];
+  int rc = doc ? store_insert(tx, "tasks", doc, 0, id, err) : err_set(err, E_NOMEM, "out of memory");
+  json_decref(doc);
+  if (!rc)
+    c->result = json_pack("{s:s}", "taskId", id);
+  return rc;
+}
+
 static const struct tool registry[] = {
   {"listConversationParticipants", "List the people and agents in this conversation.",
    "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}", 1,
@@ -272,6 +374,20 @@ static const struct tool registry[] = {
    "{\"type\":\"object\",\"properties\":{\"to\":{\"type\":\"string\",\"minLength\":3},"
    "\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"}},"
    "\"required\":[\"to\",\"subject\",\"body\"],\"additionalProperties\":false}", 0, send_email, 0},
+  {"react", "React to a message of this conversation (calling it again takes the reaction back).",
+   "{\"type\":\"object\",\"properties\":{\"messageId\":{\"type\":\"string\",\"minLength\":1},"
+   "\"type\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":32}},"
+   "\"required\":[\"messageId\",\"type\"],\"additionalProperties\":false}", 0, react, 0},
+  {"comment", "Comment on a message of this conversation.",
+   "{\"type\":\"object\",\"properties\":{\"messageId\":{\"type\":\"string\",\"minLength\":1},"
+   "\"content\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":4000}},"
+   "\"required\":[\"messageId\",\"content\"],\"additionalProperties\":false}", 0, comment, 0},
+  {"createTask", "Create a task, for a person of this conversation or for yourself.",
+   "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,"
+   "\"maxLength\":300},\"description\":{\"type\":\"string\",\"maxLength\":4000},\"dueDate\":"
+   "{\"type\":\"number\",\"minimum\":0},\"priority\":{\"enum\":[\"low\",\"normal\",\"high\"]},"
+   "\"assignToUserId\":{\"type\":\"string\",\"minLength\":1}},\"required\":[\"title\"],"
+   "\"additionalProperties\":false}", 0, create_task, 0},
 };
 
 #define NTOOLS (sizeof registry / sizeof registry[0])

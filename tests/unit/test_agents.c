@@ -775,3 +775,64 @@ Test(agents, near_identical_hand_offs_are_a_loop_too)
   json_decref(m);
   cr_expect_eq(fakellm_request_count(fake), 3, "Sage, Writer, Sage: the third says it again");
 }
+
+/* The id of the message of conv whose content is content. */
+static void message_id(const char *conv, const char *content, char out[CID_MAX])
+{
+  json_t *m = messages(conv);
+  size_t i;
+  json_t *x;
+  out[0] = '\0';
+  json_array_foreach(m, i, x) if (strcmp(dq_str(x, "content"), content) == 0)
+    snprintf(out, CID_MAX, "%s", dq_str(x, "_id"));
+  json_decref(m);
+  cr_assert(out[0], "no message '%s'", content);
+}
+
+Test(agents, an_agent_reacts_comments_and_makes_a_task)
+{
+  start_runtime(1);
+  enable_tool(sage, "react", NULL);
+  enable_tool(sage, "comment", NULL);
+  enable_tool(sage, "createTask", NULL);
+  char conv[CID_MAX], agents[200], first[300], rules[1600], mid[CID_MAX];
+  snprintf(agents, sizeof agents, "[\"%s\"]", sage);
+  conversation(agents, conv);
+  script("[{\"match\":\"You are Sage\",\"reply\":\"Hello.\"}]");
+  snprintf(first, sizeof first, "@[Sage](agent:%s) we shipped the new site!", sage);
+  say(conv, first);
+  wait_idle();
+  message_id(conv, first, mid);
+  snprintf(rules, sizeof rules,
+           "[{\"match\":\"\\\"role\\\":\\\"tool\\\"\",\"reply\":\"Done.\"},"
+           "{\"match\":\"You are Sage\",\"tool_calls\":["
+           "{\"name\":\"react\",\"arguments\":{\"messageId\":\"%s\",\"type\":\"celebrate\"}},"
+           "{\"name\":\"comment\",\"arguments\":{\"messageId\":\"%s\",\"content\":\"Well done!\"}},"
+           "{\"name\":\"createTask\",\"arguments\":{\"title\":\"Announce the site\","
+           "\"assignToUserId\":\"%s\",\"priority\":\"high\"}},"
+           "{\"name\":\"react\",\"arguments\":{\"messageId\":\"nope\",\"type\":\"x\"}}]}]",
+           mid, mid, alice.user);
+  script(rules);
+  char second[300];
+  snprintf(second, sizeof second, "@[Sage](agent:%s) celebrate it and give me a task", sage);
+  say(conv, second);
+  wait_idle();
+  json_t *r = list("reactions", "by_message", mid);
+  cr_assert_eq(json_array_size(r), 1);
+  cr_expect_str_eq(dq_str(json_array_get(r, 0), "type"), "celebrate");
+  cr_expect_str_eq(dq_str(json_array_get(r, 0), "agentId"), sage);
+  json_decref(r);
+  json_t *cm = list("comments", "by_message", mid);
+  cr_assert_eq(json_array_size(cm), 1);
+  cr_expect_str_eq(dq_str(json_array_get(cm, 0), "content"), "Well done!");
+  json_decref(cm);
+  json_t *t = list("tasks", "by_assigned_user", alice.user);
+  cr_assert_eq(json_array_size(t), 1);
+  cr_expect_str_eq(dq_str(json_array_get(t, 0), "title"), "Announce the site");
+  cr_expect_str_eq(dq_str(json_array_get(t, 0), "priority"), "high");
+  json_decref(t);
+  json_t *m = messages(conv);
+  cr_expect(has_text(m, "system", "Sage tried react: no message nope in this conversation"));
+  cr_expect(has_text(m, "participant", "Done."));
+  json_decref(m);
+}
