@@ -311,21 +311,41 @@ static int announce(struct store_tx *tx, struct run *r, size_t i, struct err *er
   return notice(tx, r->c.conv, r->row, text, meta, err);
 }
 
-/* One call: checked, run, announced; its result (or error) for the model. */
-static json_t *tool_result(struct run *r, const struct llm_tool_call *call)
+#define STEP_CALLS 16 /* tool calls a step runs; the model's others are refused */
+
+/* A tool step's calls: the ones that wait on the network run before its
+ * transaction (pre), the others inside it, so that their writes commit
+ * with the step's progress: a step redone after a crash is redone whole. */
+struct step {
+  struct run *r;
+  const struct llm_result *res;
+  int pre[STEP_CALLS];            /* done before the transaction */
+  int pre_rc[STEP_CALLS];
+  char *pre_out[STEP_CALLS];
+  char pre_err[STEP_CALLS][520];
+};
+
+/* The tool message of call i, run in tx unless it ran before; recorded
+ * for the step's notices. */
+static json_t *tool_result(struct step *st, struct store_tx *tx, size_t i)
 {
-  char key[600];
-  snprintf(key, sizeof key, "%s %s", call->name, call->arguments);
-  r->repeats = strcmp(key, r->last_call) == 0 ? r->repeats + 1 : 0;
-  snprintf(r->last_call, sizeof r->last_call, "%s", key);
+  struct run *r = st->r;
+  const struct llm_tool_call *call = &st->res->calls[i];
   char *out = NULL;
   struct err err = ERR_INIT;
-  struct tool_env env = {r->rt, &r->c, r->agent, r->row, sched_job(r->job)->id, call->id};
-  int rc = r->repeats >= 2 ? err_set(&err, E_LIMIT, "the same call a third time in a row was "
-                                                    "refused; answer with what you have")
-                           : tools_call(&env, call->name, call->arguments, &out, &err);
-  if (r->repeats >= 2)
-    r->final_call = 1;
+  int rc;
+  if (i >= STEP_CALLS) {
+    rc = err_set(&err, E_LIMIT, "at most %d tool calls a step", STEP_CALLS);
+  } else if (st->pre[i]) {
+    rc = st->pre_rc[i];
+    out = st->pre_out[i];
+    st->pre_out[i] = NULL;
+    if (rc)
+      err_set(&err, rc, "%s", st->pre_err[i]);
+  } else {
+    struct tool_env env = {r->rt, &r->c, r->agent, r->row, sched_job(r->job)->id, call->id};
+    rc = tools_call_in(tx, &env, call->name, call->arguments, &out, &err);
+  }
   if (!rc && strcmp(call->name, "noOutput") == 0)
     r->no_output = 1;
   if (r->nnotes < sizeof r->notes / sizeof r->notes[0]) { /* announced with the step */
@@ -346,11 +366,52 @@ static json_t *tool_result(struct run *r, const struct llm_tool_call *call)
   return msg;
 }
 
+/* Before the step's transaction: repeats refused, network tools run. */
+static void step_prepare(struct step *st)
+{
+  struct run *r = st->r;
+  for (size_t i = 0; i < st->res->ncalls && i < STEP_CALLS; i++) {
+    const struct llm_tool_call *call = &st->res->calls[i];
+    char key[600];
+    snprintf(key, sizeof key, "%s %s", call->name, call->arguments);
+    r->repeats = strcmp(key, r->last_call) == 0 ? r->repeats + 1 : 0;
+    snprintf(r->last_call, sizeof r->last_call, "%s", key);
+    struct err err = ERR_INIT;
+    if (r->repeats >= 2) {
+      st->pre[i] = 1;
+      st->pre_rc[i] = err_set(&err, E_LIMIT, "the same call a third time in a row was "
+                                            "refused; answer with what you have");
+      r->final_call = 1;
+    } else if (tools_outside(call->name)) {
+      struct tool_env env = {r->rt, &r->c, r->agent, r->row, sched_job(r->job)->id, call->id};
+      st->pre[i] = 1;
+      st->pre_rc[i] = tools_call(&env, call->name, call->arguments, &st->pre_out[i], &err);
+    }
+    snprintf(st->pre_err[i], sizeof st->pre_err[i], "%s", err.msg);
+    err_clear(&err);
+  }
+}
+
 /* What a tool step leaves, in one transaction: the call's usage, a notice
  * for each tool use and for a limit reached, and the run's progress. */
 static int step_tx(struct store_tx *tx, void *arg, struct err *err)
 {
-  struct run *r = arg;
+  struct step *st = arg;
+  struct run *r = st->r;
+  for (size_t i = 0; i < st->res->ncalls; i++)
+    json_array_append_new(r->messages, tool_result(st, tx, i));
+  r->steps++;
+  r->limit_note[0] = '\0';
+  if (r->steps >= r->rt->lim.max_steps && !r->final_call) {
+    r->final_call = 1;
+    snprintf(r->limit_note, sizeof r->limit_note, "%s reached the limit of %d tool steps and "
+             "answers without more tools.", agent_name(r), r->rt->lim.max_steps);
+  }
+  if (r->final_call)
+    json_array_append_new(r->messages,
+                          json_pack("{s:s,s:s}", "role", "user", "content",
+                                    "[ONE] No more tools in this run: give your best final "
+                                    "answer now."));
   int rc = r->usage ? usage_write(tx, r, err) : 0;
   for (size_t i = 0; !rc && i < r->nnotes; i++)
     rc = announce(tx, r, i, err);
@@ -382,30 +443,23 @@ static void tool_step(struct run *r, struct llm_result *res)
                             "tool_calls", calls);
   json_array_append_new(r->messages, asked);
   int all_silent = 1;
-  for (size_t i = 0; i < res->ncalls; i++) {
-    json_array_append_new(r->messages, tool_result(r, &res->calls[i]));
+  for (size_t i = 0; i < res->ncalls; i++)
     all_silent &= strcmp(res->calls[i].name, "noOutput") == 0;
-  }
-  r->steps++;
-  if (r->no_output && all_silent) {
-    r->nnotes = 0; /* a run that chose to say nothing announces nothing either */
+  if (all_silent) { /* it chose to say nothing: nothing to run or announce */
+    r->no_output = 1;
     finish(r, NULL, NULL, NULL);
     return;
   }
-  r->limit_note[0] = '\0';
-  if (r->steps >= r->rt->lim.max_steps && !r->final_call) {
-    r->final_call = 1;
-    snprintf(r->limit_note, sizeof r->limit_note, "%s reached the limit of %d tool steps and "
-             "answers without more tools.", agent_name(r), r->rt->lim.max_steps);
-  }
-  if (r->final_call)
-    json_array_append_new(r->messages,
-                          json_pack("{s:s,s:s}", "role", "user", "content",
-                                    "[ONE] No more tools in this run: give your best final "
-                                    "answer now."));
+  struct step st;
+  memset(&st, 0, sizeof st);
+  st.r = r;
+  st.res = res;
+  step_prepare(&st);
   struct err err = ERR_INIT;
-  int rc = store_run(r->rt->s, STORE_WRITE_LAZY, step_tx, r, &err);
+  int rc = store_run(r->rt->s, STORE_WRITE_LAZY, step_tx, &st, &err);
   r->nnotes = 0;
+  for (size_t i = 0; i < STEP_CALLS; i++)
+    one_free(st.pre_out[i]);
   if (rc) { /* the lease is lost (another runner has the job now), or the store failed */
     char why[600];
     snprintf(why, sizeof why, "%s", err.msg);

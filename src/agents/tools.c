@@ -491,19 +491,46 @@ static int run_tx(struct store_tx *tx, void *arg, struct err *err)
   return a->t->fn(tx, &a->c, err);
 }
 
+/* The tool called name and its arguments, checked against its schema. */
+static int prepare(const char *name, const char *arguments, const struct tool **t,
+                   json_t **args, struct err *err)
+{
+  *t = find(name);
+  if (!*t)
+    return err_set(err, E_NOTFOUND, "there is no tool named '%s'", name ? name : "");
+  json_error_t je;
+  *args = json_loads(arguments && *arguments ? arguments : "{}", JSON_REJECT_DUPLICATES, &je);
+  if (!*args)
+    return err_set(err, E_PARSE, "the arguments are not valid JSON (%s)", je.text);
+  return jschema_check(schema_of(*t), *args, err);
+}
+
+/* The result text of a call that ran (rc 0), and the call's references released. */
+static int result_text(struct run_arg *a, int rc, char **out, struct err *err)
+{
+  if (!rc)
+    *out = a->c.result ? json_dumps(a->c.result, JSON_COMPACT) : one_strdup("{}");
+  if (!rc && !*out)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  json_decref(a->c.result);
+  json_decref(a->c.config);
+  json_decref((json_t *)a->c.args);
+  return rc;
+}
+
+int tools_outside(const char *name)
+{
+  const struct tool *t = find(name);
+  return t && t->outside;
+}
+
 int tools_call(const struct tool_env *env, const char *name, const char *arguments, char **out,
                struct err *err)
 {
   *out = NULL;
-  const struct tool *t = find(name);
-  if (!t)
-    return err_set(err, E_NOTFOUND, "there is no tool named '%s'", name ? name : "");
-  json_error_t je;
-  json_t *args = json_loads(arguments && *arguments ? arguments : "{}", JSON_REJECT_DUPLICATES,
-                            &je);
-  if (!args)
-    return err_set(err, E_PARSE, "the arguments are not valid JSON (%s)", je.text);
-  int rc = jschema_check(schema_of(t), args, err);
+  const struct tool *t = NULL;
+  json_t *args = NULL;
+  int rc = prepare(name, arguments, &t, &args, err);
   struct run_arg a = {t, {env, args, NULL, NULL}};
   if (!rc && t->outside) { /* checked in a read, run with no transaction open */
     rc = store_run(env->rt->s, STORE_READ, enabled_tx, &a, err);
@@ -512,12 +539,21 @@ int tools_call(const struct tool_env *env, const char *name, const char *argumen
   } else if (!rc) {
     rc = store_run(env->rt->s, STORE_WRITE_LAZY, run_tx, &a, err);
   }
-  if (!rc)
-    *out = a.c.result ? json_dumps(a.c.result, JSON_COMPACT) : one_strdup("{}");
-  if (!rc && !*out)
-    rc = err_set(err, E_NOMEM, "out of memory");
-  json_decref(a.c.result);
-  json_decref(a.c.config);
-  json_decref(args);
-  return rc;
+  return result_text(&a, rc, out, err);
+}
+
+int tools_call_in(struct store_tx *tx, const struct tool_env *env, const char *name,
+                  const char *arguments, char **out, struct err *err)
+{
+  *out = NULL;
+  const struct tool *t = NULL;
+  json_t *args = NULL;
+  int rc = prepare(name, arguments, &t, &args, err);
+  struct run_arg a = {t, {env, args, NULL, NULL}};
+  if (!rc && t->outside)
+    rc = err_set(err, E_INTERNAL, "%s waits on the network: it runs outside a transaction",
+                 name);
+  else if (!rc)
+    rc = store_try(tx, run_tx, &a, err); /* a failing tool takes back only its own writes */
+  return result_text(&a, rc, out, err);
 }

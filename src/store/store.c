@@ -517,6 +517,33 @@ int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, str
   return store_commit(tx, err);
 }
 
+int store_try(struct store_tx *tx, store_fn fn, void *arg, struct err *err)
+{
+  if (!tx->write)
+    return err_set(err, E_INVALID, "store_try needs a write transaction");
+  const struct backend *be = tx->s->be;
+  if (be->savepoint(tx->c, SP_MARK, err)) {
+    tx->failed = 1;
+    return err->code;
+  }
+  size_t nchanges = tx->nchanges;
+  int failed = tx->failed;
+  int rc = fn(tx, arg, err);
+  if (rc == 0 && tx->failed && !failed)
+    rc = err_set(err, E_STORE, "a write failed part-way and was taken back");
+  struct err e2 = ERR_INIT;
+  if (be->savepoint(tx->c, rc ? SP_UNDO : SP_KEEP, &e2)) {
+    tx->failed = 1; /* neither kept nor undone: the whole transaction must go */
+    err_clear(&e2);
+    return rc ? rc : err_set(err, E_STORE, "cannot release a savepoint");
+  }
+  if (rc) {
+    tx->nchanges = nchanges;
+    tx->failed = failed;
+  }
+  return rc;
+}
+
 int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id, int kind,
                      struct err *err)
 {

@@ -85,6 +85,12 @@ void store_rollback(struct store_tx *tx);
 typedef int (*store_fn)(struct store_tx *tx, void *arg, struct err *err);
 int store_run(struct store *s, enum store_mode mode, store_fn fn, void *arg, struct err *err);
 
+/* Runs fn inside tx (a write) within a savepoint: when fn fails its
+ * writes are taken back and tx goes on as before it, so that one failing
+ * part of a transaction does not fail the rest. Returns fn's code; a
+ * savepoint that cannot be set or undone fails tx as a whole. */
+int store_try(struct store_tx *tx, store_fn fn, void *arg, struct err *err);
+
 /* A request's reads: between store_hold_reads and store_release_reads
  * the STORE_READ store_runs of this thread share one read transaction (one
  * snapshot), begun by the first of them. A write of this thread
