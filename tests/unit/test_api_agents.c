@@ -8,6 +8,8 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,4 +275,29 @@ Test(api_agents, the_seeded_director_answers_and_hands_work_to_sage_and_writer)
   cr_expect(schedule, "the Director's own tool goes along");
   cr_expect(!progress, "a seeded tool with no implementation yet is not offered to the model");
   json_decref(reqs);
+}
+
+Test(api_agents, stopped_mid_run_the_server_exits_cleanly_and_answers_after_restart)
+{
+  char sage[64], conv[64], path[200];
+  agent_id("Sage", sage);
+  conversation_with(sage, conv);
+  /* the first attempt waits on the model when SIGTERM comes; the next answers */
+  cr_assert_eq(fakellm_script(fake, "[{\"match\":\"You are Sage\",\"hang\":true},"
+                                    "{\"match\":\"You are Sage\",\"reply\":\"After the restart.\"}]"), 0);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"@[Sage](agent:%s) still there?\"}", sage));
+  for (int i = 0; i < 6000 && fakellm_request_count(fake) < 1; i++)
+    sleep_ms(10);
+  cr_assert_eq(fakellm_request_count(fake), 1, "the run never asked the model");
+  int st = 0;
+  kill(srv.pid, SIGTERM);
+  waitpid(srv.pid, &st, 0);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a graceful stop exits 0 (status %d)", st);
+  api_relaunch(&srv);
+  wait_content(conv, "After the restart.");
+  wait_jobs_idle();
+  cr_expect_eq(count_content(conv, "After the restart."), 1, "answered once");
+  cr_expect_eq(count_content(conv, "could not answer"), 0, "the stop is not an error to the user");
 }
