@@ -18,6 +18,7 @@
 #include "agents/outbound.h"
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
+#include "domain/learning.h"
 #include "domain/replies.h"
 #include "util/clock.h"
 #include "util/jtext.h"
@@ -341,6 +342,93 @@ static int create_task(struct store_tx *tx, struct call *c, struct err *err)
   return rc;
 }
 
+/* --- learning: the Director and the Guide move people on --- */
+
+/* The flow of the call (its flowId, else the seeded Elevate flow). */
+static int call_flow(struct store_tx *tx, const struct call *c, char flow[CID_MAX],
+                     struct err *err)
+{
+  const char *given = json_string_value(json_object_get(c->args, "flowId"));
+  if (given) {
+    snprintf(flow, CID_MAX, "%s", given);
+    return 0;
+  }
+  int rc = learning_default_flow(tx, flow, err);
+  return rc || flow[0] ? rc : err_set(err, E_NOTFOUND, "no learning flow is named and there is "
+                                      "no default one (run one seed)");
+}
+
+/* E_NOTFOUND unless id (kind "user" or "agent") takes part in the run's conversation. */
+static int person_here(struct store_tx *tx, const struct call *c, const char *kind,
+                       const char *id, struct err *err)
+{
+  json_t *eq = json_pack("[s,s,s]", c->env->chain->conv, kind, id);
+  char *row = NULL;
+  size_t n = 0;
+  int rc = eq ? dq_first_text(tx, "conversationParticipants",
+                              strcmp(kind, "user") == 0 ? "by_conversationId_kind_userId"
+                                                        : "by_conversationId_kind_agentId",
+                              eq, &row, &n, err)
+              : err_set(err, E_NOMEM, "out of memory");
+  json_decref(eq);
+  int here = row && !jtext_bool(row, n, "isRemoved");
+  one_free(row);
+  if (!rc && !here)
+    rc = err_set(err, E_NOTFOUND, "%s is not in this conversation", id);
+  return rc;
+}
+
+static int update_progress(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *user = json_string_value(json_object_get(c->args, "userId"));
+  if (!user)
+    user = c->env->chain->user;
+  char flow[CID_MAX];
+  int rc = user && user[0] ? person_here(tx, c, "user", user, err)
+                           : err_set(err, E_INVALID, "name the person (userId)");
+  if (!rc)
+    rc = call_flow(tx, c, flow, err);
+  struct progress_change pc = {flow, json_string_value(json_object_get(c->args, "step")), user,
+                               NULL, json_string_value(json_object_get(c->args, "status")),
+                               json_string_value(json_object_get(c->args, "notes"))};
+  json_t *row = NULL;
+  if (!rc)
+    rc = learning_progress_set(tx, &pc, &row, err);
+  if (!rc)
+    c->result = json_pack("{s:s,s:s,s:s}", "step", pc.step, "status", dq_str(row, "status"),
+                          "userId", user);
+  json_decref(row);
+  return rc;
+}
+
+static int assign_step(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *user = json_string_value(json_object_get(c->args, "userId"));
+  const char *agent = json_string_value(json_object_get(c->args, "agentId"));
+  if (!user && !agent)
+    user = c->env->chain->user;
+  char flow[CID_MAX];
+  int rc = user && agent ? err_set(err, E_INVALID, "assign to a user or an agent, not both")
+           : (user && !user[0]) ? err_set(err, E_INVALID, "name the person (userId or agentId)")
+                                : person_here(tx, c, user ? "user" : "agent", user ? user : agent, err);
+  if (!rc)
+    rc = call_flow(tx, c, flow, err);
+  const char *step = json_string_value(json_object_get(c->args, "step"));
+  json_t *row = NULL;
+  if (!rc)
+    rc = learning_assign(tx, flow, step, user, agent,
+                         json_string_value(json_object_get(c->args, "role")),
+                         c->env->chain->user, &row, err);
+  if (!rc)
+    c->result = json_pack("{s:s,s:s,s:s}", "step", step, "role", dq_str(row, "role"),
+                          "assignmentId", dq_str(row, "_id"));
+  json_decref(row);
+  return rc;
+}
+
+#define STEPS "[\"Foundation\",\"Hook\",\"Gift\",\"Identify\",\"Engage\",\"Sell\",\"Nurture\"," \
+              "\"Upsell\",\"Educate\",\"Share\"]"
+
 static const struct tool registry[] = {
   {"listConversationParticipants", "List the people and agents in this conversation.",
    "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}", 1,
@@ -388,6 +476,19 @@ static const struct tool registry[] = {
    "{\"type\":\"number\",\"minimum\":0},\"priority\":{\"enum\":[\"low\",\"normal\",\"high\"]},"
    "\"assignToUserId\":{\"type\":\"string\",\"minLength\":1}},\"required\":[\"title\"],"
    "\"additionalProperties\":false}", 0, create_task, 0},
+  {"updateProgress", "Move a person's progress on a step of the learning flow (default: the "
+   "Elevate flow; default person: who started this exchange).",
+   "{\"type\":\"object\",\"properties\":{\"step\":{\"enum\":" STEPS "},\"status\":{\"enum\":"
+   "[\"Not Started\",\"In Progress\",\"Completed\",\"Blocked\",\"Skipped\"]},\"notes\":"
+   "{\"type\":\"string\",\"maxLength\":2000},\"userId\":{\"type\":\"string\"},\"flowId\":"
+   "{\"type\":\"string\"}},\"required\":[\"step\",\"status\"],\"additionalProperties\":false}",
+   0, update_progress, 0},
+  {"assignStep", "Assign a step of the learning flow to a person or an agent of this "
+   "conversation, with a role.",
+   "{\"type\":\"object\",\"properties\":{\"step\":{\"enum\":" STEPS "},\"role\":{\"enum\":"
+   "[\"owner\",\"reviewer\",\"contributor\"]},\"userId\":{\"type\":\"string\"},\"agentId\":"
+   "{\"type\":\"string\"},\"flowId\":{\"type\":\"string\"}},\"required\":[\"step\",\"role\"],"
+   "\"additionalProperties\":false}", 0, assign_step, 0},
 };
 
 #define NTOOLS (sizeof registry / sizeof registry[0])

@@ -836,3 +836,46 @@ Test(agents, an_agent_reacts_comments_and_makes_a_task)
   cr_expect(has_text(m, "participant", "Done."));
   json_decref(m);
 }
+
+Test(agents, an_agent_moves_a_person_on_in_the_learning_flow)
+{
+  start_runtime(1);
+  enable_tool(sage, "updateProgress", NULL);
+  enable_tool(sage, "assignStep", NULL);
+  char flow[CID_MAX], conv[CID_MAX], agents[200], say_it[300], rules[1400];
+  insert("learningFlows", "{\"title\":\"Elevate\",\"createdAt\":1.0,\"steps\":["
+                          "{\"stepName\":\"Foundation\",\"order\":1.0},"
+                          "{\"stepName\":\"Hook\",\"order\":2.0}]}", flow);
+  snprintf(rules, sizeof rules,
+           "[{\"match\":\"\\\"role\\\":\\\"tool\\\"\",\"reply\":\"You are on Foundation now.\"},"
+           "{\"match\":\"You are Sage\",\"tool_calls\":["
+           "{\"name\":\"updateProgress\",\"arguments\":{\"flowId\":\"%s\",\"step\":\"Foundation\","
+           "\"status\":\"In Progress\"}},"
+           "{\"name\":\"assignStep\",\"arguments\":{\"flowId\":\"%s\",\"step\":\"Hook\",\"role\":\"owner\"}},"
+           "{\"name\":\"updateProgress\",\"arguments\":{\"flowId\":\"%s\",\"step\":\"Hook\","
+           "\"status\":\"Completed\"}}]}]", flow, flow, flow);
+  script(rules);
+  snprintf(agents, sizeof agents, "[\"%s\"]", sage);
+  conversation(agents, conv);
+  snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) let's start", sage);
+  say(conv, say_it);
+  wait_idle();
+  json_t *p = list("progress", "by_learningFlow_and_step", flow);
+  size_t i;
+  json_t *x;
+  int started = 0;
+  json_array_foreach(p, i, x) started |= strcmp(dq_str(x, "step"), "Foundation") == 0 &&
+                                         strcmp(dq_str(x, "status"), "In Progress") == 0 &&
+                                         strcmp(dq_str(x, "userId"), alice.user) == 0;
+  cr_expect(started, "Alice's Foundation is In Progress");
+  json_decref(p);
+  json_t *a = list("assignments", "by_user", alice.user);
+  cr_assert_eq(json_array_size(a), 1);
+  cr_expect_str_eq(dq_str(json_array_get(a, 0), "role"), "owner");
+  json_decref(a);
+  json_t *m = messages(conv);
+  cr_expect(has_text(m, "system", "Sage tried updateProgress: a step that is Not Started cannot "
+                                  "become Completed"));
+  cr_expect(has_text(m, "participant", "You are on Foundation now."));
+  json_decref(m);
+}

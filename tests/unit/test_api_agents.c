@@ -264,16 +264,17 @@ Test(api_agents, the_seeded_director_answers_and_hands_work_to_sage_and_writer)
   cr_expect(strstr(first, "You lead a team of specialist agents"), "the seeded prompt is used");
   free(first);
   json_t *tools = json_object_get(json_array_get(reqs, 0), "tools");
-  int schedule = 0, progress = 0;
+  int schedule = 0, progress = 0, reminder = 0;
   size_t i;
   json_t *t;
   json_array_foreach(tools, i, t) {
     const char *name = json_string_value(json_object_get(json_object_get(t, "function"), "name"));
     schedule |= strcmp(name, "scheduleTask") == 0;
     progress |= strcmp(name, "updateProgress") == 0;
+    reminder |= strcmp(name, "createReminder") == 0;
   }
-  cr_expect(schedule, "the Director's own tool goes along");
-  cr_expect(!progress, "a seeded tool with no implementation yet is not offered to the model");
+  cr_expect(schedule && progress, "the Director's own tools go along");
+  cr_expect(!reminder, "a seeded tool with no implementation yet is not offered to the model");
   json_decref(reqs);
 }
 

@@ -1,0 +1,189 @@
+/* learning: see learning.h. */
+#include "domain/learning.h"
+#include "domain/dq.h"
+#include "util/clock.h"
+#include "util/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const states[] = {"Not Started", "In Progress", "Completed", "Blocked",
+                                     "Skipped"};
+enum { NOT_STARTED, IN_PROGRESS, COMPLETED, BLOCKED, SKIPPED, NSTATES };
+
+/* allowed[from][to] */
+static const unsigned char allowed[NSTATES][NSTATES] = {
+  [NOT_STARTED] = {[IN_PROGRESS] = 1, [BLOCKED] = 1, [SKIPPED] = 1},
+  [IN_PROGRESS] = {[COMPLETED] = 1, [BLOCKED] = 1, [SKIPPED] = 1, [NOT_STARTED] = 1},
+  [BLOCKED] = {[IN_PROGRESS] = 1, [SKIPPED] = 1, [NOT_STARTED] = 1},
+  [COMPLETED] = {[IN_PROGRESS] = 1},
+  [SKIPPED] = {[IN_PROGRESS] = 1, [NOT_STARTED] = 1},
+};
+
+static int state_of(const char *s)
+{
+  for (int i = 0; s && i < NSTATES; i++)
+    if (strcmp(states[i], s) == 0)
+      return i;
+  return -1;
+}
+
+int learning_default_flow(struct store_tx *tx, char out[CID_MAX], struct err *err)
+{
+  out[0] = '\0';
+  char *id = NULL;
+  struct err e = ERR_INIT;
+  if (store_meta_get(tx, "seed.elevateFlow", &id, &e) == 0 && dq_is_id_of(tx, id, "learningFlows"))
+    snprintf(out, CID_MAX, "%s", id);
+  err_clear(&e);
+  one_free(id);
+  (void)err;
+  return 0;
+}
+
+/* E_NOTFOUND unless flow is a learning flow that has step. */
+static int check_step(struct store_tx *tx, const char *flow, const char *step, struct err *err)
+{
+  json_t *doc = NULL;
+  int rc = dq_get(tx, "learningFlows", flow, "learning flow", &doc, err);
+  if (rc)
+    return rc;
+  int found = 0;
+  size_t i;
+  json_t *s;
+  json_array_foreach(json_object_get(doc, "steps"), i, s) found |= strcmp(dq_str(s, "stepName"),
+                                                                          step ? step : "") == 0;
+  json_decref(doc);
+  return found ? 0 : err_set(err, E_NOTFOUND, "the flow has no step '%s'", step ? step : "");
+}
+
+/* The row of person (user or agent) for flow and step in table, or NULL. */
+static int find_row(struct store_tx *tx, const char *table, const char *index, const char *flow,
+                    const char *step, const char *person, int flow_first, json_t **row,
+                    struct err *err)
+{
+  *row = NULL;
+  json_t *eq = flow_first ? json_pack("[s,s]", flow, step) : json_pack("[s,s]", person, flow);
+  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = STORE_MAX_PAGE};
+  struct store_page page = {0};
+  int rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
+  size_t i;
+  json_t *d;
+  json_array_foreach(page.docs, i, d) {
+    int same = flow_first ? strcmp(dq_str(d, "userId"), person) == 0 ||
+                              strcmp(dq_str(d, "agentId"), person) == 0
+                          : strcmp(dq_str(d, "step"), step) == 0;
+    if (same && !*row)
+      *row = json_incref(d);
+  }
+  store_page_release(&page);
+  json_decref(eq);
+  return rc;
+}
+
+int learning_progress_set(struct store_tx *tx, const struct progress_change *c, json_t **out,
+                          struct err *err)
+{
+  int to = state_of(c->status);
+  if (to < 0) {
+    err_set(err, E_SCHEMA, "'%s' is not a state: Not Started, In Progress, Completed, Blocked "
+            "or Skipped", c->status ? c->status : "");
+    err_add_detail(err, "status", "not a progress state");
+    return E_SCHEMA;
+  }
+  if (!c->user == !c->agent)
+    return err_set(err, E_INVALID, "progress is a user's or an agent's");
+  int rc = check_step(tx, c->flow, c->step, err);
+  const char *person = c->user ? c->user : c->agent;
+  json_t *row = NULL;
+  if (!rc)
+    rc = find_row(tx, "progress", c->user ? "by_user_and_flow" : "by_agent_and_flow", c->flow,
+                  c->step, person, 0, &row, err);
+  if (rc)
+    return rc;
+  int from = row ? state_of(dq_str(row, "status")) : NOT_STARTED;
+  if (from < 0)
+    from = NOT_STARTED;
+  double now = clock_now_ms();
+  if (row && from == to) { /* already there */
+    if (out)
+      *out = json_incref(row);
+    json_decref(row);
+    return 0;
+  }
+  if (from != to && !allowed[from][to]) {
+    json_decref(row);
+    return err_set(err, E_CONFLICT, "a step that is %s cannot become %s%s", states[from],
+                   states[to], from == COMPLETED ? " (reopen it: In Progress)" : "");
+  }
+  json_t *patch = json_pack("{s:s,s:f}", "status", states[to], "updatedAt", now);
+  if (c->notes)
+    json_object_set_new(patch, "notes", json_string(c->notes));
+  int started = row && json_object_get(row, "startedAt");
+  if ((to == IN_PROGRESS || to == COMPLETED) && !started)
+    json_object_set_new(patch, "startedAt", json_real(now));
+  if (to == COMPLETED)
+    json_object_set_new(patch, "completedAt", json_real(now));
+  char id[CID_MAX] = "";
+  if (row) {
+    if (to != COMPLETED && json_object_get(row, "completedAt"))
+      json_object_set_new(patch, "completedAt", store_undefined());
+    if (to == NOT_STARTED && started)
+      json_object_set_new(patch, "startedAt", store_undefined());
+    snprintf(id, sizeof id, "%s", dq_str(row, "_id"));
+    rc = store_patch(tx, id, patch, err);
+  } else {
+    json_object_set_new(patch, "learningFlowId", json_string(c->flow));
+    json_object_set_new(patch, "step", json_string(c->step));
+    json_object_set_new(patch, c->user ? "userId" : "agentId", json_string(person));
+    rc = store_insert(tx, "progress", patch, 0, id, err);
+  }
+  json_decref(patch);
+  json_decref(row);
+  if (!rc && out)
+    rc = store_get(tx, id, out, NULL, err);
+  return rc;
+}
+
+int learning_assign(struct store_tx *tx, const char *flow, const char *step, const char *user,
+                    const char *agent, const char *role, const char *by, json_t **out,
+                    struct err *err)
+{
+  static const char *const roles[] = {"owner", "reviewer", "contributor"};
+  int known = 0;
+  for (size_t i = 0; i < 3 && role; i++)
+    known |= strcmp(roles[i], role) == 0;
+  if (!known) {
+    err_set(err, E_SCHEMA, "a role is owner, reviewer or contributor, not '%s'", role ? role : "");
+    err_add_detail(err, "role", "not a role");
+    return E_SCHEMA;
+  }
+  if (!user == !agent)
+    return err_set(err, E_INVALID, "a step is assigned to a user or an agent");
+  int rc = check_step(tx, flow, step, err);
+  json_t *row = NULL;
+  if (!rc)
+    rc = find_row(tx, "assignments", "by_learningFlow_and_step", flow, step, user ? user : agent,
+                  1, &row, err);
+  if (rc)
+    return rc;
+  char id[CID_MAX] = "";
+  if (row) {
+    snprintf(id, sizeof id, "%s", dq_str(row, "_id"));
+    json_t *patch = json_pack("{s:s}", "role", role);
+    rc = store_patch(tx, id, patch, err);
+    json_decref(patch);
+  } else {
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:f}", "learningFlowId", flow, "step", step,
+                            user ? "userId" : "agentId", user ? user : agent, "role", role,
+                            "assignedAt", clock_now_ms());
+    if (doc && by && by[0])
+      json_object_set_new(doc, "assignedBy", json_string(by));
+    rc = doc ? store_insert(tx, "assignments", doc, 0, id, err) : err_set(err, E_NOMEM, "out of memory");
+    json_decref(doc);
+  }
+  json_decref(row);
+  if (!rc && out)
+    rc = store_get(tx, id, out, NULL, err);
+  return rc;
+}
