@@ -187,3 +187,111 @@ int learning_assign(struct store_tx *tx, const char *flow, const char *step, con
     rc = store_get(tx, id, out, NULL, err);
   return rc;
 }
+
+/* --- the API --- */
+
+static int flows_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  return op_list(tx, arg, "learningFlows", NULL, NULL, err);
+}
+
+int learning_flows_list(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, flows_tx, op, err);
+}
+
+/* My progress rows and assignments in flow, into the flow's steps. */
+static int my_steps(struct store_tx *tx, const char *user, const json_t *flow, json_t *steps,
+                    struct err *err)
+{
+  const char *id = dq_str(flow, "_id");
+  json_t *eq = json_pack("[s,s]", user, id), *ueq = json_pack("[s]", user);
+  struct store_query q = {.table = "progress", .index = "by_user_and_flow", .eq = eq,
+                          .limit = STORE_MAX_PAGE};
+  struct store_query qa = {.table = "assignments", .index = "by_user", .eq = ueq,
+                           .limit = STORE_MAX_PAGE};
+  struct store_page page = {0}, pa = {0};
+  int rc = eq && ueq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
+  if (!rc)
+    rc = store_query(tx, &qa, &pa, err);
+  size_t i, k;
+  json_t *st, *d;
+  json_array_foreach(json_object_get(flow, "steps"), i, st) {
+    const char *name = dq_str(st, "stepName");
+    json_t *out = json_pack("{s:s,s:O,s:s,s:[]}", "stepName", name, "order",
+                            json_object_get(st, "order"), "status", "Not Started", "roles");
+    json_array_foreach(page.docs, k, d) if (strcmp(dq_str(d, "step"), name) == 0) {
+      json_object_set(out, "status", json_object_get(d, "status"));
+      if (json_object_get(d, "startedAt"))
+        json_object_set(out, "startedAt", json_object_get(d, "startedAt"));
+      if (json_object_get(d, "completedAt"))
+        json_object_set(out, "completedAt", json_object_get(d, "completedAt"));
+    }
+    json_array_foreach(pa.docs, k, d) if (strcmp(dq_str(d, "learningFlowId"), id) == 0 &&
+                                           strcmp(dq_str(d, "step"), name) == 0)
+      json_array_append(json_object_get(out, "roles"), json_object_get(d, "role"));
+    json_array_append_new(steps, out);
+  }
+  store_page_release(&page);
+  store_page_release(&pa);
+  json_decref(eq);
+  json_decref(ueq);
+  return rc;
+}
+
+static int me_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  struct store_query q = {.table = "learningFlows", .limit = OP_DEFAULT_PAGE};
+  struct store_page page = {0};
+  int rc = store_query(tx, &q, &page, err);
+  json_t *items = json_array();
+  size_t i;
+  json_t *f;
+  json_array_foreach(page.docs, i, f) {
+    json_t *steps = json_array();
+    if (!rc)
+      rc = my_steps(tx, op->who->user, f, steps, err);
+    json_array_append_new(items, json_pack("{s:s,s:s,s:o}", "_id", dq_str(f, "_id"), "title",
+                                           dq_str(f, "title"), "steps", steps));
+  }
+  store_page_release(&page);
+  if (rc) {
+    json_decref(items);
+    return rc;
+  }
+  op->out = op_page(items, NULL, 1);
+  return 0;
+}
+
+int learning_me(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, me_tx, op, err);
+}
+
+static int put_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  static const char *const fields[] = {"status", "notes", NULL};
+  int rc = op_only_fields(op->in, "progress", fields, err);
+  const json_t *status = json_object_get(op->in, "status");
+  const json_t *notes = json_object_get(op->in, "notes");
+  if (!rc && (!json_is_string(status) || (notes && !json_is_string(notes)))) {
+    err_set(err, E_SCHEMA, "progress is moved with {\"status\": STATE, \"notes\"?: TEXT}");
+    err_add_detail(err, json_is_string(status) ? "notes" : "status", "expected a string");
+    rc = E_SCHEMA;
+  }
+  if (!rc && !dq_is_id_of(tx, op->id, "learningFlows"))
+    rc = err_set(err, E_NOTFOUND, "no learning flow %s", op->id);
+  struct progress_change c = {op->id, op->sub, op->who->user, NULL, json_string_value(status),
+                              json_string_value(notes)};
+  if (!rc)
+    rc = learning_progress_set(tx, &c, &op->out, err);
+  return rc;
+}
+
+int learning_progress_put(struct store *s, struct op *op, struct err *err)
+{
+  int rc = op_need_object(op->in, err);
+  return rc ? rc : store_run(s, STORE_WRITE, put_tx, op, err);
+}

@@ -51,4 +51,17 @@ int learning_assign(struct store_tx *tx, const char *flow, const char *step, con
                     const char *agent, const char *role, const char *by, json_t **out,
                     struct err *err);
 
+/* --- the API's operations (domain/op.h): each as the signed-in actor --- */
+#include "domain/op.h"
+
+/* The learning flows, oldest first, paged: every signed-in person may read
+ * them. */
+int learning_flows_list(struct store *s, struct op *op, struct err *err);
+/* Where I stand: {"items": [{flow's _id and title, "steps": [{stepName,
+ * order, status ("Not Started" when never moved), startedAt, completedAt,
+ * roles: my assignments' roles}]}]} for the first OP_DEFAULT_PAGE flows. */
+int learning_me(struct store *s, struct op *op, struct err *err);
+/* Moves my progress on step op->sub of flow op->id: {status, notes?}. */
+int learning_progress_put(struct store *s, struct op *op, struct err *err);
+
 #endif

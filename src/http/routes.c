@@ -77,6 +77,13 @@ const struct route routes[] = {
   {"GET", CONV "/stream", h_conversation_stream, ROUTE_AUTH,
    "Server-Sent Events of the conversation (resumable with Last-Event-ID)"},
 
+  {"GET", V1 "/flows", h_flows_list, ROUTE_AUTH, "the learning flows with their steps (paged)"},
+  {"GET", V1 "/me/progress", h_me_progress, ROUTE_AUTH,
+   "where I stand in each learning flow: every step's state, times and my roles"},
+  {"PUT", V1 "/flows/{id}/steps/{step}/progress", h_progress_put, ROUTE_AUTH,
+   "move my progress on a step: {status, notes?} (Not Started, In Progress, Completed, "
+   "Blocked, Skipped; refused moves are 409)"},
+
   {"GET", V1 "/admin/migrations", h_admin_migrations, ROUTE_ADMIN,
    "the migration to ONE: schema, steps with progress, lock, last verification, failures, "
    "the newest log entries"},

@@ -302,3 +302,38 @@ Test(api_agents, stopped_mid_run_the_server_exits_cleanly_and_answers_after_rest
   cr_expect_eq(count_content(conv, "After the restart."), 1, "answered once");
   cr_expect_eq(count_content(conv, "could not answer"), 0, "the stop is not an error to the user");
 }
+
+Test(api_agents, a_person_moves_their_progress_through_the_seeded_flow)
+{
+  json_t *flows = api_expect(&srv, alice.token, 200, "GET", "/api/v1/flows", NULL);
+  json_t *elevate = json_array_get(json_object_get(flows, "items"), 0);
+  char flow[64], path[256];
+  snprintf(flow, sizeof flow, "%s", json_string_value(json_object_get(elevate, "_id")));
+  cr_expect_eq(json_array_size(json_object_get(elevate, "steps")), 10, "the ten Elevate steps");
+  json_decref(flows);
+  snprintf(path, sizeof path, "/api/v1/flows/%s/steps/Foundation/progress", flow);
+  json_t *p = api_expect(&srv, alice.token, 200, "PUT", path, "{\"status\":\"In Progress\"}");
+  cr_expect_str_eq(json_string_value(json_object_get(p, "status")), "In Progress");
+  cr_expect(json_object_get(p, "startedAt"));
+  json_decref(p);
+  snprintf(path, sizeof path, "/api/v1/flows/%s/steps/Hook/progress", flow);
+  json_t *e = api_expect(&srv, alice.token, 409, "PUT", path, "{\"status\":\"Completed\"}");
+  cr_expect(strstr(json_string_value(json_object_get(json_object_get(e, "error"), "message")),
+                   "cannot become Completed"));
+  json_decref(e);
+  json_decref(api_expect(&srv, alice.token, 422, "PUT", path, "{\"status\":\"Done\"}"));
+  snprintf(path, sizeof path, "/api/v1/flows/%s/steps/Nowhere/progress", flow);
+  json_decref(api_expect(&srv, alice.token, 404, "PUT", path, "{\"status\":\"In Progress\"}"));
+  json_t *me = api_expect(&srv, alice.token, 200, "GET", "/api/v1/me/progress", NULL);
+  json_t *steps = json_object_get(json_array_get(json_object_get(me, "items"), 0), "steps");
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(steps, 0), "status")),
+                   "In Progress", "Foundation, where Alice stands");
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(steps, 1), "status")),
+                   "Not Started");
+  json_decref(me);
+  json_t *bob = api_expect(&srv, admin.token, 200, "GET", "/api/v1/me/progress", NULL);
+  steps = json_object_get(json_array_get(json_object_get(bob, "items"), 0), "steps");
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(steps, 0), "status")),
+                   "Not Started", "progress is each person's own");
+  json_decref(bob);
+}

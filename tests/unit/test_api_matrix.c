@@ -84,7 +84,7 @@ static void expand(const char *tmpl, const struct fixture *f, const char *me, ch
     {"{conv}", f->conv}, {"{pub}", f->pub}, {"{priv}", f->priv}, {"{sys}", f->sys},
     {"{tool}", f->tool}, {"{msg}", f->msg}, {"{prow}", f->prow}, {"{arow}", f->arow},
     {"{srow}", f->srow}, {"{reaction}", f->reaction}, {"{otok}", f->otok}, {"{me}", me}, {"{owner}", owner.id},
-    {"{stranger}", stranger.id}, {"{flag}", "read.one-shape"}, {"{nojob}", "999999"}, {"{noaction}", "sideways"},
+    {"{stranger}", stranger.id}, {"{flag}", "read.one-shape"}, {"{nojob}", "999999"}, {"{noaction}", "sideways"}, {"{step}", "Foundation"}, {"{noflow}", "jx7000000000000000000000000000ab"},
   };
   size_t k = 0;
   for (const char *p = tmpl; *p && k + 1 < n;) {
@@ -142,6 +142,10 @@ static const struct cell_row rows[] = {
   R("GET", "/api/v1/admin/flags", NULL, 401, 403, 403, 403, 200, 0),
   R("PUT", "/api/v1/admin/flags/{flag}", "{\"on\":false}", 401, 403, 403, 403, 200, 0),
   R("GET", "/api/v1/admin/jobs", NULL, 401, 403, 403, 403, 200, 0),
+  R("GET", "/api/v1/flows", NULL, 401, 200, 200, 200, 200, 0),
+  R("GET", "/api/v1/me/progress", NULL, 401, 200, 200, 200, 200, 0),
+  R("PUT", "/api/v1/flows/{noflow}/steps/{step}/progress", "{\"status\":\"In Progress\"}",
+    401, 404, 404, 404, 404, 0),
   R("POST", "/api/v1/admin/migrations/{noaction}", NULL, 401, 403, 403, 403, 404, 0),
   R("GET", "/api/v1/admin/jobs?state=pending", NULL, 401, 403, 403, 403, 200, 0),
   R("GET", "/api/v1/admin/jobs?state=sleeping", NULL, 401, 403, 403, 403, 400, 0),
