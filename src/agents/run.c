@@ -385,7 +385,8 @@ static void step_prepare(struct step *st)
     } else if (tools_outside(call->name)) {
       struct tool_env env = {r->rt, &r->c, r->agent, r->row, sched_job(r->job)->id, call->id};
       st->pre[i] = 1;
-      st->pre_rc[i] = tools_call(&env, call->name, call->arguments, &st->pre_out[i], &err);
+      st->pre_rc[i] = tools_call_outside(&env, call->name, call->arguments, &st->pre_out[i],
+                                         &err);
     }
     snprintf(st->pre_err[i], sizeof st->pre_err[i], "%s", err.msg);
     err_clear(&err);
@@ -425,7 +426,7 @@ static int step_tx(struct store_tx *tx, void *arg, struct err *err)
   char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
   json_decref(state);
   if (!rc)
-    rc = text ? sched_save_in(tx, r->job, text, err) : err_set(err, E_NOMEM, "out of memory");
+    rc = text ? sched_save(tx, r->job, text, err) : err_set(err, E_NOMEM, "out of memory");
   one_free(text);
   return rc;
 }

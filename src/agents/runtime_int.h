@@ -92,16 +92,16 @@ struct tool_env {
 /* The OpenAI tool list for agent (a new array): the always-available tools
  * and the ones enabled for it. */
 json_t *tools_for(struct store_tx *tx, const json_t *agent);
-/* Runs tool `name` with the model's arguments text, in a transaction of
- * its own: its result text into *out (one_free), or an error that goes
- * back to the model. */
-int tools_call(const struct tool_env *env, const char *name, const char *arguments, char **out,
-               struct err *err);
-/* The same inside the caller's write transaction tx (its writes commit
- * with the caller's, and are taken back alone when it fails); not for
- * the tools that wait on the network (tools_outside). */
+/* Runs tool `name` with the model's arguments text inside the caller's
+ * write transaction tx (its writes commit with the caller's, and are taken
+ * back alone when it fails): its result text into *out (one_free), or an
+ * error that goes back to the model. Not for the tools that wait on the
+ * network (tools_outside), which tools_call_outside runs with no
+ * transaction open. */
 int tools_call_in(struct store_tx *tx, const struct tool_env *env, const char *name,
                   const char *arguments, char **out, struct err *err);
+int tools_call_outside(const struct tool_env *env, const char *name, const char *arguments,
+                       char **out, struct err *err);
 int tools_outside(const char *name);
 
 #endif

@@ -358,17 +358,6 @@ int sched_done_lazy(struct sched_run *run, store_fn fn, void *arg, struct err *e
   return done_as(run, STORE_WRITE_LAZY, fn, arg, err);
 }
 
-struct save_arg {
-  struct sched_run *run;
-  const char *saved;
-};
-
-static int save_tx(struct store_tx *tx, void *p, struct err *err)
-{
-  struct save_arg *a = p;
-  return store_job_save(tx, a->run->job.id, a->run->sc->owner, a->saved, err);
-}
-
 /* run's copy of its progress becomes saved. */
 static int keep_copy(struct sched_run *run, const char *saved, struct err *err)
 {
@@ -380,19 +369,13 @@ static int keep_copy(struct sched_run *run, const char *saved, struct err *err)
   return 0;
 }
 
-int sched_save_in(struct store_tx *tx, struct sched_run *run, const char *saved,
-                  struct err *err)
+int sched_save(struct store_tx *tx, struct sched_run *run, const char *saved,
+               struct err *err)
 {
   int rc = store_job_save(tx, run->job.id, run->sc->owner, saved, err);
   return rc ? rc : keep_copy(run, saved, err);
 }
 
-int sched_save(struct sched_run *run, const char *saved, struct err *err)
-{
-  struct save_arg a = {run, saved};
-  int rc = store_run(run->sc->s, STORE_WRITE_LAZY, save_tx, &a, err);
-  return rc ? rc : keep_copy(run, saved, err);
-}
 
 /* --- the scheduler thread --- */
 

@@ -71,17 +71,11 @@ const char *sched_owner(const struct sched *sc);
 
 /* The job as claimed (borrowed for the life of run). */
 const struct store_job *sched_job(const struct sched_run *run);
-/* Keeps saved as the job's progress for a later attempt, in a transaction
- * of its own committed without a sync (STORE_WRITE_LAZY): a crash of the
- * process keeps it, a power failure may lose the newest, and the next
- * attempt then redoes a step. E_CONFLICT when the lease is lost: end the
- * run then. */
-int sched_save(struct sched_run *run, const char *saved, struct err *err);
-/* The same inside the caller's write transaction tx, with the caller's
- * other writes (run's copy of the job is updated when it returns 0: call
- * it last, or expect the copy to lead the database after a rollback). */
-int sched_save_in(struct store_tx *tx, struct sched_run *run, const char *saved,
-                  struct err *err);
+/* Keeps saved as the job's progress for a later attempt, inside the
+ * caller's write transaction tx with its other writes (run's copy of the
+ * job is updated when it returns 0: call it last). E_CONFLICT when the
+ * lease is lost: end the run then. */
+int sched_save(struct store_tx *tx, struct sched_run *run, const char *saved, struct err *err);
 /* Ends run: fn (may be NULL) and the job's completion in one write
  * transaction. fn's error rolls both back and retries the job (the error
  * kept as its reason); E_CONFLICT when the lease was lost (nothing commits). */

@@ -586,10 +586,8 @@ static int enabled_tx(struct store_tx *tx, void *arg, struct err *err)
 static int run_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct run_arg *a = arg;
-  if (!a->t->always && !enabled(tx, a->c.env->agent, a->t, &a->c.config))
-    return err_set(err, E_PERM, "the tool %s is not enabled for %s", a->t->name,
-                   dq_str(a->c.env->agent, "name"));
-  return a->t->fn(tx, &a->c, err);
+  int rc = enabled_tx(tx, arg, err);
+  return rc ? rc : a->t->fn(tx, &a->c, err);
 }
 
 /* The tool called name and its arguments, checked against its schema. */
@@ -625,21 +623,21 @@ int tools_outside(const char *name)
   return t && t->outside;
 }
 
-int tools_call(const struct tool_env *env, const char *name, const char *arguments, char **out,
-               struct err *err)
+int tools_call_outside(const struct tool_env *env, const char *name, const char *arguments,
+                       char **out, struct err *err)
 {
   *out = NULL;
   const struct tool *t = NULL;
   json_t *args = NULL;
   int rc = prepare(name, arguments, &t, &args, err);
   struct run_arg a = {t, {env, args, NULL, NULL}};
-  if (!rc && t->outside) { /* checked in a read, run with no transaction open */
+  if (!rc && !t->outside)
+    rc = err_set(err, E_INTERNAL, "%s writes to the store: it runs in the step's transaction",
+                 name);
+  if (!rc) /* checked in a read, run with no transaction open */
     rc = store_run(env->rt->s, STORE_READ, enabled_tx, &a, err);
-    if (!rc)
-      rc = t->fn(NULL, &a.c, err);
-  } else if (!rc) {
-    rc = store_run(env->rt->s, STORE_WRITE_LAZY, run_tx, &a, err);
-  }
+  if (!rc)
+    rc = t->fn(NULL, &a.c, err);
   return result_text(&a, rc, out, err);
 }
 

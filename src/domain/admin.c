@@ -130,16 +130,9 @@ static json_t *job_json(const struct store_job *j)
   return o;
 }
 
-struct jobs_page {
-  json_t *items;
-  int64_t last;
-};
-
 static int add_job(void *arg, const struct store_job *j)
 {
-  struct jobs_page *p = arg;
-  p->last = j->id;
-  return json_array_append_new(p->items, job_json(j)) ? E_NOMEM : 0;
+  return json_array_append_new(arg, job_json(j)) ? E_NOMEM : 0;
 }
 
 /* A job id from the API's text: 1 to 2^63-1. */
@@ -168,22 +161,22 @@ static int jobs_tx(struct store_tx *tx, void *p, struct err *err)
   if (rc)
     return rc;
   size_t limit = op_limit(a->op);
-  struct jobs_page page = {json_array(), 0};
-  rc = store_job_list(tx, a->state, a->before, limit + 1, add_job, &page, err);
+  json_t *items = json_array();
+  rc = store_job_list(tx, a->state, a->before, limit + 1, add_job, items, err);
   if (rc) {
-    json_decref(page.items);
+    json_decref(items);
     return rc;
   }
-  int done = json_array_size(page.items) <= limit;
+  int done = json_array_size(items) <= limit;
   if (!done)
-    json_array_remove(page.items, limit);
-  json_t *last = json_array_get(page.items, json_array_size(page.items) - 1);
+    json_array_remove(items, limit);
+  json_t *last = json_array_get(items, json_array_size(items) - 1);
   const char *cursor = !done && last ? json_string_value(json_object_get(last, "id")) : NULL;
   json_t *by_state = json_object();
   for (int i = 0; i < STORE_JOB_STATES; i++)
     json_object_set_new(by_state, store_job_state_name((enum store_job_state)i),
                         json_real((double)counts[i]));
-  json_t *out = op_page(page.items, cursor, done);
+  json_t *out = op_page(items, cursor, done);
   json_object_set_new(out, "counts", by_state);
   json_object_set_new(out, "nextDue", next ? json_real((double)next) : json_null());
   a->op->out = out;
