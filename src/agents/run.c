@@ -239,10 +239,22 @@ static void finish(struct run *r, const char *content, const char *problem, cons
   run_free(r);
 }
 
+struct status_arg {
+  const struct run *r;
+  const char *status;
+};
+
 static int status_tx(struct store_tx *tx, void *arg, struct err *err)
 {
-  struct run *r = arg;
-  return replies_set_status(tx, r->row, r->final_call >= 0 ? "thinking" : "inactive", err);
+  const struct status_arg *a = arg;
+  return replies_set_status(tx, a->r->row, a->status, err);
+}
+
+/* The agent's participant status, in a transaction of its own. */
+static int set_status(const struct run *r, const char *status, struct err *err)
+{
+  struct status_arg a = {r, status};
+  return store_run(r->rt->s, STORE_WRITE_LAZY, status_tx, &a, err);
 }
 
 /* Ends the attempt for a later one (the status back meanwhile). */
@@ -250,9 +262,8 @@ static void retry(struct run *r, const char *why, int64_t at)
 {
   struct err err = ERR_INIT;
   usage_alone(r);
-  r->final_call = -1; /* status_tx: back to inactive */
   if (r->row[0])
-    store_run(r->rt->s, STORE_WRITE_LAZY, status_tx, r, &err);
+    set_status(r, "inactive", &err);
   err_clear(&err);
   sched_retry(r->job, why, at);
   run_free(r);
@@ -602,7 +613,7 @@ void run_job(void *arg, struct sched_run *job)
     finish(r, NULL, text, r->stop_limit);
     return;
   }
-  if (store_run(r->rt->s, STORE_WRITE_LAZY, status_tx, r, &err) != 0) {
+  if (set_status(r, "thinking", &err) != 0) {
     char why[600];
     snprintf(why, sizeof why, "%s", err.msg);
     err_clear(&err);
