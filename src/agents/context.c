@@ -19,15 +19,7 @@
 /* The name of a user or agent, read from its stored text, into out. */
 static void name_of(struct store_tx *tx, int agent, const char *id, char *out, size_t n)
 {
-  char *text = NULL;
-  size_t len = 0;
-  struct err e = ERR_INIT;
-  out[0] = '\0';
-  if (id[0] && store_get_text(tx, id, &text, &len, NULL, &e) == 0)
-    jtext_str(text, len, "name", out, n);
-  err_clear(&e);
-  one_free(text);
-  if (!out[0])
+  if (!dq_str_of(tx, id, "name", out, n) || !out[0])
     snprintf(out, n, "%s", agent ? "an agent" : "someone");
 }
 

@@ -62,13 +62,7 @@ static int list_participants(struct store_tx *tx, struct call *c, struct err *er
     jtext_str(t, n, "status", status, sizeof status);
     int agent = strcmp(kind, "agent") == 0;
     jtext_str(t, n, agent ? "agentId" : "userId", id, sizeof id);
-    char *who = NULL;
-    size_t wlen = 0;
-    struct err e = ERR_INIT;
-    if (id[0] && store_get_text(tx, id, &who, &wlen, NULL, &e) == 0)
-      jtext_str(who, wlen, "name", name, sizeof name);
-    err_clear(&e);
-    one_free(who);
+    dq_str_of(tx, id, "name", name, sizeof name);
     json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:s}", "kind", agent ? "agent" : "user",
                                          "id", id, "name", name, "status", status));
   }
@@ -245,14 +239,9 @@ static int send_email(struct store_tx *tx, struct call *c, struct err *err)
 static int message_here(struct store_tx *tx, const struct call *c, const char *id,
                         struct err *err)
 {
-  char *text = NULL, conv[CID_MAX] = "";
-  size_t n = 0;
-  struct err e = ERR_INIT;
-  if (dq_is_id_of(tx, id, "conversationMessages") &&
-      store_get_text(tx, id, &text, &n, NULL, &e) == 0)
-    jtext_str(text, n, "conversationId", conv, sizeof conv);
-  err_clear(&e);
-  one_free(text);
+  char conv[CID_MAX] = "";
+  if (dq_is_id_of(tx, id, "conversationMessages"))
+    dq_str_of(tx, id, "conversationId", conv, sizeof conv);
   return strcmp(conv, c->env->chain->conv) == 0
            ? 0 : err_set(err, E_NOTFOUND, "no message %s in this conversation", id);
 }
@@ -301,26 +290,35 @@ static int comment(struct store_tx *tx, struct call *c, struct err *err)
   return rc;
 }
 
+/* E_NOTFOUND unless id (kind "user" or "agent") takes part in the run's conversation. */
+static int person_here(struct store_tx *tx, const struct call *c, const char *kind,
+                       const char *id, struct err *err)
+{
+  json_t *eq = json_pack("[s,s,s]", c->env->chain->conv, kind, id);
+  char *row = NULL;
+  size_t n = 0;
+  int rc = eq ? dq_first_text(tx, "conversationParticipants",
+                              strcmp(kind, "user") == 0 ? "by_conversationId_kind_userId"
+                                                        : "by_conversationId_kind_agentId",
+                              eq, &row, &n, err)
+              : err_set(err, E_NOMEM, "out of memory");
+  json_decref(eq);
+  int here = row && !jtext_bool(row, n, "isRemoved");
+  one_free(row);
+  if (!rc && !here)
+    rc = err_set(err, E_NOTFOUND, "%s is not %s in this conversation", id,
+                 strcmp(kind, "user") == 0 ? "a person" : "an agent");
+  return rc;
+}
+
 /* A task for a person of the conversation (or, with no one named, the
  * agent itself), made by the person who started the exchange. */
 static int create_task(struct store_tx *tx, struct call *c, struct err *err)
 {
   const char *user = json_string_value(json_object_get(c->args, "assignToUserId"));
-  if (user) {
-    json_t *eq = json_pack("[s,s,s]", c->env->chain->conv, "user", user);
-    char *row = NULL;
-    size_t n = 0;
-    int rc = eq ? dq_first_text(tx, "conversationParticipants", "by_conversationId_kind_userId",
-                                eq, &row, &n, err)
-                : err_set(err, E_NOMEM, "out of memory");
-    json_decref(eq);
-    int here = row && !jtext_bool(row, n, "isRemoved");
-    one_free(row);
-    if (rc)
-      return rc;
-    if (!here)
-      return err_set(err, E_NOTFOUND, "%s is not a person in this conversation", user);
-  }
+  int rc = user ? person_here(tx, c, "user", user, err) : 0;
+  if (rc)
+    return rc;
   double now = clock_now_ms();
   json_t *doc = json_pack("{s:O,s:s,s:f,s:f}", "title", json_object_get(c->args, "title"), "status",
                           "open", "createdAt", now, "updatedAt", now);
@@ -335,7 +333,7 @@ static int create_task(struct store_tx *tx, struct call *c, struct err *err)
       json_object_set_new(doc, "createdBy", json_string(c->env->chain->user));
   }
   char id[CID_MAX];
-  int rc = doc ? store_insert(tx, "tasks", doc, 0, id, err) : err_set(err, E_NOMEM, "out of memory");
+  rc = doc ? store_insert(tx, "tasks", doc, 0, id, err) : err_set(err, E_NOMEM, "out of memory");
   json_decref(doc);
   if (!rc)
     c->result = json_pack("{s:s}", "taskId", id);
@@ -356,26 +354,6 @@ static int call_flow(struct store_tx *tx, const struct call *c, char flow[CID_MA
   int rc = learning_default_flow(tx, flow, err);
   return rc || flow[0] ? rc : err_set(err, E_NOTFOUND, "no learning flow is named and there is "
                                       "no default one (run one seed)");
-}
-
-/* E_NOTFOUND unless id (kind "user" or "agent") takes part in the run's conversation. */
-static int person_here(struct store_tx *tx, const struct call *c, const char *kind,
-                       const char *id, struct err *err)
-{
-  json_t *eq = json_pack("[s,s,s]", c->env->chain->conv, kind, id);
-  char *row = NULL;
-  size_t n = 0;
-  int rc = eq ? dq_first_text(tx, "conversationParticipants",
-                              strcmp(kind, "user") == 0 ? "by_conversationId_kind_userId"
-                                                        : "by_conversationId_kind_agentId",
-                              eq, &row, &n, err)
-              : err_set(err, E_NOMEM, "out of memory");
-  json_decref(eq);
-  int here = row && !jtext_bool(row, n, "isRemoved");
-  one_free(row);
-  if (!rc && !here)
-    rc = err_set(err, E_NOTFOUND, "%s is not in this conversation", id);
-  return rc;
 }
 
 static int update_progress(struct store_tx *tx, struct call *c, struct err *err)

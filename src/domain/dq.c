@@ -98,6 +98,21 @@ char *dq_text_at(struct store_tx *tx, const char *id, const char *table,
   return t;
 }
 
+int dq_str_of(struct store_tx *tx, const char *id, const char *field, char *out, size_t cap)
+{
+  char *text = NULL;
+  size_t n = 0;
+  struct err e = ERR_INIT;
+  int ok = 0;
+  if (cap)
+    out[0] = '\0';
+  if (id && id[0] && store_get_text(tx, id, &text, &n, NULL, &e) == 0)
+    ok = jtext_str(text, n, field, out, cap);
+  err_clear(&e);
+  one_free(text);
+  return ok;
+}
+
 double dq_text_num(const char *t, size_t n, const char *field, double dflt)
 {
   const char *v = NULL;

@@ -39,6 +39,10 @@ char *dq_text_at(struct store_tx *tx, const char *id, const char *table,
  * int64, or dflt), whether a field is there at all. */
 double dq_text_num(const char *t, size_t n, const char *field, double dflt);
 int dq_text_has(const char *t, size_t n, const char *field);
+/* The string field of document id, read from its stored text, into out
+ * (cap bytes): 1 read, 0 when the document, the field or room for it is
+ * missing (out is then ""). */
+int dq_str_of(struct store_tx *tx, const char *id, const char *field, char *out, size_t cap);
 /* A string field of doc, or "" (never NULL). */
 const char *dq_str(const json_t *doc, const char *field);
 /* A boolean field of doc (false when missing). */
