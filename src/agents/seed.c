@@ -2,6 +2,7 @@
  * knows how to find each thing and create what is missing. */
 #include "agents/seed.h"
 #include "domain/dq.h"
+#include "domain/replies.h"
 #include "util/clock.h"
 #include "util/embed.h"
 #include "util/mem.h"
@@ -109,17 +110,9 @@ static int find_system_agent(struct store_tx *tx, const char *name, json_t **out
                              struct err *err)
 {
   *out = NULL;
-  json_t *eq = json_pack("[s]", name);
-  struct store_query q = {.table = "agents", .index = "by_name", .eq = eq, .limit = 50};
-  struct store_page page = {0};
-  int rc = store_query(tx, &q, &page, err);
-  json_decref(eq);
-  size_t i;
-  json_t *a;
-  json_array_foreach(page.docs, i, a) if (!*out && strcmp(dq_str(a, "kind"), "system_agent") == 0)
-    *out = json_incref(a);
-  store_page_release(&page);
-  return rc;
+  char id[CID_MAX];
+  int rc = replies_system_agent(tx, name, id, err);
+  return rc || !id[0] ? rc : dq_get(tx, "agents", id, "agent", out, err);
 }
 
 static int seed_agents(struct store_tx *tx, struct seeding *sd, struct err *err)

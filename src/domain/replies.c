@@ -30,11 +30,12 @@ int replies_agent_row(struct store_tx *tx, const char *conv, const char *agent,
   return rc;
 }
 
-int replies_director(struct store_tx *tx, char out[CID_MAX], struct err *err)
+int replies_system_agent(struct store_tx *tx, const char *name, char out[CID_MAX],
+                         struct err *err)
 {
   out[0] = '\0';
-  json_t *eq = json_pack("[s]", "Director");
-  struct store_query q = {.table = "agents", .index = "by_name", .eq = eq, .limit = 10,
+  json_t *eq = json_pack("[s]", name);
+  struct store_query q = {.table = "agents", .index = "by_name", .eq = eq, .limit = 50,
                           .as_text = 1};
   struct store_page page = {0};
   int rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
@@ -153,6 +154,6 @@ int replies_start(struct store_tx *tx, const char *conv, const char *message,
   if (rc || mentioned)
     return rc;
   char director[CID_MAX];
-  rc = replies_director(tx, director, err);
+  rc = replies_system_agent(tx, "Director", director, err);
   return rc || !director[0] ? rc : answer_if_here(tx, conv, message, director, user, err);
 }

@@ -30,9 +30,10 @@
  * it is active (not removed). */
 int replies_agent_row(struct store_tx *tx, const char *conv, const char *agent,
                       char pid[CID_MAX], int *active, struct err *err);
-/* The Director's id into out ("" when there is none): the system agent
- * named "Director". */
-int replies_director(struct store_tx *tx, char out[CID_MAX], struct err *err);
+/* The id of the system agent called name ("Director") into out, "" when
+ * there is none (a user's agent of that name does not count). */
+int replies_system_agent(struct store_tx *tx, const char *name, char out[CID_MAX],
+                         struct err *err);
 
 struct reply {
   const char *conv;          /* the conversation */
