@@ -46,6 +46,22 @@ static void partial_to_streams(void *arg, const char *conv, const json_t *data)
   hub_publish_partial(arg, conv, data);
 }
 
+/* Stops what cmd_serve started, in the one order that is safe (each part
+ * may be NULL): requests finish (up to http_ms), then job attempts (up to
+ * jobs_ms); what is left runs again at the next start. */
+static void shut_down(struct http_server *srv, struct background *bg, struct runtime *rt,
+                      struct sched *sc, struct store *s, int http_ms, int64_t jobs_ms)
+{
+  if (rt)
+    runtime_on_partial(rt, NULL, NULL); /* the streams close with the server */
+  http_server_stop(srv, http_ms);
+  background_free(bg);   /* a migration stops after its batch and goes on next start */
+  sched_stop(sc, jobs_ms);
+  runtime_free(rt);      /* model calls still waiting end; their runs retry later */
+  sched_free(sc);
+  store_close(s);
+}
+
 int cmd_serve(struct cli *c)
 {
   static const struct cli_opt opts[] = {{"listen", 1, 0}, {"threads", 1, 0}, {NULL, 0, 0}};
@@ -101,14 +117,7 @@ int cmd_serve(struct cli *c)
       (runtime_on_partial(rt, partial_to_streams, http_server_hub(srv)), sched_start(sc, &err))) {
     rc = cli_fail(&err);
     err_clear(&err);
-    if (rt)
-      runtime_on_partial(rt, NULL, NULL);
-    http_server_stop(srv, 0);
-    background_free(bg);
-    sched_stop(sc, 0);
-    runtime_free(rt);
-    sched_free(sc);
-    store_close(s);
+    shut_down(srv, bg, rt, sc, s, 0, 0);
     return rc;
   }
   if (!have_llm)
@@ -124,13 +133,7 @@ int cmd_serve(struct cli *c)
   f = json_pack("{s:s}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   log_json(LOG_WARN, NULL, "stopping: finishing requests in flight", f);
   json_decref(f);
-  runtime_on_partial(rt, NULL, NULL); /* the streams close with the server */
-  http_server_stop(srv, GRACE_MS);
-  background_free(bg);           /* a migration stops after its batch and goes on next start */
-  sched_stop(sc, JOBS_GRACE_MS); /* attempts left after it run again on the next start */
-  runtime_free(rt);              /* model calls still waiting end; their runs retry later */
-  sched_free(sc);
-  store_close(s);
+  shut_down(srv, bg, rt, sc, s, GRACE_MS, JOBS_GRACE_MS);
   log_json(LOG_WARN, NULL, "stopped", NULL);
   return EXIT_OK;
 }
