@@ -197,7 +197,21 @@ int llm_new(const struct llm_config *cfg, struct llm **out, struct err *err)
 
 size_t llm_pending(struct llm *l) { return atomic_load(&l->pending); }
 
-static void clear_result(struct llm_result *r);
+
+/* Empties r for another attempt or an error. */
+static void clear_result(struct llm_result *r)
+{
+  for (size_t i = 0; i < r->ncalls; i++) {
+    one_free(r->calls[i].id);
+    one_free(r->calls[i].name);
+    one_free(r->calls[i].arguments);
+  }
+  one_free(r->calls);
+  one_free(r->content);
+  one_free(r->finish_reason);
+  one_free(r->model);
+  memset(r, 0, sizeof *r);
+}
 
 void llm_result_free(struct llm_result *r)
 {
@@ -295,7 +309,6 @@ static void finish(struct call *c)
   done(arg, res);
 }
 
-static void clear_result(struct llm_result *r);
 static void fail(struct call *c, int code, long status, const char *fmt, ...)
   __attribute__((format(printf, 4, 5)));
 
@@ -456,20 +469,6 @@ static void error_message(const struct buf *b, char *out, size_t n)
   json_decref(v);
 }
 
-/* Empties r for another attempt or an error. */
-static void clear_result(struct llm_result *r)
-{
-  for (size_t i = 0; i < r->ncalls; i++) {
-    one_free(r->calls[i].id);
-    one_free(r->calls[i].name);
-    one_free(r->calls[i].arguments);
-  }
-  one_free(r->calls);
-  one_free(r->content);
-  one_free(r->finish_reason);
-  one_free(r->model);
-  memset(r, 0, sizeof *r);
-}
 
 static void attempt_ended(struct call *c, CURLcode done)
 {

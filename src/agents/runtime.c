@@ -7,31 +7,20 @@
 #include "domain/dq.h"
 #include "domain/replies.h"
 #include "util/clock.h"
+#include "util/env.h"
 #include "util/mem.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static long env_long(const char *name, long dflt, long lo, long hi)
-{
-  const char *v = getenv(name);
-  if (!v || !*v)
-    return dflt;
-  char *end = NULL;
-  errno = 0;
-  long n = strtol(v, &end, 10);
-  return *end || errno || n < lo || n > hi ? dflt : n;
-}
-
 void runtime_limits_from_env(struct runtime_limits *lim)
 {
-  lim->max_depth = (int)env_long("ONE_AGENT_MAX_DEPTH", 5, 0, 100);
-  lim->max_steps = (int)env_long("ONE_AGENT_MAX_STEPS", 10, 1, 1000);
-  lim->runs_per_minute = (int)env_long("ONE_AGENT_RUNS_PER_MINUTE", 30, 1, 64);
-  lim->tokens_per_day = env_long("ONE_BUDGET_TOKENS_PER_DAY", 0, 0, 1L << 50);
+  lim->max_depth = (int)env_int("ONE_AGENT_MAX_DEPTH", 5, 0, 100);
+  lim->max_steps = (int)env_int("ONE_AGENT_MAX_STEPS", 10, 1, 1000);
+  lim->runs_per_minute = (int)env_int("ONE_AGENT_RUNS_PER_MINUTE", 30, 1, 64);
+  lim->tokens_per_day = env_int("ONE_BUDGET_TOKENS_PER_DAY", 0, 0, 1L << 50);
   const char *cost = getenv("ONE_BUDGET_COST_PER_DAY");
   lim->cost_per_day = cost && *cost ? strtod(cost, NULL) : 0;
   if (lim->cost_per_day < 0)

@@ -12,6 +12,7 @@
  * claims and renews; sc->lock guards the lists, the queue and the flags. */
 #include "agents/sched.h"
 #include "util/clock.h"
+#include "util/env.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -66,16 +67,6 @@ struct sched {
 
 static int64_t now_ms(void) { return (int64_t)clock_now_ms(); }
 
-static int64_t env_ms(const char *name, int64_t fallback)
-{
-  const char *v = getenv(name);
-  if (!v || !*v)
-    return fallback;
-  char *end = NULL;
-  long long n = strtoll(v, &end, 10);
-  return *end || n <= 0 ? fallback : (int64_t)n;
-}
-
 int sched_new(struct store *s, const struct sched_options *o, struct sched **out,
               struct err *err)
 {
@@ -90,7 +81,7 @@ int sched_new(struct store *s, const struct sched_options *o, struct sched **out
   if (!sc->o.max_running)
     sc->o.max_running = 2048;
   if (!sc->o.lease_ms)
-    sc->o.lease_ms = env_ms("ONE_JOB_LEASE_MS", 30000);
+    sc->o.lease_ms = env_int("ONE_JOB_LEASE_MS", 30000, 1, INT64_MAX);
   if (!sc->o.poll_ms)
     sc->o.poll_ms = 1000;
   if (!sc->o.retry_base_ms)
