@@ -20,9 +20,11 @@ posts=${BENCH_POSTS:-50}
 threads=$(nproc)
 work=$(mktemp -d)
 one_pid=""
+raw_pid=""
 nginx_pid=""
 cleanup() {
   [ -n "$one_pid" ] && kill "$one_pid" 2>/dev/null && wait "$one_pid" 2>/dev/null || true
+  [ -n "$raw_pid" ] && kill "$raw_pid" 2>/dev/null && wait "$raw_pid" 2>/dev/null || true
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -53,6 +55,16 @@ done
 page="$url/api/v1/conversations/$conv/messages?limit=50"
 curl -sf "$page" -H "$auth" >"$work/page.json"
 size=$(stat -c %s "$work/page.json")
+
+# a second one serve on the same database with its page cache off
+# (ONE_PAGE_CACHE=0): every read renders the page from the store, the
+# figure for a conversation written to between its reads
+rport=$(free_port)
+ONE_LOG=error ONE_PAGE_CACHE=0 "$root/$build/one" serve --listen "127.0.0.1:$rport" \
+  --db "$work/bench.db" 2>"$work/serve-raw.log" &
+raw_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$rport/healthz" >/dev/null && break; sleep 0.1; done
+raw_page="http://127.0.0.1:$rport/api/v1/conversations/$conv/messages?limit=50"
 
 # nginx on the same machine, serving a file of the page's size
 nport=$(free_port)
@@ -90,13 +102,17 @@ LUA
 # median ratio is reported. Then rounds of posts (the median reported),
 # after every read, so that each read round sees the same database.
 ratios=()
+uratios=()
 for r in $(seq "$rounds"); do
   n_out[$r]=$(run_wrk "http://127.0.0.1:$nport/page.json")
   g_out[$r]=$(run_wrk -H "$auth" "$page")
+  u_out[$r]=$(run_wrk -H "$auth" "$raw_page")
   nr=$(echo "${n_out[$r]}" | rate)
   gr=$(echo "${g_out[$r]}" | rate)
+  ur=$(echo "${u_out[$r]}" | rate)
   ratios+=("$(python3 -c "print(f'{$gr / $nr:.4f}')") $r")
-  echo "bench: round $r: nginx $nr req/s, page $gr req/s" >&2
+  uratios+=("$(python3 -c "print(f'{$ur / $nr:.4f}')") $r")
+  echo "bench: round $r: nginx $nr req/s, page $gr req/s, page uncached $ur req/s" >&2
 done
 for r in $(seq "$rounds"); do
   p_out[$r]=$(run_wrk -s "$work/post.lua" "$url/api/v1/conversations/$conv/messages")
@@ -105,6 +121,10 @@ done
 mid=$(printf '%s\n' "${ratios[@]}" | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) {print $2}')
 nginx_out=${n_out[$mid]}
 get_out=${g_out[$mid]}
+umid=$(printf '%s\n' "${uratios[@]}" | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) {print $2}')
+raw_out=${u_out[$umid]}
+raw_ratio=$(printf '%s\n' "${uratios[@]}" | sort -n | awk -v n="$rounds" 'NR == int((n + 1) / 2) {printf "%.2f", $1}')
+all_uratios=$(printf '%s\n' "${uratios[@]}" | sort -n | awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1}')
 pmid=$(for r in $(seq "$rounds"); do echo "$(echo "${p_out[$r]}" | rate) $r"; done | sort -n |
        awk -v n="$rounds" 'NR == int((n + 1) / 2) {print $2}')
 post_out=${p_out[$pmid]}
@@ -132,6 +152,7 @@ table=$(cat <<TABLE
 |---|---|---|---|
 | nginx, static file of ${size} bytes (ceiling) | ${n_rate} req/s | $(echo "$nginx_out" | p99) | - |
 | GET a page of 50 messages | ${g_rate} req/s (**${ratio}x nginx**; rounds: ${all_ratios}) | $(echo "$get_out" | p99) | >= 0.40x nginx |
+| the same with the page cache off (ONE_PAGE_CACHE=0) | $(echo "$raw_out" | rate) req/s (${raw_ratio}x nginx; rounds: ${all_uratios}) | $(echo "$raw_out" | p99) | - |
 | POST a message (durable, sync=${sync}) | **${p_rate} posts/s** (rounds: ${all_posts}) | $(echo "$post_out" | p99) | >= 5000/s |
 | ${subs} stream subscribers, ${posts} posts | p50 ${sse_p50} ms, **p99 ${sse_p99} ms**, max ${sse_max} ms, ${sse_missed} missed | - | p99 < 50 ms |
 TABLE

@@ -6,6 +6,7 @@
 #include "domain/dq.h"
 #include "domain/flags.h"
 #include "domain/mentions.h"
+#include "domain/pages.h"
 #include "domain/replies.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -642,6 +643,11 @@ static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
   int rc = conv_access(tx, op->who, op->id, NULL, NULL, err);
   if (rc)
     return rc;
+  struct pages_key key = {.conv = op->id, .limit = op_limit(op), .cursor = op->cursor};
+  int64_t seq = 0;
+  rc = pages_find(tx, &key, &op->text, &op->text_len, &seq, err);
+  if (rc)
+    return rc < 0 ? -rc : 0; /* kept and still current: answered */
   json_t *eq = json_pack("[s]", op->id);
   struct page_out o = {.n = 0};
   buf_init(&o.b, BUF_UNBOUNDED);
@@ -659,6 +665,7 @@ static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
                       : buf_puts(&o.b, "],\"cursor\":null,\"done\":true}")))
     rc = err_set(err, E_NOMEM, "out of memory");
   if (rc == 0) {
+    pages_keep(tx, &key, seq, o.b.p, o.b.len);
     op->text_len = o.b.len;
     op->text = buf_detach(&o.b);
   }

@@ -2,6 +2,7 @@
  * and store counts, in Prometheus text format. The counters are shared by
  * every server thread: atomics, no locks. */
 #include "agents/sched.h"
+#include "domain/pages.h"
 #include "http/http.h"
 #include "http/stream.h"
 #include "http/routes.h"
@@ -214,6 +215,15 @@ char *metrics_render(struct store *store, struct sched *sched)
                         "# HELP one_store_writes_waiting Writes queued for the next group commit.\n"
                         "# TYPE one_store_writes_waiting gauge\none_store_writes_waiting %zu\n",
                     ss.commits, ss.grouped, ss.waiting);
+  }
+  if (!rc) {
+    struct pages_stats ps;
+    pages_stats(&ps);
+    rc = buf_printf(&b, "# HELP one_page_cache_total Message page reads answered from a kept "
+                        "page (hit) or rendered (miss).\n# TYPE one_page_cache_total counter\n"
+                        "one_page_cache_total{result=\"hit\"} %lu\n"
+                        "one_page_cache_total{result=\"miss\"} %lu\n",
+                    ps.hits, ps.misses);
   }
   struct err err = ERR_INIT;
   struct counts c = {&b};

@@ -838,23 +838,17 @@ static int change_cb(void *arg, int64_t seq, uint32_t table, const char *id, int
   return 0;
 }
 
-int store_changes_since(struct store *s, int64_t after, size_t max, struct store_change **out,
-                        size_t *n, struct err *err)
+int store_tx_changes_since(struct store_tx *tx, int64_t after, size_t max,
+                           struct store_change **out, size_t *n, struct err *err)
 {
-  struct store_tx *tx = NULL;
   *out = NULL;
   *n = 0;
   if (max == 0 || max > 100000)
     return err_set(err, E_INVALID, "max must be between 1 and 100000");
-  int rc = store_begin(s, STORE_READ, &tx, err);
-  if (rc)
-    return rc;
   struct changes_acc acc = {tx->state, one_calloc(max, sizeof(struct store_change)), 0};
   if (!acc.out)
-    rc = err_set(err, E_NOMEM, "out of memory");
-  else
-    rc = s->be->changes(tx->c, after, max, change_cb, &acc, err);
-  store_rollback(tx);
+    return err_set(err, E_NOMEM, "out of memory");
+  int rc = tx->s->be->changes(tx->c, after, max, change_cb, &acc, err);
   if (rc) {
     one_free(acc.out);
     return rc;
@@ -863,6 +857,29 @@ int store_changes_since(struct store *s, int64_t after, size_t max, struct store
   *n = acc.n;
   return 0;
 }
+
+int store_changes_since(struct store *s, int64_t after, size_t max, struct store_change **out,
+                        size_t *n, struct err *err)
+{
+  struct store_tx *tx = NULL;
+  *out = NULL;
+  *n = 0;
+  int rc = store_begin(s, STORE_READ, &tx, err);
+  if (rc)
+    return rc;
+  rc = store_tx_changes_since(tx, after, max, out, n, err);
+  store_rollback(tx);
+  return rc;
+}
+
+int store_tx_change_bounds(struct store_tx *tx, int64_t *oldest, int64_t *newest,
+                           struct err *err)
+{
+  *oldest = *newest = 0;
+  return tx->s->be->change_bounds(tx->c, oldest, newest, err);
+}
+
+const char *store_tx_epoch(const struct store_tx *tx) { return tx->state->epoch; }
 
 int store_changes_bounds(struct store *s, int64_t *oldest, int64_t *newest, struct err *err)
 {

@@ -419,6 +419,15 @@ void store_unsubscribe(struct store *s, int handle);
  * (also changes made by other processes). *out is freed with one_free. */
 int store_changes_since(struct store *s, int64_t after, size_t max, struct store_change **out,
                         size_t *n, struct err *err);
+/* store_changes_since and store_changes_bounds as tx sees the log: in its
+ * snapshot, consistent with everything else it reads. */
+int store_tx_changes_since(struct store_tx *tx, int64_t after, size_t max,
+                           struct store_change **out, size_t *n, struct err *err);
+int store_tx_change_bounds(struct store_tx *tx, int64_t *oldest, int64_t *newest,
+                           struct err *err);
+/* The schema epoch tx reads at: it changes with every schema change, so a
+ * result computed at one epoch is not reused at another. */
+const char *store_tx_epoch(const struct store_tx *tx);
 /* The oldest and newest seq the durable log holds (0, 0 when it is empty).
  * The log keeps the most recent changes only: a reader that fell behind
  * oldest has missed some. */

@@ -96,5 +96,6 @@ Test(api_server, metrics_count_requests_by_route_and_status)
   cr_assert(strstr(r.body, "one_jobs{state=\"failed\"} 0\n"), "%s", r.body);
   cr_assert(strstr(r.body, "one_sched_running 0\n"), "the server runs a scheduler: %s", r.body);
   cr_assert(strstr(r.body, "one_sched_attempts_total{outcome=\"failed\"} 0\n"), "%s", r.body);
+  cr_assert(strstr(r.body, "one_page_cache_total{result=\"hit\"} 0\n"), "%s", r.body);
   api_reply_free(&r);
 }
