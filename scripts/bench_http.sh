@@ -114,6 +114,9 @@ for r in $(seq "$rounds"); do
   uratios+=("$(python3 -c "print(f'{$ur / $nr:.4f}')") $r")
   echo "bench: round $r: nginx $nr req/s, page $gr req/s, page uncached $ur req/s" >&2
 done
+# the uncached server is done: posts are measured with one server, as before
+kill "$raw_pid" 2>/dev/null && wait "$raw_pid" 2>/dev/null || true
+raw_pid=""
 for r in $(seq "$rounds"); do
   p_out[$r]=$(run_wrk -s "$work/post.lua" "$url/api/v1/conversations/$conv/messages")
   echo "bench: round $r: posts $(echo "${p_out[$r]}" | rate)/s" >&2
