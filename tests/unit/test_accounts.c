@@ -19,17 +19,6 @@
 static char *dir;
 static struct store *st;
 
-static int set_one(struct store_tx *tx, void *arg, struct err *err)
-{
-  (void)arg;
-  struct schema *s = NULL;
-  int rc = schema_load(schema_latest_name(), &s, err);
-  if (rc == 0)
-    rc = store_set_schema(tx, schema_latest_name(), s, err);
-  schema_free(s);
-  return rc;
-}
-
 static void setup(void)
 {
   dir = tu_tmpdir();
@@ -38,7 +27,7 @@ static void setup(void)
   struct store_options o = {.path = path, .sync = STORE_SYNC_OFF};
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &st, &err), 0, "%s", err.msg);
-  cr_assert_eq(store_run(st, STORE_WRITE, set_one, NULL, &err), 0, "%s", err.msg);
+  tu_set_latest(st);
   free(path);
 }
 

@@ -23,17 +23,6 @@ static struct store *st, *other; /* other: a second store on the file, as anothe
 static struct actor ann;
 static char conv[CID_MAX], conv2[CID_MAX];
 
-static int set_one(struct store_tx *tx, void *arg, struct err *err)
-{
-  (void)arg;
-  struct schema *s = NULL;
-  int rc = schema_load(schema_latest_name(), &s, err);
-  if (rc == 0)
-    rc = store_set_schema(tx, schema_latest_name(), s, err);
-  schema_free(s);
-  return rc;
-}
-
 static void new_conversation(const char *title, char out[CID_MAX])
 {
   struct err err = ERR_INIT;
@@ -52,7 +41,7 @@ static void setup(void)
   struct store_options o = {.path = path, .sync = STORE_SYNC_OFF};
   struct err err = ERR_INIT;
   cr_assert_eq(store_open(&o, &st, &err), 0, "%s", err.msg);
-  cr_assert_eq(store_run(st, STORE_WRITE, set_one, NULL, &err), 0, "%s", err.msg);
+  tu_set_latest(st);
   cr_assert_eq(store_open(&o, &other, &err), 0, "%s", err.msg);
   struct account_new a = {"ann@example.org", NULL, "correct horse battery", 0};
   cr_assert_eq(account_create(st, &a, ann.user, &err), 0, "%s", err.msg);
@@ -262,8 +251,7 @@ Test(pages, a_schema_change_renders_the_page_again)
 {
   send(conv, "one", NULL);
   expect_contents(conv, "one");
-  struct err err = ERR_INIT;
-  cr_assert_eq(store_run(other, STORE_WRITE, set_one, NULL, &err), 0, "%s", err.msg);
+  tu_set_latest(other);
   unsigned long h0 = hits();
   expect_contents(conv, "one");
   cr_expect_eq(hits(), h0, "kept at another epoch");

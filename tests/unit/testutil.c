@@ -104,6 +104,23 @@ static int set_schema(struct store_tx *tx, void *arg, struct err *err)
   return store_set_schema(tx, "test", a->s, err);
 }
 
+static int set_latest(struct store_tx *tx, void *arg, struct err *err)
+{
+  (void)arg;
+  struct schema *s = NULL;
+  int rc = schema_load(schema_latest_name(), &s, err);
+  if (rc == 0)
+    rc = store_set_schema(tx, schema_latest_name(), s, err);
+  schema_free(s);
+  return rc;
+}
+
+void tu_set_latest(struct store *s)
+{
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_run(s, STORE_WRITE, set_latest, NULL, &err), 0, "%s", err.msg);
+}
+
 struct store *tu_store(const char *dir, const char *schema_text)
 {
   char *path = NULL;

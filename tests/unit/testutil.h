@@ -22,6 +22,8 @@ int tu_run(const char *cmdline, char **out, char **errout);
 json_t *tu_json(const char *text);
 /* Parses a one-file schema (aborts the test on error). */
 struct schema *tu_schema(const char *text);
+/* Sets the latest built-in schema (ONE's) on s, as a new epoch. */
+void tu_set_latest(struct store *s);
 /* Opens a new store in dir at the given schema source. */
 struct store *tu_store(const char *dir, const char *schema_text);
 
