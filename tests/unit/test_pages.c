@@ -173,6 +173,7 @@ Test(pages, an_edit_and_a_delete_show_on_the_next_read)
   struct op op = {.who = &ann, .id = conv, .sub = one, .in = in};
   cr_assert_eq(messages_update(st, &op, &err), 0, "%s", err.msg);
   json_decref(op.out);
+  one_free(op.text);
   json_decref(in);
   expect_contents(conv, "two|one, edited");
   cr_assert_eq(store_run(st, STORE_WRITE, delete_doc, two, &err), 0, "%s", err.msg);
