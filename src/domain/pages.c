@@ -66,12 +66,17 @@ static size_t slot_of(const char *key, size_t n)
   return (size_t)(h % nslots);
 }
 
+static int is_key(const struct page *p, const char *key, size_t klen)
+{
+  return p && p->klen == klen && memcmp(p->key, key, klen) == 0;
+}
+
 /* The kept page for key with a reference, or NULL. */
 static struct page *lookup(const char *key, size_t klen)
 {
   pthread_mutex_lock(&lock);
   struct page *p = slots[slot_of(key, klen)];
-  if (p && p->klen == klen && memcmp(p->key, key, klen) == 0)
+  if (is_key(p, key, klen))
     atomic_fetch_add(&p->refs, 1);
   else
     p = NULL;
@@ -181,8 +186,7 @@ void pages_keep(const struct store_tx *tx, const struct pages_key *key, int64_t 
   p->text[len] = '\0';
   pthread_mutex_lock(&lock);
   struct page **slot = &slots[slot_of(p->key, p->klen)], *old = *slot;
-  if (old && old->klen == p->klen && memcmp(old->key, p->key, p->klen) == 0 &&
-      atomic_load(&old->seq) >= seq) {
+  if (is_key(old, p->key, p->klen) && atomic_load(&old->seq) >= seq) {
     old = p; /* a page as new or newer is kept already */
   } else {
     *slot = p;

@@ -888,7 +888,7 @@ int store_changes_bounds(struct store *s, int64_t *oldest, int64_t *newest, stru
   int rc = store_begin(s, STORE_READ, &tx, err);
   if (rc)
     return rc;
-  rc = s->be->change_bounds(tx->c, oldest, newest, err);
+  rc = store_tx_change_bounds(tx, oldest, newest, err);
   store_rollback(tx);
   return rc;
 }
