@@ -94,6 +94,29 @@ CREATE TEMP TABLE newtools AS
    GROUP BY d.id;
 UPDATE one_documents SET body = json_set(body, '$.tools', json(newtools.tools))
   FROM newtools WHERE one_documents.id = newtools.id;
+-- backfill-director: the Director agent, and its participant row in every
+-- conversation a triage agent is in (one a conversation, as ONE adds it)
+CREATE TEMP TABLE director AS SELECT 'agent' || hex(randomblob(12)) AS id;
+INSERT INTO one_documents(id, tbl, body)
+  SELECT id, (SELECT number FROM t WHERE name = 'agents'),
+         json_object('_id', id, '_creationTime', 0, 'name', 'Director', 'kind', 'system_agent',
+                     'prompt', 'You are the Director of this ONE workspace.') FROM director;
+CREATE TEMP TABLE triaged AS
+  SELECT 'part' || hex(randomblob(12)) AS id, conv, min(added) AS added FROM (
+    SELECT json_extract(body, '$.conversationId') AS conv, json_extract(body, '$.addedAt') AS added
+      FROM one_documents
+     WHERE tbl = (SELECT number FROM t WHERE name = 'conversationParticipants')
+       AND json_extract(body, '$.kind') = 'agent' AND json_extract(body, '$.isRemoved') = 0
+       AND json_extract(body, '$.agentId') IN (
+         SELECT id FROM one_documents WHERE tbl = (SELECT number FROM t WHERE name = 'agents')
+            AND json_extract(body, '$.systemAgentKind') = 'triage'))
+   GROUP BY conv;
+INSERT INTO one_documents(id, tbl, body)
+  SELECT triaged.id, (SELECT number FROM t WHERE name = 'conversationParticipants'),
+         json_object('_id', triaged.id, '_creationTime', 0, 'conversationId', conv,
+                     'kind', 'agent', 'agentId', director.id, 'status', 'inactive',
+                     'isRemoved', json('false'), 'addedAt', added)
+    FROM triaged, director;
 -- backfill-system-authors: an agent participant of the message's conversation
 CREATE TEMP TABLE author AS
   SELECT json_extract(body, '$.conversationId') AS conv, min(id) AS pid FROM one_documents

@@ -51,9 +51,10 @@ struct store_options {
                             * calls share one transaction and one sync of
                             * the log (each still all or nothing) */
   int bulk;                /* a bulk writer's (a migration's): commits copy the
-                            * log into the database only when it holds 64 MiB,
+                            * log into the database only when it holds 256 MiB,
                             * not SQLite's 4 MiB, so a page many batches write
-                            * is copied once */
+                            * is copied once; the file is read through a
+                            * memory map */
 };
 
 /* Opens (creating when allowed) the database. */
