@@ -1,11 +1,13 @@
 /* context: what a run tells the model (runtime.h): a system message with
  * the agent's identity and prompt, its attached prompt templates, the steps
- * it can guide, who takes part and how to hand work on, retrieved knowledge
- * (the hook the knowledge base fills), then a window of the conversation:
+ * it can guide, who takes part and how to hand work on, what the knowledge
+ * base holds that bears on the message (domain/knowledge.h), then a window
+ * of the conversation:
  * the agent's own messages as the assistant's, everyone else's as the
  * user's, each led by its author's name. */
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
+#include "domain/knowledge.h"
 #include "domain/replies.h"
 #include "util/buf.h"
 #include "util/jtext.h"
@@ -73,16 +75,79 @@ static int attached(struct store_tx *tx, const json_t *agent, struct buf *b)
   return rc;
 }
 
-/* The knowledge base's hook: what is known that bears on the request. The
- * knowledge issue fills it; until then it adds nothing. */
+/* Retrieval: the knowledge of the person who started the exchange and of
+ * the agent that best matches the message being answered, at most
+ * RETRIEVED items, each cut to RETRIEVED_CHARS. It runs for agents with
+ * searchKnowledge or addKnowledge among their tools, the ones whose work
+ * rests on what is known (Sage first). Nothing found adds nothing; a
+ * search that fails (its index still being prepared) is left out, never
+ * fatal: the agent can still call searchKnowledge. */
+#define RETRIEVED 5
+#define RETRIEVED_CHARS 600
+
+static int knows(struct store_tx *tx, const json_t *agent)
+{
+  static const char *const names[] = {"searchKnowledge", "addKnowledge"};
+  for (size_t i = 0; i < 2; i++) {
+    char *t = NULL, id[CID_MAX] = "";
+    size_t n = 0;
+    struct err e = ERR_INIT;
+    int yes = dq_first_text_str(tx, "tools", "by_name", names[i], &t, &n, &e) == 0 && t &&
+              jtext_str(t, n, "_id", id, sizeof id) &&
+              (dq_list_has(json_object_get(agent, "tools"), id) ||
+               dq_list_has(json_object_get(agent, "tools"), names[i]));
+    one_free(t);
+    err_clear(&e);
+    if (yes)
+      return 1;
+  }
+  return 0;
+}
+
 static int knowledge(struct store_tx *tx, const struct chain *c, const json_t *agent,
                      struct buf *b)
 {
-  (void)tx;
-  (void)c;
-  (void)agent;
-  (void)b;
-  return 0;
+  if (!knows(tx, agent))
+    return 0;
+  char *msg = NULL;
+  size_t n = 0;
+  struct err e = ERR_INIT;
+  char content[4096] = "";
+  if (store_get_text(tx, c->message, &msg, &n, NULL, &e) == 0)
+    jtext_str(msg, n, "content", content, sizeof content);
+  one_free(msg);
+  err_clear(&e);
+  if (!content[0])
+    return 0;
+  struct knowledge_query q = {.query = content, .limit = RETRIEVED};
+  if (c->user[0])
+    q.owners[q.nowners++] = c->user;
+  q.owners[q.nowners++] = dq_str(agent, "_id");
+  struct actor who = {{0}, 0};
+  snprintf(who.user, sizeof who.user, "%s", c->user);
+  json_t *items = NULL;
+  if (knowledge_search_tx(tx, &who, &q, &items, &e) != 0) {
+    err_clear(&e);
+    return 0;
+  }
+  int rc = 0;
+  size_t i;
+  json_t *d;
+  json_array_foreach(items, i, d) {
+    if (!rc && i == 0)
+      rc = buf_puts(b, "\n\nFrom the knowledge base (most relevant first; say so when it "
+                       "does not answer the request):");
+    const char *text = dq_str(d, "content");
+    size_t len = strlen(text), keep = len > RETRIEVED_CHARS ? RETRIEVED_CHARS : len;
+    while (keep < len && keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80)
+      keep--; /* never half a character */
+    if (!rc)
+      rc = buf_printf(b, "\n- [%s] %.*s%s", strcmp(dq_str(d, "ownerType"), "agent") == 0
+                                               ? "yours" : "the user's",
+                      (int)keep, text, keep < len ? "…" : "");
+  }
+  json_decref(items);
+  return rc;
 }
 
 static int system_text(struct runtime *rt, struct store_tx *tx, const struct chain *c,

@@ -13,11 +13,14 @@
  * and the model's call id, so a step retried after a crash does it once.
  * An agent's settings for a tool are its agentTools row's config:
  * webSearch {"site"} keeps its searches to one site, sendEmail
- * {"allowedRecipients": [...]} to those addresses. */
+ * {"allowedRecipients": [...]} to those addresses. searchKnowledge and
+ * addKnowledge read and write the knowledge of the person who started the
+ * exchange and of the agent (domain/knowledge.h). */
 #include "agents/jschema.h"
 #include "agents/outbound.h"
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
+#include "domain/knowledge.h"
 #include "domain/learning.h"
 #include "domain/replies.h"
 #include "util/clock.h"
@@ -404,6 +407,67 @@ static int assign_step(struct store_tx *tx, struct call *c, struct err *err)
   return rc;
 }
 
+/* --- knowledge: what the user and the agent know (domain/knowledge.h) --- */
+
+/* The owners a call searches or writes: the person who started the
+ * exchange and the agent itself ("user", "agent" or "both"). */
+static size_t call_owners(const struct call *c, const char *which, const char **owners)
+{
+  size_t n = 0;
+  const char *user = c->env->chain->user;
+  if ((!which || strcmp(which, "agent") != 0) && user && user[0])
+    owners[n++] = user;
+  if (!which || strcmp(which, "user") != 0)
+    owners[n++] = dq_str(c->env->agent, "_id");
+  return n;
+}
+
+static int search_knowledge(struct store_tx *tx, struct call *c, struct err *err)
+{
+  struct knowledge_query q = {0};
+  q.query = json_string_value(json_object_get(c->args, "query"));
+  q.tags = json_object_get(c->args, "tags");
+  q.limit = (size_t)json_integer_value(json_object_get(c->args, "limit"));
+  q.nowners = call_owners(c, json_string_value(json_object_get(c->args, "about")), q.owners);
+  struct actor who = {{0}, 0};
+  snprintf(who.user, sizeof who.user, "%s", c->env->chain->user);
+  json_t *items = NULL;
+  int rc = knowledge_search_tx(tx, &who, &q, &items, err);
+  if (rc)
+    return rc;
+  json_t *found = json_array();
+  size_t i;
+  json_t *d;
+  json_array_foreach(items, i, d) {
+    json_t *f = json_pack("{s:O,s:O,s:O}", "id", json_object_get(d, "_id"), "about",
+                          json_object_get(d, "ownerType"), "content", json_object_get(d, "content"));
+    if (f && json_object_get(d, "tags"))
+      json_object_set(f, "tags", json_object_get(d, "tags"));
+    json_array_append_new(found, f);
+  }
+  json_decref(items);
+  c->result = json_pack("{s:o}", "results", found);
+  if (c->result && !json_array_size(json_object_get(c->result, "results")))
+    json_object_set_new(c->result, "note", json_string("nothing known matches: say so, and ask"));
+  return c->result ? 0 : err_set(err, E_NOMEM, "out of memory");
+}
+
+static int add_knowledge(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *about = json_string_value(json_object_get(c->args, "about"));
+  const char *owner = about && strcmp(about, "agent") == 0 ? dq_str(c->env->agent, "_id")
+                                                          : c->env->chain->user;
+  if (!owner || !owner[0])
+    return err_set(err, E_INVALID, "no person started this exchange: add it about the agent");
+  json_t *doc = NULL;
+  int rc = knowledge_add_tx(tx, owner, json_string_value(json_object_get(c->args, "content")),
+                            json_object_get(c->args, "tags"), &doc, err);
+  if (!rc)
+    c->result = json_pack("{s:s}", "knowledgeId", dq_str(doc, "_id"));
+  json_decref(doc);
+  return rc;
+}
+
 #define STEPS "[\"Foundation\",\"Hook\",\"Gift\",\"Identify\",\"Engage\",\"Sell\",\"Nurture\"," \
               "\"Upsell\",\"Educate\",\"Share\"]"
 
@@ -454,6 +518,21 @@ static const struct tool registry[] = {
    "{\"type\":\"number\",\"minimum\":0},\"priority\":{\"enum\":[\"low\",\"normal\",\"high\"]},"
    "\"assignToUserId\":{\"type\":\"string\",\"minLength\":1}},\"required\":[\"title\"],"
    "\"additionalProperties\":false}", 0, create_task, 0},
+  {"searchKnowledge", "Search the knowledge base: what the person you are talking with has "
+   "told (about: user), what you know (about: agent), or both (the default); by words and "
+   "meaning, best first.",
+   "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"minLength\":1,"
+   "\"maxLength\":2000},\"about\":{\"enum\":[\"user\",\"agent\",\"both\"]},\"tags\":"
+   "{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"maxItems\":10},\"limit\":"
+   "{\"type\":\"integer\",\"minimum\":1,\"maximum\":20}},\"required\":[\"query\"],"
+   "\"additionalProperties\":false}", 0, search_knowledge, 0},
+  {"addKnowledge", "Store a fact in the knowledge base: about the person you are talking with "
+   "(the default) or about yourself, with tags.",
+   "{\"type\":\"object\",\"properties\":{\"content\":{\"type\":\"string\",\"minLength\":1,"
+   "\"maxLength\":8000},\"about\":{\"enum\":[\"user\",\"agent\"]},\"tags\":{\"type\":"
+   "\"array\",\"items\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64},"
+   "\"maxItems\":10}},\"required\":[\"content\"],\"additionalProperties\":false}", 0,
+   add_knowledge, 0},
   {"updateProgress", "Move a person's progress on a step of the learning flow (default: the "
    "Elevate flow; default person: who started this exchange).",
    "{\"type\":\"object\",\"properties\":{\"step\":{\"enum\":" STEPS "},\"status\":{\"enum\":"

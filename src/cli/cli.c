@@ -1,6 +1,7 @@
 /* cli: dispatch of `one` subcommands, global options, help, and the helpers
  * commands share (argument parsing, opening the database, printing). */
 #include "cli/cli.h"
+#include "domain/knowledge.h"
 #include "util/jv.h"
 #include "util/mem.h"
 
@@ -340,7 +341,7 @@ int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *
                    "name another with --db)", c->db_path);
   struct store_options o = {.path = c->db_path, .sync = c->sync, .must_exist = must_exist,
                             .background_checkpoints = c->server, .group_commit = c->server,
-                            .bulk = c->bulk};
+                            .bulk = c->bulk, .search = knowledge_spaces()};
   return store_open(&o, s, err);
 }
 

@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define GRACE_MS 30000
 #define JOBS_GRACE_MS 10000
@@ -44,6 +46,41 @@ static int parse_listen(const char *s, char *host, size_t n, unsigned *port)
 static void partial_to_streams(void *arg, const char *conv, const json_t *data)
 {
   hub_publish_partial(arg, conv, data);
+}
+
+/* The search filler: fills the search spaces of a database that had
+ * documents before them (store_search_fill), a batch at a time with a rest
+ * between, so requests keep their turn at the write lock. */
+struct filler {
+  struct store *s;
+  pthread_t thread;
+  int started;
+  atomic_int stop;
+};
+
+static void *fill_search(void *arg)
+{
+  struct filler *f = arg;
+  size_t done = 0;
+  int more = 1;
+  while (more && !atomic_load(&f->stop)) {
+    struct err err = ERR_INIT;
+    if (store_search_fill(f->s, 500, &more, &done, &err)) {
+      json_t *e = json_pack("{s:s}", "error", err.msg);
+      log_json(LOG_ERROR, NULL, "cannot prepare search; it answers 503 until a restart", e);
+      json_decref(e);
+      err_clear(&err);
+      return NULL;
+    }
+    if (more)
+      nanosleep(&(struct timespec){0, 5 * 1000000L}, NULL);
+  }
+  if (done) {
+    json_t *e = json_pack("{s:I}", "documents", (json_int_t)done);
+    log_json(LOG_INFO, NULL, "search prepared", e);
+    json_decref(e);
+  }
+  return NULL;
 }
 
 /* Stops what cmd_serve started, in the one order that is safe (each part
@@ -120,6 +157,8 @@ int cmd_serve(struct cli *c)
     shut_down(srv, bg, rt, sc, s, 0, 0);
     return rc;
   }
+  struct filler filler = {.s = s};
+  filler.started = pthread_create(&filler.thread, NULL, fill_search, &filler) == 0;
   if (!have_llm)
     log_json(LOG_WARN, NULL, "no language model is configured (ONE_LLM_BASE_URL, ONE_LLM_MODEL): "
              "agents answer with a message that says how to configure one", NULL);
@@ -133,6 +172,9 @@ int cmd_serve(struct cli *c)
   f = json_pack("{s:s}", "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   log_json(LOG_WARN, NULL, "stopping: finishing requests in flight", f);
   json_decref(f);
+  atomic_store(&filler.stop, 1);
+  if (filler.started)
+    pthread_join(filler.thread, NULL);
   shut_down(srv, bg, rt, sc, s, GRACE_MS, JOBS_GRACE_MS);
   log_json(LOG_WARN, NULL, "stopped", NULL);
   return EXIT_OK;

@@ -62,8 +62,8 @@ int op_only_fields(const json_t *in, const char *table, const char *const *allow
 int op_list(struct store_tx *tx, struct op *op, const char *table, const char *index,
             const json_t *eq, struct err *err)
 {
-  struct store_query q = {.table = table, .index = index, .eq = eq, .limit = op_limit(op),
-                          .cursor = op->cursor};
+  struct store_query q = {.table = table, .index = index, .eq = eq, .desc = op->desc,
+                          .limit = op_limit(op), .cursor = op->cursor};
   struct store_page page = {0};
   int rc = store_query(tx, &q, &page, err);
   if (rc == 0 && !(op->out = op_page(json_incref(page.docs), page.cursor, page.done)))

@@ -68,9 +68,9 @@ void http_op(struct http_req *req, struct http_res *res, domain_fn fn, int flags
       return;
     op.in = in;
   }
-  if (flags & OPF_STATE) {
-    const char *state = http_query(req, "state");
-    op.filter = state && *state ? state : NULL;
+  if (flags & (OPF_STATE | OPF_OWNER)) {
+    const char *v = http_query(req, flags & OPF_STATE ? "state" : "owner");
+    op.filter = v && *v ? v : NULL;
   }
   if ((flags & OPF_PAGE) && http_page_params(req, res, &op) != 0) {
     json_decref(in);

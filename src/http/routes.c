@@ -84,6 +84,15 @@ const struct route routes[] = {
    "move my progress on a step: {status, notes?} (Not Started, In Progress, Completed, "
    "Blocked, Skipped; refused moves are 409)"},
 
+  {"GET", V1 "/knowledge", h_knowledge_list, ROUTE_AUTH,
+   "knowledge items, newest first (paged): mine, or ?owner= an agent I may use"},
+  {"POST", V1 "/knowledge", h_knowledge_create, ROUTE_AUTH,
+   "add knowledge: {content, tags?, agentId?} (an agent's: its editors only); change or "
+   "delete it through /tables/knowledge"},
+  {"POST", V1 "/knowledge/search", h_knowledge_search, ROUTE_AUTH,
+   "search knowledge: {query, mode?: text|vector|hybrid, owners?: [id], tags?: [string], "
+   "limit?} (owners default to me)"},
+
   {"GET", V1 "/admin/migrations", h_admin_migrations, ROUTE_ADMIN,
    "the migration to ONE: schema, steps with progress, lock, last verification, failures, "
    "the newest log entries"},

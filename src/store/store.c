@@ -296,6 +296,10 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
   }
   s->capidle = 8;
   s->idle[s->nidle++] = c;
+  if ((rc = search_on_open(s, err))) {
+    store_close(s);
+    return rc;
+  }
   if (opt->background_checkpoints)
     s->checkpointing = pthread_create(&s->checkpointer, NULL, checkpointer, s) == 0;
   *out = s;

@@ -35,6 +35,7 @@
 
 struct store;
 struct store_tx;
+struct store_search_space;
 
 enum store_sync { STORE_SYNC_FULL = 0, STORE_SYNC_NORMAL, STORE_SYNC_OFF };
 
@@ -55,6 +56,8 @@ struct store_options {
                             * not SQLite's 4 MiB, so a page many batches write
                             * is copied once; the file is read through a
                             * memory map */
+  const struct store_search_space *search; /* kept in step by every write (may be NULL;
+                                            * ends with a NULL name; borrowed) */
 };
 
 /* Opens (creating when allowed) the database. */
@@ -433,5 +436,57 @@ const char *store_tx_epoch(const struct store_tx *tx);
  * The log keeps the most recent changes only: a reader that fell behind
  * oldest has missed some. */
 int store_changes_bounds(struct store *s, int64_t *oldest, int64_t *newest, struct err *err);
+
+/* --- search (store_search.c) ---
+ * A search space is a table whose documents the store also keeps ready for
+ * search, in step with every write of the table (the same transaction, as
+ * with indexes): the text of one string field, for full-text search with
+ * ranking (SQLite FTS5, BM25; words stemmed, "learning" finds "learn"), and
+ * a vector: the document's own (its vector field, when it holds dim
+ * numbers) or else the embedder's of the text. Each search is confined to
+ * one value of a scope field (a knowledge owner, a conversation) or spans
+ * the space. Spaces are named by the caller at open (store_options.search);
+ * a database that had documents before its space was named is filled by
+ * store_search_fill, and until then the space answers E_STOPPED. */
+struct store_search_space {
+  const char *name;    /* "knowledge" */
+  const char *table;   /* the documents searched */
+  const char *text;    /* the string field searched; documents without it are left out */
+  const char *scope;   /* the string field a search may be confined to */
+  const char *vector;  /* the field of a document's own vector, or NULL */
+  size_t dim;          /* the vectors' dimension */
+  void (*embed)(const char *text, size_t n, float *out); /* out[dim], length 1 */
+};
+
+struct store_hit {
+  char id[CID_MAX];
+  double score;        /* larger is better: BM25 (sign turned), or a cosine */
+};
+
+/* Full-text search: up to limit documents of space whose text holds any
+ * word of query (ranked: the rarer the word and the more of them, the
+ * better), in scope (NULL: all). *hits is freed with one_free; none is not
+ * an error. A query with no word answers nothing. */
+int store_search_text(struct store_tx *tx, const char *space, const char *scope,
+                      const char *query, size_t limit, struct store_hit **hits, size_t *n,
+                      struct err *err);
+/* Calls fn for every vector of space in scope (NULL: all), in no set order;
+ * fn returning non-zero stops the walk and is returned. v is borrowed for
+ * the call. */
+typedef int (*store_vector_fn)(void *arg, const char *id, const char *scope, const float *v,
+                               size_t dim);
+int store_search_vectors(struct store_tx *tx, const char *space, const char *scope,
+                         store_vector_fn fn, void *arg, struct err *err);
+/* The vector and scope of document id in space through fn (called once), or
+ * E_NOTFOUND when the space holds none for it. */
+int store_search_vector_of(struct store_tx *tx, const char *space, const char *id,
+                           store_vector_fn fn, void *arg, struct err *err);
+/* The space named, or NULL when the store was not opened with it. */
+const struct store_search_space *store_search_space(struct store *s, const char *name);
+/* Fills the unfilled spaces from their tables: up to limit documents, in
+ * one write transaction; *more says whether any is left, *done adds the
+ * documents filled. Resumes where the last call stopped (even in another
+ * process). */
+int store_search_fill(struct store *s, size_t limit, int *more, size_t *done, struct err *err);
 
 #endif

@@ -154,6 +154,7 @@ int store_insert(struct store_tx *tx, const char *table, const json_t *fields, i
   if (rc)
     goto out; /* nothing written yet: the transaction stays usable */
   if ((rc = tx_index_doc(tx, t, NULL, doc, NULL, err)) ||
+      (rc = tx_search_doc(tx, t, NULL, doc, NULL, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_INSERTED, err)))
     tx->failed = 1;
   if (!rc && id_out)
@@ -231,6 +232,7 @@ static int rewrite(struct store_tx *tx, const struct stable *t, const json_t *ol
   const char *id = json_string_value(json_object_get(doc, "_id"));
   if ((rc = tx->s->be->doc_update(tx->c, id, body, strlen(body), err)) ||
       (rc = tx_index_doc(tx, t, old, doc, changed, err)) ||
+      (rc = tx_search_doc(tx, t, old, doc, changed, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_UPDATED, err)))
     tx->failed = 1;
   one_free(body);
@@ -486,6 +488,8 @@ int store_patch_text(struct store_tx *tx, const char *id, const char *old, size_
                   ? 0 : patchable_as_text(tx, t, patch, &indexed, err);
   if (text_ok < 0)
     return text_ok;
+  if (text_ok && tx_search_touched(tx, t, patch))
+    text_ok = 0; /* its search row is made from the whole document */
   int whole = 0;
   char *dumped = text_ok && !patch_text ? jv_dumps(patch) : NULL;
   if (text_ok && !patch_text && !dumped)
@@ -541,6 +545,7 @@ int store_delete(struct store_tx *tx, const char *id, struct err *err)
   if ((rc = load(tx, id, &t, &old, err)))
     return rc;
   if ((rc = tx->s->be->doc_delete(tx->c, id, err)) || (rc = tx_index_doc(tx, t, old, NULL, NULL, err)) ||
+      (rc = tx_search_doc(tx, t, old, NULL, NULL, err)) ||
       (rc = tx_record_change(tx, t, id, STORE_DELETED, err)))
     tx->failed = 1;
   json_decref(old);

@@ -42,6 +42,21 @@ struct job_backend {
   int (*next_due)(void *c, int64_t *next_due, struct err *err);
 };
 
+/* The search spaces' rows (store.h, "search"): put replaces a document's
+ * row (text and vector; v NULL for none), del removes it (none is fine),
+ * match calls fn for the best limit texts holding a word of query, vectors
+ * for every vector of space in scope (NULL: all), or only id's when id is
+ * given (E_NOTFOUND when it has none). */
+struct search_backend {
+  int (*put)(void *c, const char *space, const char *id, const char *scope, const char *text,
+             size_t tlen, const float *v, size_t dim, struct err *err);
+  int (*del)(void *c, const char *space, const char *id, struct err *err);
+  int (*match)(void *c, const char *space, const char *scope, const char *query, size_t limit,
+               int (*fn)(void *arg, const char *id, double score), void *arg, struct err *err);
+  int (*vectors)(void *c, const char *space, const char *scope, const char *id,
+                 store_vector_fn fn, void *arg, struct err *err);
+};
+
 struct backend {
   const char *name;
   /* wal_frames (NULL unless opt->background_checkpoints): where the
@@ -120,6 +135,7 @@ struct backend {
   int (*doc_scan)(void *c, uint32_t table, const char *after, size_t limit, scan_row_fn fn,
                   void *arg, struct err *err);
   const struct job_backend *jobs;
+  const struct search_backend *search;
 };
 
 enum { SP_MARK, SP_KEEP, SP_UNDO };
@@ -248,5 +264,14 @@ int tx_sync_indexes(struct store_tx *tx, const struct schema *sc, struct err *er
  * them is not even looked at. */
 int tx_index_doc(struct store_tx *tx, const struct stable *t, const json_t *old,
                  const json_t *doc, const json_t *changed, struct err *err);
+/* The same for the search spaces of t's table (store_search.c): a
+ * document's search row follows it (old NULL: inserted; doc NULL: deleted).
+ * tx_search_touched: whether a patch of changed moves any search row. */
+int tx_search_doc(struct store_tx *tx, const struct stable *t, const json_t *old,
+                  const json_t *doc, const json_t *changed, struct err *err);
+int tx_search_touched(const struct store_tx *tx, const struct stable *t, const json_t *changed);
+/* At open: a space the database meets for the first time is filled at once
+ * when its table is empty, else left for store_search_fill. */
+int search_on_open(struct store *s, struct err *err);
 
 #endif

@@ -109,7 +109,7 @@ static const char schema_sql[] =
   "CREATE INDEX IF NOT EXISTS one_journal_stream ON one_journal(stream, seq);"
   /* (tbl, id): a table's documents in storage order, for whole-table walks */
   "CREATE INDEX IF NOT EXISTS one_documents_by_table ON one_documents(tbl);"
-  SQ_JOBS_SCHEMA;
+  SQ_JOBS_SCHEMA SQ_SEARCH_SCHEMA;
 
 /* Changes kept in the log by default; older ones are pruned now and then
  * (every prune_every appends of a connection). */
@@ -124,10 +124,24 @@ struct conn {
   int sync;                     /* the configured level: 0 FULL, 1 NORMAL, 2 OFF */
   int lazy;                     /* synchronous is NORMAL for lazy commits now */
   struct sq_jobs *jobs;         /* the job queue's statements, prepared on first use */
+  struct sq_search *search;     /* the search statements, likewise */
 };
 
 sqlite3 *sq_db(struct conn *c) { return c->db; }
 struct sq_jobs **sq_jobs_slot(struct conn *c) { return &c->jobs; }
+struct sq_search **sq_search_slot(struct conn *c) { return &c->search; }
+
+sqlite3_stmt *sq_stmt(struct conn *c, sqlite3_stmt **s, const char *text, const char *what,
+                      struct err *err)
+{
+  if (!*s && sqlite3_prepare_v3(c->db, text, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) != SQLITE_OK) {
+    sq_fail(c, err, what);
+    return NULL;
+  }
+  sqlite3_reset(*s);
+  sqlite3_clear_bindings(*s);
+  return *s;
+}
 
 static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
                                        "PRAGMA synchronous=OFF"};
@@ -199,6 +213,7 @@ static void sq_disconnect(void *p)
   for (int i = 0; i < S_COUNT_STMTS; i++)
     sqlite3_finalize(c->st[i]);
   sq_jobs_free(c->jobs);
+  sq_search_free(c->search);
   sqlite3_close(c->db);
   one_free(c);
 }
@@ -835,4 +850,5 @@ const struct backend store_sqlite_backend = {
   sq_index_drop, sq_change_add, sq_changes, sq_change_bounds, sq_meta_del, sq_meta_list,
   sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup, sq_checkpoint, sq_doc_scan,
   &sq_job_backend,
+  &sq_search_backend,
 };

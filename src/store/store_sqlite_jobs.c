@@ -73,15 +73,7 @@ static sqlite3_stmt *jstmt(struct conn *c, int which, struct err *err)
       return NULL;
     }
   }
-  sqlite3_stmt **s = &(*slot)->st[which];
-  if (!*s && sqlite3_prepare_v3(sq_db(c), sql[which], -1, SQLITE_PREPARE_PERSISTENT, s, NULL) !=
-               SQLITE_OK) {
-    sq_fail(c, err, "cannot prepare the job queue's statements");
-    return NULL;
-  }
-  sqlite3_reset(*s);
-  sqlite3_clear_bindings(*s);
-  return *s;
+  return sq_stmt(c, &(*slot)->st[which], sql[which], "cannot prepare the job queue's statements", err);
 }
 
 static void bind_opt(sqlite3_stmt *s, int i, const char *text)

@@ -380,3 +380,32 @@ void api_stream_close(struct api_stream *st)
   free(st->buf);
   free(st);
 }
+
+void api_agent_id(const struct api_server *s, const struct api_user *u, const char *name,
+                  char out[64])
+{
+  json_t *page = api_expect(s, u->token, 200, "GET", "/api/v1/agents?limit=100", NULL);
+  size_t i;
+  json_t *a;
+  out[0] = '\0';
+  json_array_foreach(json_object_get(page, "items"), i, a) if (strcmp(
+    json_string_value(json_object_get(a, "name")), name) == 0)
+    snprintf(out, 64, "%s", json_string_value(json_object_get(a, "_id")));
+  json_decref(page);
+  cr_assert(out[0], "no agent %s", name);
+}
+
+int api_count_content(const struct api_server *s, const struct api_user *u, const char *conv,
+                      const char *needle)
+{
+  char path[200];
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages?limit=100", conv);
+  json_t *page = api_expect(s, u->token, 200, "GET", path, NULL);
+  size_t i;
+  json_t *m;
+  int n = 0;
+  json_array_foreach(json_object_get(page, "items"), i, m) n +=
+    strstr(json_string_value(json_object_get(m, "content")), needle) != NULL;
+  json_decref(page);
+  return n;
+}

@@ -59,6 +59,13 @@ void api_signup(const struct api_server *s, const char *email, struct api_user *
 /* Creates an administrator with `one user create --admin`, and signs in. */
 void api_admin(const struct api_server *s, const char *email, struct api_user *u);
 
+/* The id of the agent called name in u's directory (asserts there is one). */
+void api_agent_id(const struct api_server *s, const struct api_user *u, const char *name,
+                  char out[64]);
+/* How many of conv's newest 100 messages, as u reads them, hold needle. */
+int api_count_content(const struct api_server *s, const struct api_user *u, const char *conv,
+                      const char *needle);
+
 /* A Server-Sent Events client on a thread of its own. */
 struct api_stream;
 struct api_stream *api_stream_open(const struct api_server *s, const char *path, const char *token,

@@ -47,41 +47,12 @@ static void teardown(void)
 
 TestSuite(api_agents, .init = setup, .fini = teardown, .timeout = 180);
 
-/* The id of the seeded agent called name. */
-static void agent_id(const char *name, char out[64])
-{
-  json_t *page = api_expect(&srv, alice.token, 200, "GET", "/api/v1/agents?limit=100", NULL);
-  size_t i;
-  json_t *a;
-  out[0] = '\0';
-  json_array_foreach(json_object_get(page, "items"), i, a) if (strcmp(
-    json_string_value(json_object_get(a, "name")), name) == 0)
-    snprintf(out, 64, "%s", json_string_value(json_object_get(a, "_id")));
-  json_decref(page);
-  cr_assert(out[0], "no seeded agent %s", name);
-}
-
 static void conversation_with(const char *agent, char out[64])
 {
   json_t *c = api_expect(&srv, alice.token, 201, "POST", "/api/v1/conversations",
                          "{\"title\":\"work\",\"agents\":[\"%s\"]}", agent);
   snprintf(out, 64, "%s", json_string_value(json_object_get(c, "_id")));
   json_decref(c);
-}
-
-/* The messages of conv with the given content (participant or system). */
-static int count_content(const char *conv, const char *needle)
-{
-  char path[200];
-  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages?limit=100", conv);
-  json_t *page = api_expect(&srv, alice.token, 200, "GET", path, NULL);
-  size_t i;
-  json_t *m;
-  int n = 0;
-  json_array_foreach(json_object_get(page, "items"), i, m) n +=
-    strstr(json_string_value(json_object_get(m, "content")), needle) != NULL;
-  json_decref(page);
-  return n;
 }
 
 /* Waits (a guard of 60 s, not a timing assertion) until the queue holds no
@@ -103,15 +74,15 @@ static void wait_jobs_idle(void)
 
 static void wait_content(const char *conv, const char *needle)
 {
-  for (int i = 0; i < 6000 && !count_content(conv, needle); i++)
+  for (int i = 0; i < 6000 && !api_count_content(&srv, &alice, conv, needle); i++)
     sleep_ms(10);
-  cr_assert(count_content(conv, needle), "'%s' never arrived", needle);
+  cr_assert(api_count_content(&srv, &alice, conv, needle), "'%s' never arrived", needle);
 }
 
 Test(api_agents, a_mention_is_answered_live_on_the_stream)
 {
   char sage[64], conv[64], path[200];
-  agent_id("Sage", sage);
+  api_agent_id(&srv, &alice, "Sage", sage);
   conversation_with(sage, conv);
   /* the model answers only once the stream has shown Sage thinking */
   cr_assert_eq(fakellm_script(fake, "[{\"match\":\"You are Sage\",\"gate\":\"thought\","
@@ -130,7 +101,7 @@ Test(api_agents, a_mention_is_answered_live_on_the_stream)
             "the reply arrives on the stream");
   api_stream_close(st);
   wait_jobs_idle();
-  cr_expect_eq(count_content(conv, "Slow delivery, hidden fees."), 1);
+  cr_expect_eq(api_count_content(&srv, &alice, conv, "Slow delivery, hidden fees."), 1);
   json_t *jobs = api_expect(&srv, admin.token, 200, "GET", "/api/v1/admin/jobs?state=done", NULL);
   cr_expect_eq(json_array_size(json_object_get(jobs, "items")), 1, "the run");
   json_decref(jobs);
@@ -139,7 +110,7 @@ Test(api_agents, a_mention_is_answered_live_on_the_stream)
 Test(api_agents, killed_mid_run_the_message_gets_exactly_one_reply)
 {
   char sage[64], conv[64], path[200];
-  agent_id("Sage", sage);
+  api_agent_id(&srv, &alice, "Sage", sage);
   conversation_with(sage, conv);
   /* the first attempt waits long enough to be killed; the next answers */
   cr_assert_eq(fakellm_script(fake, "[{\"match\":\"You are Sage\",\"delay_ms\":60000},"
@@ -154,14 +125,14 @@ Test(api_agents, killed_mid_run_the_message_gets_exactly_one_reply)
   api_relaunch(&srv);
   wait_content(conv, "Answered once.");
   wait_jobs_idle();
-  cr_expect_eq(count_content(conv, "Answered once."), 1, "exactly one reply");
+  cr_expect_eq(api_count_content(&srv, &alice, conv, "Answered once."), 1, "exactly one reply");
   cr_expect_eq(fakellm_request_count(fake), 2, "asked again once, after the restart");
 }
 
 Test(api_agents, a_scheduled_task_fires_after_a_restart)
 {
   char director[64], conv[64], path[200];
-  agent_id("Director", director);
+  api_agent_id(&srv, &alice, "Director", director);
   conversation_with(director, conv);
   cr_assert_eq(fakellm_script(fake,
     "[{\"match\":\"Scheduled task due now: check in with Alice\",\"reply\":\"Checking in!\"},"
@@ -175,8 +146,8 @@ Test(api_agents, a_scheduled_task_fires_after_a_restart)
   api_kill9(&srv); /* the task waits in the database */
   api_relaunch(&srv);
   wait_content(conv, "Checking in!");
-  cr_expect_eq(count_content(conv, "Scheduled task due now: check in with Alice"), 1);
-  cr_expect_eq(count_content(conv, "Director used scheduleTask"), 1);
+  cr_expect_eq(api_count_content(&srv, &alice, conv, "Scheduled task due now: check in with Alice"), 1);
+  cr_expect_eq(api_count_content(&srv, &alice, conv, "Director used scheduleTask"), 1);
 }
 
 /* Every name in the directory as holder sees it, paged 5 at a time. */
@@ -237,9 +208,9 @@ Test(api_agents, the_directory_lists_public_agents_marked_or_not_and_my_private_
 Test(api_agents, the_seeded_director_answers_and_hands_work_to_sage_and_writer)
 {
   char director[64], sage[64], writer[64], conv[64], path[200], rules[1000];
-  agent_id("Director", director);
-  agent_id("Sage", sage);
-  agent_id("Writer", writer);
+  api_agent_id(&srv, &alice, "Director", director);
+  api_agent_id(&srv, &alice, "Sage", sage);
+  api_agent_id(&srv, &alice, "Writer", writer);
   json_t *c = api_expect(&srv, alice.token, 201, "POST", "/api/v1/conversations",
                          "{\"title\":\"launch\",\"agents\":[\"%s\",\"%s\",\"%s\"]}", director,
                          sage, writer);
@@ -257,7 +228,7 @@ Test(api_agents, the_seeded_director_answers_and_hands_work_to_sage_and_writer)
   wait_content(conv, "Hook: Stop losing sales");
   wait_content(conv, "Nothing yet");
   wait_jobs_idle();
-  cr_expect_eq(count_content(conv, "Welcome!"), 1, "the Director answers once");
+  cr_expect_eq(api_count_content(&srv, &alice, conv, "Welcome!"), 1, "the Director answers once");
   cr_expect_eq(fakellm_request_count(fake), 3);
   json_t *reqs = fakellm_requests(fake);
   char *first = json_dumps(json_array_get(reqs, 0), 0);
@@ -281,7 +252,7 @@ Test(api_agents, the_seeded_director_answers_and_hands_work_to_sage_and_writer)
 Test(api_agents, stopped_mid_run_the_server_exits_cleanly_and_answers_after_restart)
 {
   char sage[64], conv[64], path[200];
-  agent_id("Sage", sage);
+  api_agent_id(&srv, &alice, "Sage", sage);
   conversation_with(sage, conv);
   /* the first attempt waits on the model when SIGTERM comes; the next answers */
   cr_assert_eq(fakellm_script(fake, "[{\"match\":\"You are Sage\",\"hang\":true},"
@@ -299,8 +270,8 @@ Test(api_agents, stopped_mid_run_the_server_exits_cleanly_and_answers_after_rest
   api_relaunch(&srv);
   wait_content(conv, "After the restart.");
   wait_jobs_idle();
-  cr_expect_eq(count_content(conv, "After the restart."), 1, "answered once");
-  cr_expect_eq(count_content(conv, "could not answer"), 0, "the stop is not an error to the user");
+  cr_expect_eq(api_count_content(&srv, &alice, conv, "After the restart."), 1, "answered once");
+  cr_expect_eq(api_count_content(&srv, &alice, conv, "could not answer"), 0, "the stop is not an error to the user");
 }
 
 Test(api_agents, a_person_moves_their_progress_through_the_seeded_flow)

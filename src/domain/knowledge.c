@@ -1,0 +1,361 @@
+/* knowledge: see knowledge.h. */
+#include "domain/knowledge.h"
+
+#include "domain/agents.h"
+#include "domain/dq.h"
+#include "domain/policy.h"
+#include "util/clock.h"
+#include "util/mem.h"
+#include "util/textvec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define RRF_K 60.0          /* reciprocal rank fusion's damping (the usual value) */
+#define CANDIDATES 4        /* each list offers this many times the results asked for */
+#define MIN_CANDIDATES 40
+/* The built-in embedder gives texts that share nothing cosines up to about
+ * 0.1 (hash collisions), texts that share a word or two 0.2 and more. */
+#define KNOWLEDGE_MIN_COSINE 0.15
+
+static const struct store_search_space spaces[] = {
+  {"knowledge", "knowledge", "content", "ownerId", "vector", TEXTVEC_DIM, textvec_embed},
+  {"messages", "conversationMessages", "content", "conversationId", "vector", TEXTVEC_DIM, NULL},
+  {NULL, NULL, NULL, NULL, NULL, 0, NULL},
+};
+
+const struct store_search_space *knowledge_spaces(void) { return spaces; }
+
+/* --- ranking --- */
+
+struct cand {
+  char id[CID_MAX];
+  double text, vector;     /* the scores each list gave (0: not in it) */
+  double fused;
+  int in;                  /* 1 text, 2 vector, 3 both */
+};
+
+struct cands {
+  struct cand *v;
+  size_t n, cap;
+};
+
+static struct cand *cand_of(struct cands *c, const char *id)
+{
+  for (size_t i = 0; i < c->n; i++)
+    if (strcmp(c->v[i].id, id) == 0)
+      return &c->v[i];
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? 2 * c->cap : 64;
+    struct cand *v = one_realloc(c->v, cap * sizeof *v);
+    if (!v)
+      return NULL;
+    c->v = v;
+    c->cap = cap;
+  }
+  struct cand *x = &c->v[c->n++];
+  memset(x, 0, sizeof *x);
+  snprintf(x->id, sizeof x->id, "%s", id);
+  return x;
+}
+
+/* The k best vectors by cosine with the query, kept sorted, best first. */
+struct topk {
+  const float *q;
+  struct store_hit *v;
+  size_t n, k;
+};
+
+static int topk_add(void *arg, const char *id, const char *scope, const float *v, size_t dim)
+{
+  (void)scope;
+  struct topk *t = arg;
+  if (dim != TEXTVEC_DIM)
+    return 0; /* another model's vector: not comparable with the query's */
+  double s = textvec_dot(t->q, v, dim);
+  if (t->n == t->k && s <= t->v[t->n - 1].score)
+    return 0;
+  size_t i = t->n < t->k ? t->n++ : t->n - 1;
+  while (i > 0 && t->v[i - 1].score < s) {
+    t->v[i] = t->v[i - 1];
+    i--;
+  }
+  snprintf(t->v[i].id, CID_MAX, "%s", id);
+  t->v[i].score = s;
+  return 0;
+}
+
+static int by_fused(const void *a, const void *b)
+{
+  const struct cand *x = a, *y = b;
+  return x->fused < y->fused ? 1 : x->fused > y->fused ? -1 : strcmp(x->id, y->id);
+}
+
+static int has_tags(const json_t *doc, const json_t *tags)
+{
+  size_t i;
+  json_t *t;
+  json_array_foreach(tags, i, t) if (!dq_list_has(json_object_get(doc, "tags"), json_string_value(t)))
+    return 0;
+  return 1;
+}
+
+static int add_list(struct cands *c, const struct store_hit *h, size_t n, int which)
+{
+  for (size_t r = 0; r < n; r++) {
+    struct cand *x = cand_of(c, h[r].id);
+    if (!x)
+      return E_NOMEM;
+    if (which == 1)
+      x->text = h[r].score;
+    else
+      x->vector = h[r].score;
+    x->in |= which;
+    x->fused += 1.0 / (RRF_K + (double)r + 1.0);
+  }
+  return 0;
+}
+
+int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
+                        const struct knowledge_query *q, json_t **items, struct err *err)
+{
+  *items = NULL;
+  const char *mode = q->mode ? q->mode : "hybrid";
+  int text = strcmp(mode, "text") == 0 || strcmp(mode, "hybrid") == 0;
+  int vector = strcmp(mode, "vector") == 0 || strcmp(mode, "hybrid") == 0;
+  if (!text && !vector)
+    return err_set(err, E_SCHEMA, "mode must be \"text\", \"vector\" or \"hybrid\", not \"%s\"",
+                   mode);
+  size_t limit = q->limit ? q->limit : KNOWLEDGE_DEFAULT_RESULTS;
+  if (limit > KNOWLEDGE_MAX_RESULTS)
+    limit = KNOWLEDGE_MAX_RESULTS;
+  size_t want = limit * CANDIDATES < MIN_CANDIDATES ? MIN_CANDIDATES : limit * CANDIDATES;
+  const char *query = q->query ? q->query : "";
+  struct cands c = {0};
+  float qv[TEXTVEC_DIM];
+  struct store_hit *best = vector ? one_malloc(want * sizeof *best) : NULL;
+  int rc = vector && !best ? err_set(err, E_NOMEM, "out of memory") : 0;
+  if (vector && !rc)
+    textvec_embed(query, strlen(query), qv);
+  for (size_t o = 0; !rc && o < q->nowners; o++) {
+    if (text) {
+      struct store_hit *h = NULL;
+      size_t n = 0;
+      rc = store_search_text(tx, "knowledge", q->owners[o], query, want, &h, &n, err);
+      if (!rc && add_list(&c, h, n, 1))
+        rc = err_set(err, E_NOMEM, "out of memory");
+      one_free(h);
+    }
+    if (vector && !rc) {
+      struct topk t = {qv, best, 0, want};
+      rc = store_search_vectors(tx, "knowledge", q->owners[o], topk_add, &t, err);
+      size_t keep = t.n; /* a vector this far from the query's is no match */
+      while (keep && t.v[keep - 1].score < KNOWLEDGE_MIN_COSINE)
+        keep--;
+      if (!rc && add_list(&c, t.v, keep, 2))
+        rc = err_set(err, E_NOMEM, "out of memory");
+    }
+  }
+  one_free(best);
+  if (!rc && c.n)
+    qsort(c.v, c.n, sizeof *c.v, by_fused);
+  const struct policy *p = policy_find("knowledge");
+  json_t *out = rc ? NULL : json_array();
+  for (size_t i = 0; !rc && i < c.n && json_array_size(out) < limit; i++) {
+    json_t *doc = NULL;
+    struct err e = ERR_INIT;
+    if (dq_get(tx, "knowledge", c.v[i].id, "knowledge", &doc, &e) != 0) {
+      err_clear(&e); /* gone since the search rows were read: impossible in one snapshot */
+      continue;
+    }
+    if ((who->admin || (p && p->may_read(tx, who, doc))) && (!q->tags || has_tags(doc, q->tags))) {
+      json_object_del(doc, "vector");
+      json_object_set_new(doc, "score", json_real(c.v[i].fused));
+      json_object_set_new(doc, "matchedBy", json_string(c.v[i].in == 3   ? "both"
+                                                        : c.v[i].in == 1 ? "text"
+                                                                         : "vector"));
+      json_array_append(out, doc);
+    }
+    json_decref(doc);
+  }
+  one_free(c.v);
+  if (rc) {
+    json_decref(out);
+    return rc;
+  }
+  *items = out;
+  return 0;
+}
+
+int knowledge_owner_ok(struct store_tx *tx, const struct actor *who, const char *owner,
+                       const char **type, struct err *err)
+{
+  if (dq_is_id_of(tx, owner, "users")) {
+    *type = "user";
+    if (who->admin || strcmp(owner, who->user) == 0)
+      return 0;
+    return err_set(err, E_NOTFOUND, "no knowledge of %s that you may read", owner);
+  }
+  if (!dq_is_id_of(tx, owner, "agents"))
+    return err_set(err, E_NOTFOUND, "%s is neither a user nor an agent", owner);
+  *type = "agent";
+  json_t *agent = NULL;
+  int rc = dq_get(tx, "agents", owner, "agent", &agent, err);
+  if (!rc && !who->admin && !agent_usable(who, agent))
+    rc = err_set(err, E_NOTFOUND, "no agent %s", owner);
+  json_decref(agent);
+  return rc;
+}
+
+int knowledge_add_tx(struct store_tx *tx, const char *owner_id, const char *content,
+                     const json_t *tags, json_t **out, struct err *err)
+{
+  const char *type = dq_is_id_of(tx, owner_id, "agents") ? "agent" : "user";
+  json_t *fields = json_pack("{s:s,s:s,s:s,s:f}", "ownerType", type, "ownerId", owner_id,
+                             "content", content ? content : "", "createdAt", clock_now_ms());
+  if (!fields)
+    return err_set(err, E_NOMEM, "out of memory");
+  if (tags)
+    json_object_set(fields, "tags", (json_t *)tags);
+  char id[CID_MAX];
+  int rc = content && *content ? store_insert(tx, "knowledge", fields, 0, id, err)
+                               : err_set_at(err, E_SCHEMA, "knowledge.content",
+                                            "knowledge needs some content");
+  json_decref(fields);
+  if (!rc && out && !(rc = store_get(tx, id, out, NULL, err)))
+    json_object_del(*out, "vector");
+  return rc;
+}
+
+/* --- the API's operations --- */
+
+static int create_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  static const char *const allowed[] = {"content", "tags", "agentId", NULL};
+  int rc = op_need_object(op->in, err);
+  if (rc || (rc = op_only_fields(op->in, "knowledge", allowed, err)))
+    return rc;
+  const json_t *content = json_object_get(op->in, "content");
+  if (!json_is_string(content))
+    return err_set_at(err, E_SCHEMA, "knowledge.content", "expected a string");
+  const char *agent = json_string_value(json_object_get(op->in, "agentId"));
+  if (json_object_get(op->in, "agentId") && !agent)
+    return err_set_at(err, E_SCHEMA, "knowledge.agentId", "expected id<agents>");
+  if (agent) {
+    json_t *a = NULL;
+    if ((rc = dq_get(tx, "agents", agent, "agent", &a, err)))
+      return rc;
+    int ok = op->who->admin || agent_editable(op->who, a);
+    int seen = ok || agent_usable(op->who, a);
+    json_decref(a);
+    if (!ok)
+      return seen ? err_set(err, E_PERM, "only the agent's editors add to its knowledge")
+                  : err_set(err, E_NOTFOUND, "no agent %s", agent);
+  }
+  rc = knowledge_add_tx(tx, agent ? agent : op->who->user, json_string_value(content),
+                        json_object_get(op->in, "tags"), &op->out, err);
+  op->created = !rc;
+  return rc;
+}
+
+int knowledge_create(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_WRITE, create_tx, op, err);
+}
+
+static int list_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  const char *owner = op->filter ? op->filter : op->who->user, *type = NULL;
+  int rc = knowledge_owner_ok(tx, op->who, owner, &type, err);
+  json_t *eq = rc ? NULL : json_pack("[s,s]", type, owner);
+  if (!rc && !eq)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  struct op page = *op;
+  page.desc = 1;
+  if (!rc)
+    rc = op_list(tx, &page, "knowledge", "by_owner", eq, err);
+  json_decref(eq);
+  if (!rc) {
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(page.out, "items"), i, d) json_object_del(d, "vector");
+    op->out = page.out;
+  }
+  return rc;
+}
+
+int knowledge_list(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, list_tx, op, err);
+}
+
+/* The search body into q: E_SCHEMA naming the field that is wrong. */
+static int read_query(struct store_tx *tx, const struct op *op, struct knowledge_query *q,
+                      struct err *err)
+{
+  static const char *const allowed[] = {"query", "mode", "owners", "tags", "limit", NULL};
+  int rc = op_need_object(op->in, err);
+  if (rc || (rc = op_only_fields(op->in, "search", allowed, err)))
+    return rc;
+  const json_t *query = json_object_get(op->in, "query"), *mode = json_object_get(op->in, "mode");
+  const json_t *owners = json_object_get(op->in, "owners"), *tags = json_object_get(op->in, "tags");
+  const json_t *limit = json_object_get(op->in, "limit");
+  if (!json_is_string(query) || !json_string_length(query))
+    return err_set_at(err, E_SCHEMA, "search.query", "expected a non-empty string");
+  if (mode && !json_is_string(mode))
+    return err_set_at(err, E_SCHEMA, "search.mode", "expected \"text\", \"vector\" or \"hybrid\"");
+  if (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
+                json_integer_value(limit) > KNOWLEDGE_MAX_RESULTS))
+    return err_set_at(err, E_SCHEMA, "search.limit", "expected an integer from 1 to %d",
+                      KNOWLEDGE_MAX_RESULTS);
+  if (tags) {
+    size_t i;
+    json_t *t;
+    int ok = json_is_array(tags);
+    json_array_foreach(tags, i, t) ok &= json_is_string(t);
+    if (!ok)
+      return err_set_at(err, E_SCHEMA, "search.tags", "expected an array of strings");
+  }
+  if (owners && (!json_is_array(owners) || !json_array_size(owners) ||
+                 json_array_size(owners) > KNOWLEDGE_MAX_OWNERS))
+    return err_set_at(err, E_SCHEMA, "search.owners", "expected 1 to %d user or agent ids",
+                      KNOWLEDGE_MAX_OWNERS);
+  memset(q, 0, sizeof *q);
+  q->query = json_string_value(query);
+  q->mode = json_string_value(mode);
+  q->tags = tags;
+  q->limit = limit ? (size_t)json_integer_value(limit) : 0;
+  if (!owners) {
+    q->owners[q->nowners++] = op->who->user;
+    return 0;
+  }
+  size_t i;
+  json_t *o;
+  json_array_foreach(owners, i, o) {
+    const char *type = NULL;
+    if (!json_is_string(o))
+      return err_set_at(err, E_SCHEMA, "search.owners", "expected user or agent ids");
+    if ((rc = knowledge_owner_ok(tx, op->who, json_string_value(o), &type, err)))
+      return rc;
+    q->owners[q->nowners++] = json_string_value(o);
+  }
+  return 0;
+}
+
+static int search_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  struct knowledge_query q;
+  json_t *items = NULL;
+  int rc = read_query(tx, op, &q, err);
+  if (!rc && !(rc = knowledge_search_tx(tx, op->who, &q, &items, err)))
+    op->out = json_pack("{s:o}", "items", items);
+  return rc;
+}
+
+int knowledge_search(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, search_tx, op, err);
+}
