@@ -43,14 +43,18 @@ struct job_backend {
 };
 
 /* The search spaces' rows (store.h, "search"): put replaces a document's
- * row (text and vector; v NULL for none), del removes it (none is fine),
+ * row (text and vector; v NULL for none), del removes it (none is fine);
+ * both are given the text the row was made from (old, NULL when there is
+ * no row), which the full-text index needs to take its words out,
  * match calls fn for the best limit texts holding a word of query, vectors
  * for every vector of space in scope (NULL: all), or only id's when id is
  * given (E_NOTFOUND when it has none). */
 struct search_backend {
   int (*put)(void *c, const char *space, const char *id, const char *scope, const char *text,
-             size_t tlen, const float *v, size_t dim, struct err *err);
-  int (*del)(void *c, const char *space, const char *id, struct err *err);
+             size_t tlen, const char *old, size_t olen, const float *v, size_t dim,
+             struct err *err);
+  int (*del)(void *c, const char *space, const char *id, const char *old, size_t olen,
+             struct err *err);
   int (*match)(void *c, const char *space, const char *scope, const char *query, size_t limit,
                int (*fn)(void *arg, const char *id, double score), void *arg, struct err *err);
   int (*vectors)(void *c, const char *space, const char *scope, const char *id,

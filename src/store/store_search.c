@@ -44,12 +44,30 @@ static int own_vector(const struct store_search_space *sp, const json_t *doc, fl
   return 1;
 }
 
+/* The text old's row was made from (NULL: old has no row). */
+static const json_t *row_text(const struct store_search_space *sp, const json_t *old)
+{
+  const json_t *t = old ? json_object_get(old, sp->text) : NULL;
+  return json_is_string(t) ? t : NULL;
+}
+
+static int del_row(struct store_tx *tx, const struct store_search_space *sp, const char *id,
+                   const json_t *old, struct err *err)
+{
+  const json_t *was = row_text(sp, old);
+  return was ? tx->s->be->search->del(tx->c, sp->name, id, json_string_value(was),
+                                      json_string_length(was), err)
+             : 0;
+}
+
+/* doc's row in place of old's (old NULL: it has none). */
 static int put_row(struct store_tx *tx, const struct store_search_space *sp, const char *id,
-                   const json_t *doc, struct err *err)
+                   const json_t *old, const json_t *doc, struct err *err)
 {
   const json_t *text = json_object_get(doc, sp->text);
   if (!json_is_string(text))
-    return tx->s->be->search->del(tx->c, sp->name, id, err);
+    return del_row(tx, sp, id, old, err);
+  const json_t *was = row_text(sp, old);
   const char *scope = json_string_value(json_object_get(doc, sp->scope));
   float *v = sp->dim ? one_malloc(sp->dim * sizeof *v) : NULL;
   if (sp->dim && !v)
@@ -59,7 +77,9 @@ static int put_row(struct store_tx *tx, const struct store_search_space *sp, con
     sp->embed(json_string_value(text), json_string_length(text), v);
   int rc = tx->s->be->search->put(tx->c, sp->name, id, scope ? scope : "",
                                   json_string_value(text), json_string_length(text),
-                                  has ? v : NULL, has ? sp->dim : 0, err);
+                                  was ? json_string_value(was) : NULL,
+                                  was ? json_string_length(was) : 0, has ? v : NULL,
+                                  has ? sp->dim : 0, err);
   one_free(v);
   return rc;
 }
@@ -77,7 +97,7 @@ int tx_search_doc(struct store_tx *tx, const struct stable *t, const json_t *old
     const char *id = json_string_value(json_object_get(doc ? doc : old, "_id"));
     if (!id)
       continue;
-    rc = doc ? put_row(tx, sp, id, doc, err) : tx->s->be->search->del(tx->c, sp->name, id, err);
+    rc = doc ? put_row(tx, sp, id, old, doc, err) : del_row(tx, sp, id, old, err);
   }
   return rc;
 }
@@ -242,7 +262,8 @@ static int fill_row(void *arg, const uint8_t *key, size_t klen, const char *id, 
   json_t *doc = jv_parse(body, blen, f->err);
   if (!doc)
     return err_set(f->err, E_STORE, "document %s is damaged", id);
-  int rc = put_row(f->tx, f->sp, id, doc, f->err);
+  /* a row written since the space was named was made from this very text */
+  int rc = put_row(f->tx, f->sp, id, doc, doc, f->err);
   json_decref(doc);
   snprintf(f->last, sizeof f->last, "%s", id);
   f->rows++;

@@ -41,13 +41,13 @@ void sq_jobs_free(struct sq_jobs *j); /* accepts NULL */
 
 /* The search spaces' tables (store_sqlite_search.c), created with the others. */
 #define SQ_SEARCH_SCHEMA                                                                     \
-  "CREATE VIRTUAL TABLE IF NOT EXISTS one_fts USING fts5(body,"                              \
+  "CREATE VIRTUAL TABLE IF NOT EXISTS one_fts USING fts5(body, content = '',"                \
   "  tokenize = 'porter unicode61');"                                                        \
-  "CREATE TABLE IF NOT EXISTS one_search(space TEXT NOT NULL, id TEXT NOT NULL,"             \
-  "  scope TEXT NOT NULL, fts INTEGER NOT NULL, vec BLOB, PRIMARY KEY(space, id))"           \
-  "  WITHOUT ROWID;"                                                                         \
-  "CREATE INDEX IF NOT EXISTS one_search_scope ON one_search(space, scope);"                 \
-  "CREATE INDEX IF NOT EXISTS one_search_fts ON one_search(fts);"
+  "CREATE TABLE IF NOT EXISTS one_search(fts INTEGER PRIMARY KEY, space TEXT NOT NULL,"     \
+  "  id TEXT NOT NULL, scope TEXT NOT NULL, vec BLOB);"                                      \
+  "CREATE UNIQUE INDEX IF NOT EXISTS one_search_id ON one_search(space, id);"                \
+  "CREATE INDEX IF NOT EXISTS one_search_scope ON one_search(space, scope)"                  \
+  "  WHERE vec IS NOT NULL;"
 
 extern const struct search_backend sq_search_backend;
 void sq_search_free(struct sq_search *q); /* accepts NULL */

@@ -1,7 +1,10 @@
 /* store_sqlite_search: the search spaces of the SQLite backend (store.h,
  * "search"). one_search has a row per document of a space: its scope, its
- * vector (float32, native order) and the rowid of its text in one_fts, an
- * FTS5 table (porter stemming over unicode61 words, BM25 ranking). A text
+ * vector (float32, native order; the scope index holds only rows with one)
+ * and, as its rowid, the rowid of its text in one_fts, a
+ * contentless FTS5 table (porter stemming over unicode61 words, BM25
+ * ranking): it holds the index of the words, not a second copy of every
+ * text, so taking a text out needs the text it was made from. A text
  * query becomes an FTS5 query of its words, each quoted, joined by OR, so
  * no user input is ever read as FTS5 syntax. Statements are prepared on a
  * connection's first use. */
@@ -19,8 +22,8 @@ enum {
 
 static const char *const sql[Q_COUNT_STMTS] = {
   [Q_OLD] = "SELECT fts FROM one_search WHERE space = ?1 AND id = ?2",
-  [Q_DEL_ROW] = "DELETE FROM one_search WHERE space = ?1 AND id = ?2",
-  [Q_DEL_TEXT] = "DELETE FROM one_fts WHERE rowid = ?1",
+  [Q_DEL_ROW] = "DELETE FROM one_search WHERE fts = ?1",
+  [Q_DEL_TEXT] = "INSERT INTO one_fts(one_fts, rowid, body) VALUES('delete', ?1, ?2)",
   [Q_ADD_TEXT] = "INSERT INTO one_fts(body) VALUES(?1)",
   [Q_ADD_ROW] = "INSERT INTO one_search(space, id, scope, fts, vec) VALUES(?1, ?2, ?3, ?4, ?5)",
   [Q_MATCH] = "SELECT s.id, bm25(one_fts) AS r FROM one_fts JOIN one_search s"
@@ -69,7 +72,8 @@ static int step_done(struct conn *c, sqlite3_stmt *s, const char *what, struct e
   return rc == SQLITE_DONE ? 0 : sq_fail(c, err, what);
 }
 
-static int q_del(void *p, const char *space, const char *id, struct err *err)
+static int q_del(void *p, const char *space, const char *id, const char *old, size_t olen,
+                 struct err *err)
 {
   struct conn *c = p;
   sqlite3_stmt *s = qstmt(c, Q_OLD, err);
@@ -91,20 +95,21 @@ static int q_del(void *p, const char *space, const char *id, struct err *err)
   if (!(s = qstmt(c, Q_DEL_TEXT, err)))
     return err->code;
   sqlite3_bind_int64(s, 1, fts);
+  sqlite3_bind_text(s, 2, old ? old : "", old ? (int)olen : 0, SQLITE_STATIC);
   if ((rc = step_done(c, s, "cannot delete a searched text", err)))
     return rc;
   if (!(s = qstmt(c, Q_DEL_ROW, err)))
     return err->code;
-  sqlite3_bind_text(s, 1, space, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 1, fts);
   return step_done(c, s, "cannot delete a search row", err);
 }
 
 static int q_put(void *p, const char *space, const char *id, const char *scope, const char *text,
-                 size_t tlen, const float *v, size_t dim, struct err *err)
+                 size_t tlen, const char *old, size_t olen, const float *v, size_t dim,
+                 struct err *err)
 {
   struct conn *c = p;
-  int rc = q_del(p, space, id, err);
+  int rc = q_del(p, space, id, old, olen, err);
   sqlite3_stmt *s = rc ? NULL : qstmt(c, Q_ADD_TEXT, err);
   if (!s)
     return rc ? rc : err->code;
