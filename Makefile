@@ -57,13 +57,14 @@ test-asan:
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: deps
-	@ONE_DEPS_EXTRA="wrk nginx-light" scripts/deps.sh
+	@ONE_DEPS_EXTRA="wrk nginx-light libfaiss-dev liblapack-dev g++" scripts/deps.sh
 	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DONE_TESTS=OFF -DONE_BENCH=ON >/dev/null
 	@cmake --build $(BENCH_BUILD) -j$(JOBS)
 	scripts/bench.sh $(BENCH_BUILD)
 	scripts/bench_http.sh $(BENCH_BUILD)
 	scripts/bench_migrate.sh $(BENCH_BUILD)
 	scripts/bench_agents.sh $(BENCH_BUILD)
+	scripts/bench_search.sh $(BENCH_BUILD)
 
 fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DONE_FUZZ=ON \

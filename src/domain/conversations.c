@@ -679,6 +679,54 @@ int messages_list(struct store *s, struct op *op, struct err *err)
   return store_run(s, STORE_READ, messages_list_tx, op, err);
 }
 
+/* The conversation's messages holding the words of {query, limit?}, best
+ * first (the store's "messages" search space), rendered as a page's. */
+static int messages_search_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  int rc = conv_access(tx, op->who, op->id, NULL, NULL, err);
+  if (rc || (rc = op_need_object(op->in, err)))
+    return rc;
+  static const char *const allowed[] = {"query", "limit", NULL};
+  if ((rc = op_only_fields(op->in, "search", allowed, err)))
+    return rc;
+  const json_t *query = json_object_get(op->in, "query"), *limit = json_object_get(op->in, "limit");
+  if (!json_is_string(query) || !json_string_length(query))
+    return err_set_at(err, E_SCHEMA, "search.query", "expected a non-empty string");
+  if (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
+                json_integer_value(limit) > 100))
+    return err_set_at(err, E_SCHEMA, "search.limit", "expected an integer from 1 to 100");
+  struct store_hit *hits = NULL;
+  size_t n = 0;
+  rc = store_search_text(tx, "messages", op->id, json_string_value(query),
+                         limit ? (size_t)json_integer_value(limit) : 20, &hits, &n, err);
+  struct page_out o = {.n = 0};
+  buf_init(&o.b, BUF_UNBOUNDED);
+  if (!rc && buf_puts(&o.b, "{\"items\":["))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    char *text = NULL;
+    size_t len = 0;
+    if ((rc = store_get_text(tx, hits[i].id, &text, &len, NULL, err)) == 0)
+      rc = page_message(&o, text, len, err);
+    one_free(text);
+  }
+  one_free(hits);
+  if (!rc && buf_puts(&o.b, "]}"))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  if (!rc) {
+    op->text_len = o.b.len;
+    op->text = buf_detach(&o.b);
+  }
+  buf_release(&o.b);
+  return rc;
+}
+
+int messages_search(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, messages_search_tx, op, err);
+}
+
 /* 1 when the user or agent id is an active participant of conv, 0 when
  * not, minus an error code on failure. */
 static int mentioned_is_participant(struct store_tx *tx, const char *conv, int agent,

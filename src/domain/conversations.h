@@ -51,6 +51,9 @@ int participants_leave(struct store *s, struct op *op, struct err *err);
 int conversations_follow(struct store *s, struct op *op, struct err *err);
 
 int messages_list(struct store *s, struct op *op, struct err *err);
+/* {query, limit? (1-100, default 20)}: the messages holding its words, best
+ * first (full-text, stemmed, BM25), as {"items": [...]} of messages_list's. */
+int messages_search(struct store *s, struct op *op, struct err *err);
 int messages_send(struct store *s, struct op *op, struct err *err);
 int messages_update(struct store *s, struct op *op, struct err *err);     /* op.sub, {content} */
 

@@ -4,6 +4,7 @@
 #include "domain/agents.h"
 #include "domain/dq.h"
 #include "domain/policy.h"
+#include "domain/vindex.h"
 #include "util/clock.h"
 #include "util/mem.h"
 #include "util/textvec.h"
@@ -57,32 +58,6 @@ static struct cand *cand_of(struct cands *c, const char *id)
   memset(x, 0, sizeof *x);
   snprintf(x->id, sizeof x->id, "%s", id);
   return x;
-}
-
-/* The k best vectors by cosine with the query, kept sorted, best first. */
-struct topk {
-  const float *q;
-  struct store_hit *v;
-  size_t n, k;
-};
-
-static int topk_add(void *arg, const char *id, const char *scope, const float *v, size_t dim)
-{
-  (void)scope;
-  struct topk *t = arg;
-  if (dim != TEXTVEC_DIM)
-    return 0; /* another model's vector: not comparable with the query's */
-  double s = textvec_dot(t->q, v, dim);
-  if (t->n == t->k && s <= t->v[t->n - 1].score)
-    return 0;
-  size_t i = t->n < t->k ? t->n++ : t->n - 1;
-  while (i > 0 && t->v[i - 1].score < s) {
-    t->v[i] = t->v[i - 1];
-    i--;
-  }
-  snprintf(t->v[i].id, CID_MAX, "%s", id);
-  t->v[i].score = s;
-  return 0;
 }
 
 static int by_fused(const void *a, const void *b)
@@ -147,12 +122,12 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
       one_free(h);
     }
     if (vector && !rc) {
-      struct topk t = {qv, best, 0, want};
-      rc = store_search_vectors(tx, "knowledge", q->owners[o], topk_add, &t, err);
-      size_t keep = t.n; /* a vector this far from the query's is no match */
-      while (keep && t.v[keep - 1].score < KNOWLEDGE_MIN_COSINE)
-        keep--;
-      if (!rc && add_list(&c, t.v, keep, 2))
+      size_t keep = 0;
+      rc = vindex_search(tx, "knowledge", "knowledge", q->owners[o], qv, TEXTVEC_DIM, want, best,
+                         &keep, NULL, err);
+      while (keep && best[keep - 1].score < KNOWLEDGE_MIN_COSINE)
+        keep--; /* a vector this far from the query's is no match */
+      if (!rc && add_list(&c, best, keep, 2))
         rc = err_set(err, E_NOMEM, "out of memory");
     }
   }

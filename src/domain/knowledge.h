@@ -6,7 +6,8 @@
  * Search runs in one of three modes: "text" (words, stemmed, ranked by
  * BM25; SQLite FTS5), "vector" (meaning: the cosine of the item's vector
  * with the query's, both from the built-in embedder util/textvec.h unless
- * the item brought a vector of its own; exact over the owner's items) and
+ * the item brought a vector of its own; exact over an owner's items, from
+ * an approximate index once the owner has many, domain/vindex.h) and
  * "hybrid", the default: both lists merged by reciprocal rank fusion, so an
  * item either finds well ranks high and one both find ranks highest. It is
  * confined to owners (users and agents) the searcher may read, and filtered

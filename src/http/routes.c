@@ -70,6 +70,8 @@ const struct route routes[] = {
   {"POST", CONV "/leave", h_participants_leave, ROUTE_AUTH, "leave a conversation"},
   {"GET", CONV "/messages", h_messages_list, ROUTE_AUTH,
    "messages, newest first (paged), each with its parts"},
+  {"POST", CONV "/search", h_messages_search, ROUTE_AUTH,
+   "search the conversation's messages by their words: {query, limit?} (best first)"},
   {"POST", CONV "/messages", h_messages_send, ROUTE_AUTH,
    "send a message: {content, type?, tags?, attachments?, step?}; mentions add participants"},
   {"PATCH", CONV "/messages/{mid}", h_messages_update, ROUTE_AUTH,

@@ -88,6 +88,7 @@ void h_participants_update(struct http_req *req, struct http_res *res);
 void h_participants_remove(struct http_req *req, struct http_res *res);
 void h_participants_leave(struct http_req *req, struct http_res *res);
 void h_messages_list(struct http_req *req, struct http_res *res);
+void h_messages_search(struct http_req *req, struct http_res *res);
 void h_messages_send(struct http_req *req, struct http_res *res);
 void h_messages_update(struct http_req *req, struct http_res *res);
 

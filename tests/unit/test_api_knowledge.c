@@ -202,3 +202,28 @@ Test(api_knowledge, sage_answers_from_the_knowledge_base)
                    "addKnowledge stored it as the user's");
   json_decref(found);
 }
+
+Test(api_knowledge, a_conversation_is_searchable_by_its_words)
+{
+  json_t *c = api_expect(&srv, alice.token, 201, "POST", "/api/v1/conversations",
+                         "{\"title\":\"plans\"}");
+  char conv[64], path[200];
+  snprintf(conv, sizeof conv, "%s", json_string_value(json_object_get(c, "_id")));
+  json_decref(c);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"We launch the pricing page on Monday\"}"));
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"Lunch is at noon\"}"));
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/search", conv);
+  json_t *found = api_expect(&srv, alice.token, 200, "POST", path, "{\"query\":\"launching prices\"}");
+  json_t *items = json_object_get(found, "items");
+  cr_assert_eq(json_array_size(items), 1);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "content")),
+                   "We launch the pricing page on Monday");
+  cr_assert(json_object_get(json_array_get(items, 0), "parts"), "rendered as a page's messages");
+  json_decref(found);
+  json_decref(api_expect(&srv, bob.token, 404, "POST", path, "{\"query\":\"launch\"}"));
+  json_decref(api_expect(&srv, alice.token, 422, "POST", path, "{\"query\":\"\"}"));
+  json_decref(api_expect(&srv, alice.token, 422, "POST", path, "{\"query\":\"x\",\"limit\":500}"));
+}

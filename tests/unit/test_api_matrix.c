@@ -170,6 +170,8 @@ static const struct cell_row rows[] = {
   R("PATCH", "/api/v1/conversations/{conv}", "{\"title\":\"renamed\",\"tags\":[\"a\"]}",
     401, 404, 200, 200, 403, 0),
   R("GET", "/api/v1/conversations/{conv}/participants", NULL, 401, 404, 200, 200, 200, 0),
+  R("POST", "/api/v1/conversations/{conv}/search", "{\"query\":\"plans\"}", 401, 404, 200, 200, 200,
+    0),
   R("POST", "/api/v1/conversations/{conv}/participants", "{\"kind\":\"user\",\"userId\":\"{stranger}\"}",
     401, 404, 201, 201, 403, 1),
   R("POST", "/api/v1/conversations/{conv}/participants", "{\"kind\":\"agent\",\"agentId\":\"{priv}\"}",

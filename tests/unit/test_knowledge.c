@@ -4,6 +4,7 @@
  * space named after its documents were written, bad input, the built-in
  * embedder, and search quality on a small labelled set. */
 #include "domain/knowledge.h"
+#include "domain/vindex.h"
 #include "testutil.h"
 #include "util/mem.h"
 #include "util/textvec.h"
@@ -368,4 +369,123 @@ Test(knowledge, search_quality_on_a_labelled_set)
               hits[2]);
   cr_assert_geq(hits[2], n - 1, "hybrid found %zu of %zu", hits[2], n);
   cr_assert_geq(hits[1], n - 3, "vector found %zu of %zu", hits[1], n);
+}
+
+/* --- the approximate index of a large scope (domain/vindex.c) --- */
+
+static const char *const words[] = {
+  "price", "offer", "customer", "lead", "webinar", "email", "course", "coach", "client",
+  "refund", "brand", "voice", "launch", "funnel", "podcast", "video", "ads", "budget",
+  "audience", "pain", "desire", "result", "story", "review", "partner", "event", "sale",
+  "upsell", "bonus", "guide", "template", "checklist", "newsletter", "seo", "blog", "social",
+};
+#define NWORDS (sizeof words / sizeof words[0])
+
+static int many_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  size_t *count = arg;
+  uint64_t r = 99;
+  int rc = 0;
+  for (size_t i = 0; !rc && i < *count; i++) {
+    char text[256] = "";
+    for (int w = 0; w < 6; w++) {
+      r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+      strcat(text, words[(r >> 33) % NWORDS]);
+      strcat(text, " ");
+    }
+    rc = knowledge_add_tx(tx, ann, text, NULL, NULL, err);
+  }
+  return rc;
+}
+
+struct exact {
+  const float *q;
+  struct store_hit top[10];
+  size_t n;
+};
+
+static int exact_add(void *arg, const char *id, const char *scope, const float *v, size_t dim)
+{
+  (void)scope;
+  struct exact *e = arg;
+  float s = textvec_dot(e->q, v, dim);
+  if (e->n == 10 && s <= e->top[9].score)
+    return 0;
+  size_t i = e->n < 10 ? e->n++ : 9;
+  while (i > 0 && e->top[i - 1].score < s) {
+    e->top[i] = e->top[i - 1];
+    i--;
+  }
+  snprintf(e->top[i].id, CID_MAX, "%s", id);
+  e->top[i].score = s;
+  return 0;
+}
+
+struct vq {
+  const char *text;
+  struct store_hit hits[10];
+  size_t n;
+  int approx;
+  struct exact ex;
+};
+
+static int vq_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct vq *v = arg;
+  float q[TEXTVEC_DIM];
+  textvec_embed(v->text, strlen(v->text), q);
+  v->ex.q = q;
+  v->ex.n = 0;
+  int rc = store_search_vectors(tx, "knowledge", ann, exact_add, &v->ex, err);
+  return rc ? rc : vindex_search(tx, "knowledge", "knowledge", ann, q, TEXTVEC_DIM, 10, v->hits,
+                                 &v->n, &v->approx, err);
+}
+
+static int vq_has(const struct vq *v, const char *id)
+{
+  for (size_t i = 0; i < v->n; i++)
+    if (strcmp(v->hits[i].id, id) == 0)
+      return 1;
+  return 0;
+}
+
+Test(knowledge, a_large_scope_gets_an_approximate_index_kept_current)
+{
+  vindex_reset();
+  size_t count = VINDEX_MIN + 500;
+  struct err err = ERR_INIT;
+  cr_assert_eq(store_run(st, STORE_WRITE, many_tx, &count, &err), 0, "%s", err.msg);
+  struct vq v = {.text = "webinar refund budget"};
+  cr_assert_eq(store_run(st, STORE_READ, vq_tx, &v, &err), 0, "%s", err.msg);
+  cr_assert_eq(v.approx, 0, "the first search builds the index and answers exactly");
+  static const char *const queries[] = {"webinar refund budget", "coach client story",
+                                        "seo blog social", "price offer upsell bonus",
+                                        "email newsletter template", "ads funnel launch"};
+  size_t found = 0, want = 0;
+  for (size_t i = 0; i < 6; i++) {
+    struct vq a = {.text = queries[i]};
+    cr_assert_eq(store_run(st, STORE_READ, vq_tx, &a, &err), 0, "%s", err.msg);
+    cr_assert_eq(a.approx, 1);
+    cr_assert_eq(a.n, 10);
+    for (size_t j = 0; j < a.ex.n; j++) /* ties at the tenth place count either way */
+      found += vq_has(&a, a.ex.top[j].id) || a.ex.top[j].score <= a.hits[9].score + 1e-6;
+    want += a.ex.n;
+  }
+  cr_log_info("approximate recall@10 over %zu items: %zu of %zu", count, found, want);
+  cr_assert_geq((double)found / (double)want, 0.9);
+
+  /* a new item is found at once; a deleted one no more */
+  char id[CID_MAX];
+  add(ann, "zanzibar quokka xylophone", NULL, id);
+  struct vq n = {.text = "zanzibar quokka xylophone"};
+  cr_assert_eq(store_run(st, STORE_READ, vq_tx, &n, &err), 0, "%s", err.msg);
+  cr_assert_eq(n.approx, 1);
+  cr_assert_str_eq(n.hits[0].id, id, "the change log brought it in");
+  struct store_tx *tx = NULL;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  cr_assert_eq(store_delete(tx, id, &err), 0, "%s", err.msg);
+  cr_assert_eq(store_commit(tx, &err), 0, "%s", err.msg);
+  cr_assert_eq(store_run(st, STORE_READ, vq_tx, &n, &err), 0, "%s", err.msg);
+  cr_assert_not(vq_has(&n, id));
+  vindex_reset();
 }
