@@ -85,29 +85,10 @@ static int attached(struct store_tx *tx, const json_t *agent, struct buf *b)
 #define RETRIEVED 5
 #define RETRIEVED_CHARS 600
 
-static int knows(struct store_tx *tx, const json_t *agent)
-{
-  static const char *const names[] = {"searchKnowledge", "addKnowledge"};
-  for (size_t i = 0; i < 2; i++) {
-    char *t = NULL, id[CID_MAX] = "";
-    size_t n = 0;
-    struct err e = ERR_INIT;
-    int yes = dq_first_text_str(tx, "tools", "by_name", names[i], &t, &n, &e) == 0 && t &&
-              jtext_str(t, n, "_id", id, sizeof id) &&
-              (dq_list_has(json_object_get(agent, "tools"), id) ||
-               dq_list_has(json_object_get(agent, "tools"), names[i]));
-    one_free(t);
-    err_clear(&e);
-    if (yes)
-      return 1;
-  }
-  return 0;
-}
-
 static int knowledge(struct store_tx *tx, const struct chain *c, const json_t *agent,
                      struct buf *b)
 {
-  if (!knows(tx, agent))
+  if (!tools_enabled(tx, agent, "searchKnowledge") && !tools_enabled(tx, agent, "addKnowledge"))
     return 0;
   char *msg = NULL;
   size_t n = 0;

@@ -92,6 +92,8 @@ struct tool_env {
 /* The OpenAI tool list for agent (a new array): the always-available tools
  * and the ones enabled for it. */
 json_t *tools_for(struct store_tx *tx, const json_t *agent);
+/* 1 when agent may call the tool name (always, in its tools, or an agentTools row). */
+int tools_enabled(struct store_tx *tx, const json_t *agent, const char *name);
 /* Runs tool `name` with the model's arguments text inside the caller's
  * write transaction tx (its writes commit with the caller's, and are taken
  * back alone when it fails): its result text into *out (one_free), or an

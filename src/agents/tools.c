@@ -617,6 +617,12 @@ static int enabled(struct store_tx *tx, const json_t *agent, const struct tool *
   return yes;
 }
 
+int tools_enabled(struct store_tx *tx, const json_t *agent, const char *name)
+{
+  const struct tool *t = find(name);
+  return t && (t->always || enabled(tx, agent, t, NULL));
+}
+
 json_t *tools_for(struct store_tx *tx, const json_t *agent)
 {
   json_t *out = json_array();

@@ -135,18 +135,23 @@ static void kept_drop(struct kept *k, const char *id)
 }
 
 struct scan {
-  float *v;
-  char (*ids)[CID_MAX];
-  size_t n, cap, dim;
+  size_t n, dim;
   const float *q;
-  struct store_hit *top;   /* exact: the k best */
+  struct store_hit *top;   /* the exact k best */
   size_t k, ntop;
 };
 
-static void top_add(struct scan *s, const char *id, float score)
+/* Scores every vector of the scope against q (the exact search) and counts them. */
+static int score_all(void *arg, const char *id, const char *scope, const float *v, size_t dim)
 {
+  (void)scope;
+  struct scan *s = arg;
+  if (dim != s->dim)
+    return 0;
+  s->n++;
+  float score = textvec_dot(s->q, v, dim);
   if (s->ntop == s->k && score <= s->top[s->ntop - 1].score)
-    return;
+    return 0;
   size_t i = s->ntop < s->k ? s->ntop++ : s->ntop - 1;
   while (i > 0 && s->top[i - 1].score < score) {
     s->top[i] = s->top[i - 1];
@@ -154,31 +159,15 @@ static void top_add(struct scan *s, const char *id, float score)
   }
   snprintf(s->top[i].id, CID_MAX, "%s", id);
   s->top[i].score = score;
+  return 0;
 }
 
-/* Collects every vector (and scores it against q) for a build. */
-static int collect(void *arg, const char *id, const char *scope, const float *v, size_t dim)
+/* Adds every vector of the scope to the index being built. */
+static int build_add(void *arg, const char *id, const char *scope, const float *v, size_t dim)
 {
   (void)scope;
-  struct scan *s = arg;
-  if (dim != s->dim)
-    return 0;
-  top_add(s, id, textvec_dot(s->q, v, dim));
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 1024;
-    float *nv = one_realloc(s->v, cap * dim * sizeof *nv);
-    if (!nv)
-      return E_NOMEM;
-    s->v = nv;
-    char (*ni)[CID_MAX] = one_realloc(s->ids, cap * sizeof *ni);
-    if (!ni)
-      return E_NOMEM;
-    s->ids = ni;
-    s->cap = cap;
-  }
-  memcpy(s->v + s->n * dim, v, dim * sizeof *v);
-  snprintf(s->ids[s->n++], CID_MAX, "%s", id);
-  return 0;
+  struct kept *k = arg;
+  return dim == k->dim && kept_add(k, id, v) ? E_NOMEM : 0;
 }
 
 /* The kept index of space/scope, created (empty, h NULL) when missing;
@@ -219,6 +208,22 @@ static struct kept *kept_for(const char *space, const char *scope, size_t dim)
   }
   pthread_mutex_unlock(&cache_lock);
   return k;
+}
+
+/* Takes k out of the cache and frees it, unless another search holds it. */
+static void kept_forget(struct kept *k)
+{
+  pthread_mutex_lock(&cache_lock);
+  for (size_t i = 0; i < VINDEX_SCOPES; i++)
+    if (cache[i] == k && pthread_mutex_trylock(&k->lock) == 0) {
+      int unused = !k->h; /* still nothing to keep */
+      pthread_mutex_unlock(&k->lock);
+      if (unused) {
+        cache[i] = NULL;
+        kept_free(k);
+      }
+    }
+  pthread_mutex_unlock(&cache_lock);
 }
 
 struct one_vec {
@@ -284,28 +289,27 @@ int vindex_search(struct store_tx *tx, const char *space, const char *table, con
   if (!kp)
     return err_set(err, E_NOMEM, "out of memory");
   int rc = kp->h ? catch_up(tx, kp, table, err) : 1;
-  if (rc == 1) { /* build (or build again): every vector of the scope */
+  if (rc == 1) { /* exact over every vector of the scope; then, if it is large, build */
     kept_clear(kp);
     int64_t oldest = 0, newest = 0;
     struct scan s = {.dim = dim, .q = q, .top = out, .k = k};
     rc = store_tx_change_bounds(tx, &oldest, &newest, err);
     if (!rc)
-      rc = store_search_vectors(tx, space, scope, collect, &s, err);
-    if (rc == E_NOMEM && !err->code)
-      err_set(err, E_NOMEM, "out of memory");
+      rc = store_search_vectors(tx, space, scope, score_all, &s, err);
     if (!rc && s.n >= VINDEX_MIN) {
       kp->h = hnsw_new(dim, HNSW_M, HNSW_EFC, hash(scope));
-      for (size_t i = 0; !rc && i < s.n; i++)
-        if (!kp->h || kept_add(kp, s.ids[i], s.v + i * dim))
-          rc = err_set(err, E_NOMEM, "out of memory");
+      rc = kp->h ? store_search_vectors(tx, space, scope, build_add, kp, err) : E_NOMEM;
+      if (rc == E_NOMEM && !err->code)
+        err_set(err, E_NOMEM, "out of memory");
       kp->seq = newest;
       if (rc)
         kept_clear(kp);
     }
-    one_free(s.v);
-    one_free(s.ids);
-    *n = s.ntop; /* this search was exact, over the scan */
+    *n = s.ntop; /* this search was exact */
+    int small = !kp->h;
     pthread_mutex_unlock(&kp->lock);
+    if (small)
+      kept_forget(kp); /* a small scope keeps no slot a large one could use */
     return rc;
   }
   if (!rc) {
