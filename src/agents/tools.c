@@ -23,6 +23,7 @@
 #include "domain/knowledge.h"
 #include "domain/learning.h"
 #include "domain/replies.h"
+#include "domain/social.h"
 #include "util/clock.h"
 #include "util/jtext.h"
 #include "util/mem.h"
@@ -254,41 +255,23 @@ static int react(struct store_tx *tx, struct call *c, struct err *err)
 {
   const char *msg = json_string_value(json_object_get(c->args, "messageId"));
   const char *type = json_string_value(json_object_get(c->args, "type"));
-  const char *agent = dq_str(c->env->agent, "_id");
+  int reacted = 0;
   int rc = message_here(tx, c, msg, err);
-  if (rc)
-    return rc;
-  json_t *eq = json_pack("[s,s,s]", msg, agent, type), *have = NULL;
-  rc = eq ? dq_first(tx, "reactions", "by_message_and_agent", eq, &have, err)
-          : err_set(err, E_NOMEM, "out of memory");
-  json_decref(eq);
-  if (!rc && have) {
-    rc = store_delete(tx, dq_str(have, "_id"), err);
-    c->result = json_pack("{s:s,s:b}", "type", type, "reacted", 0);
-  } else if (!rc) {
-    json_t *doc = json_pack("{s:s,s:s,s:s,s:f}", "messageId", msg, "agentId", agent, "type", type,
-                            "createdAt", clock_now_ms());
-    rc = doc ? store_insert(tx, "reactions", doc, 0, NULL, err) : err_set(err, E_NOMEM, "out of memory");
-    json_decref(doc);
-    c->result = json_pack("{s:s,s:b}", "type", type, "reacted", 1);
-  }
-  json_decref(have);
+  if (rc == 0)
+    rc = social_react_tx(tx, msg, NULL, dq_str(c->env->agent, "_id"), type, &reacted, err);
+  if (rc == 0)
+    c->result = json_pack("{s:s,s:b}", "type", type, "reacted", reacted);
   return rc;
 }
 
 static int comment(struct store_tx *tx, struct call *c, struct err *err)
 {
   const char *msg = json_string_value(json_object_get(c->args, "messageId"));
-  int rc = message_here(tx, c, msg, err);
-  if (rc)
-    return rc;
-  json_t *doc = json_pack("{s:s,s:s,s:O,s:f}", "messageId", msg, "authorParticipantId",
-                          c->env->row, "content", json_object_get(c->args, "content"),
-                          "createdAt", clock_now_ms());
   char id[CID_MAX];
-  rc = doc ? store_insert(tx, "comments", doc, 0, id, err) : err_set(err, E_NOMEM, "out of memory");
-  json_decref(doc);
-  if (!rc)
+  int rc = message_here(tx, c, msg, err);
+  if (rc == 0)
+    rc = social_comment_tx(tx, msg, c->env->row, json_object_get(c->args, "content"), id, err);
+  if (rc == 0)
     c->result = json_pack("{s:s}", "commentId", id);
   return rc;
 }

@@ -8,6 +8,7 @@
 #include "domain/mentions.h"
 #include "domain/pages.h"
 #include "domain/replies.h"
+#include "domain/social.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/jtext.h"
@@ -623,8 +624,11 @@ static int message_text_memo(struct buf *b, const char *t, size_t n, struct err 
 }
 
 /* Appends one message of a page to the answer, after a comma but for the
- * first. */
+ * first. Each carries its reaction counts and comment count, which are not
+ * in its stored text and so not in the memo: they go in before its last
+ * brace. */
 struct page_out {
+  struct store_tx *tx;
   struct buf b;
   size_t n;
 };
@@ -632,9 +636,17 @@ struct page_out {
 static int page_message(void *arg, const char *text, size_t len, struct err *err)
 {
   struct page_out *o = arg;
+  char id[CID_MAX];
   if (o->n++ && buf_putc(&o->b, ','))
     return err_set(err, E_NOMEM, "out of memory");
-  return message_text_memo(&o->b, text, len, err);
+  int rc = message_text_memo(&o->b, text, len, err);
+  if (rc == 0 && jtext_str(text, len, "_id", id, sizeof id) != 1)
+    rc = err_set(err, E_STORE, "a stored message has no id");
+  if (rc == 0) {
+    o->b.len--; /* the closing brace */
+    rc = social_counts_text(o->tx, id, &o->b, err);
+  }
+  return rc ? rc : buf_putc(&o->b, '}') ? err_set(err, E_NOMEM, "out of memory") : 0;
 }
 
 static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
@@ -649,7 +661,7 @@ static int messages_list_tx(struct store_tx *tx, void *arg, struct err *err)
   if (rc)
     return rc < 0 ? -rc : 0; /* kept and still current: answered */
   json_t *eq = json_pack("[s]", op->id);
-  struct page_out o = {.n = 0};
+  struct page_out o = {.tx = tx, .n = 0};
   buf_init(&o.b, BUF_UNBOUNDED);
   struct store_query q = {.table = "conversationMessages", .index = "by_conversationId",
                           .eq = eq, .desc = 1, .limit = op_limit(op), .cursor = op->cursor,
@@ -700,7 +712,7 @@ static int messages_search_tx(struct store_tx *tx, void *arg, struct err *err)
   size_t n = 0;
   rc = store_search_text(tx, "messages", op->id, json_string_value(query),
                          limit ? (size_t)json_integer_value(limit) : 20, &hits, &n, err);
-  struct page_out o = {.n = 0};
+  struct page_out o = {.tx = tx, .n = 0};
   buf_init(&o.b, BUF_UNBOUNDED);
   if (!rc && buf_puts(&o.b, "{\"items\":["))
     rc = err_set(err, E_NOMEM, "out of memory");
@@ -788,10 +800,9 @@ static int add_mentioned(struct store_tx *tx, const struct actor *who, const cha
   return 0;
 }
 
-/* Sets op->out to message id with its parts and the participants its
- * mentions added. */
 /* The message id as the API answers it, into op->text: the stored text
- * with its parts (message_text) and the participants its mentions added. */
+ * with its parts (message_text), its reaction and comment counts and the
+ * participants its mentions added. */
 static int message_out(struct store_tx *tx, struct op *op, const char *id, json_t *added,
                        struct err *err)
 {
@@ -808,8 +819,10 @@ static int message_out(struct store_tx *tx, struct op *op, const char *id, json_
   if (rc == 0 && (!wire || !(more = jv_dumps(wire))))
     rc = err_set(err, E_NOMEM, "out of memory");
   if (rc == 0 && b.len && b.p[b.len - 1] == '}') {
-    b.len--; /* the message object stays open for one more field */
-    if (buf_puts(&b, ",\"addedParticipants\":") || buf_puts(&b, more) || buf_putc(&b, '}'))
+    b.len--; /* the message object stays open for more fields */
+    rc = social_counts_text(tx, id, &b, err);
+    if (rc == 0 &&
+        (buf_puts(&b, ",\"addedParticipants\":") || buf_puts(&b, more) || buf_putc(&b, '}')))
       rc = err_set(err, E_NOMEM, "out of memory");
   }
   if (rc == 0) {

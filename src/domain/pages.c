@@ -4,6 +4,7 @@
  * reference while they copy one out, so the lock covers only the lookup. */
 #include "domain/pages.h"
 
+#include "domain/dq.h"
 #include "util/env.h"
 #include "util/jtext.h"
 #include "util/mem.h"
@@ -86,13 +87,16 @@ static struct page *lookup(const char *key, size_t klen)
 
 /* Whether change c may alter a page of conversation conv: 1 yes, 0 no,
  * negative on a store error. A page renders its conversation's messages
- * and nothing else (conversations.c, messages_list_tx). */
+ * with their reaction and comment counts, and nothing else
+ * (conversations.c, messages_list_tx): a reaction or a comment moves the
+ * page of its message's conversation. */
 static int touches(struct store_tx *tx, const struct store_change *c, const char *conv,
                    struct err *err)
 {
-  if (strcmp(c->table, "conversationMessages") != 0)
+  int counted = strcmp(c->table, "reactions") == 0 || strcmp(c->table, "comments") == 0;
+  if (!counted && strcmp(c->table, "conversationMessages") != 0)
     return 0;
-  char *text = NULL, of[CID_MAX];
+  char *text = NULL, of[CID_MAX], msg[CID_MAX];
   size_t n = 0;
   int rc = store_get_text(tx, c->id, &text, &n, NULL, err);
   if (rc == E_NOTFOUND) {
@@ -101,7 +105,13 @@ static int touches(struct store_tx *tx, const struct store_change *c, const char
   }
   if (rc)
     return -rc;
-  int same = jtext_str(text, n, "conversationId", of, sizeof of) != 1 || strcmp(of, conv) == 0;
+  int same;
+  if (counted) {
+    same = jtext_str(text, n, "messageId", msg, sizeof msg) != 1 ||
+           dq_str_of(tx, msg, "conversationId", of, sizeof of) != 1 || strcmp(of, conv) == 0;
+  } else {
+    same = jtext_str(text, n, "conversationId", of, sizeof of) != 1 || strcmp(of, conv) == 0;
+  }
   one_free(text);
   return same;
 }

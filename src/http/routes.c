@@ -76,8 +76,33 @@ const struct route routes[] = {
    "send a message: {content, type?, tags?, attachments?, step?}; mentions add participants"},
   {"PATCH", CONV "/messages/{mid}", h_messages_update, ROUTE_AUTH,
    "edit my message: {content?, tags?}"},
+  {"GET", CONV "/messages/{mid}/reactions", h_reactions_list, ROUTE_AUTH,
+   "a message's reactions (paged)"},
+  {"POST", CONV "/messages/{mid}/reactions", h_reactions_toggle, ROUTE_AUTH,
+   "react to a message, or take the reaction back when I gave it already: {type} (\"like\", "
+   "\"love\", an emoji…); answers the message's counts"},
+  {"GET", CONV "/messages/{mid}/comments", h_comments_list, ROUTE_AUTH,
+   "a message's comments, oldest first (paged)"},
+  {"POST", CONV "/messages/{mid}/comments", h_comments_add, ROUTE_AUTH,
+   "comment on a message: {content}"},
   {"GET", CONV "/stream", h_conversation_stream, ROUTE_AUTH,
    "Server-Sent Events of the conversation (resumable with Last-Event-ID)"},
+
+  {"GET", V1 "/tags", h_tags_list, ROUTE_AUTH, "the tags, by name (paged)"},
+  {"POST", V1 "/tags", h_tags_create, ROUTE_AUTH, "create a tag: {name, color?}"},
+  {"PUT", V1 "/tags/{name}/items/{id}", h_tags_apply, ROUTE_AUTH,
+   "tag an agent (its editors), a conversation or a message (its participants) or a knowledge "
+   "item (its owner); the tag is created when there is none"},
+  {"DELETE", V1 "/tags/{name}/items/{id}", h_tags_remove, ROUTE_AUTH,
+   "take a tag off an agent, a conversation, a message or a knowledge item"},
+  {"PUT", V1 "/follows/{id}", h_follows_add, ROUTE_AUTH, "follow a user or an agent"},
+  {"DELETE", V1 "/follows/{id}", h_follows_remove, ROUTE_AUTH, "stop following"},
+  {"GET", V1 "/me/following", h_follows_mine, ROUTE_AUTH, "whom I follow, newest first (paged)"},
+  {"GET", V1 "/me/followers", h_follows_of_me, ROUTE_AUTH,
+   "who follows me, newest first (paged)"},
+  {"GET", V1 "/me/feed", h_feed, ROUTE_AUTH,
+   "what the people and agents I follow posted in conversations I take part in, newest first "
+   "(paged)"},
 
   {"GET", V1 "/flows", h_flows_list, ROUTE_AUTH, "the learning flows with their steps (paged)"},
   {"GET", V1 "/me/progress", h_me_progress, ROUTE_AUTH,
