@@ -105,6 +105,53 @@ int outbound_web_search(const char *query, char **out, struct err *err)
   return rc;
 }
 
+int outbound_webhook_post(const char *json, long *status, char **answer, struct err *err)
+{
+  *status = 0;
+  *answer = NULL;
+  const char *url = env("ONE_BROADCAST_WEBHOOK_URL");
+  if (!url)
+    return err_set(err, E_INVALID, "no outbound webhook is configured: set "
+                   "ONE_BROADCAST_WEBHOOK_URL (and ONE_BROADCAST_WEBHOOK_TOKEN if it needs one) "
+                   "and restart one serve");
+  pthread_once(&curl_once, curl_init_once);
+  CURL *e = curl_easy_init();
+  struct buf got;
+  buf_init(&got, OUTBOUND_MAX_ANSWER + 1);
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  char auth[1100], cerr[CURL_ERROR_SIZE] = "";
+  if (h && env("ONE_BROADCAST_WEBHOOK_TOKEN")) {
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", env("ONE_BROADCAST_WEBHOOK_TOKEN"));
+    h = curl_slist_append(h, auth);
+  }
+  int rc = 0;
+  if (!e || !h) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+  } else {
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &got);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
+    CURLcode cc = curl_easy_perform(e);
+    if (cc != CURLE_OK)
+      rc = err_set(err, E_IO, "the broadcast webhook did not answer: %s",
+                   cerr[0] ? cerr : curl_easy_strerror(cc));
+    else
+      curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+  }
+  if (!rc && !(*answer = one_strdup(buf_str(&got))))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  curl_slist_free_all(h);
+  curl_easy_cleanup(e);
+  buf_release(&got);
+  return rc;
+}
+
 struct upload {
   const char *p;
   size_t left;

@@ -12,6 +12,12 @@
  *                (OUTBOUND_EMAIL_JOB), keyed by the run and the tool call,
  *                so that a retried step sends it once; a failed send is
  *                retried with back-off.
+ *   broadcasts   ONE_BROADCAST_WEBHOOK_URL: a POST of the broadcast as JSON
+ *                ({id, platform, content, scheduledTime, agentId?, groupId?,
+ *                meta?}); ONE_BROADCAST_WEBHOOK_TOKEN, when set, is sent as
+ *                a Bearer token. A 2xx answer means posted (its body, at
+ *                most 16 KiB, is the broadcast's result); 4xx, refused for
+ *                good; anything else is retried (agents/timed.c).
  *
  * Without its variables a service fails with a message that names them.
  * Blocking: call from a worker, never inside a transaction. */
@@ -32,6 +38,10 @@ int outbound_web_search(const char *query, char **out, struct err *err);
 /* Sends one plain-text message now. to, subject: one line each. */
 int outbound_send_email(const char *to, const char *subject, const char *body,
                         struct err *err);
+/* POSTs json (a JSON object's text) to the broadcast webhook: *status gets
+ * the HTTP status and *answer its body (one_free) when it answered; E_IO
+ * when it did not. E_INVALID when no webhook is configured. */
+int outbound_webhook_post(const char *json, long *status, char **answer, struct err *err);
 /* The handler of OUTBOUND_EMAIL_JOB jobs ({to, subject, body}). */
 void outbound_email_job(void *arg, struct sched_run *run);
 

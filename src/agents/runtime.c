@@ -6,6 +6,7 @@
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
 #include "domain/replies.h"
+#include "domain/schedule.h"
 #include "util/clock.h"
 #include "util/env.h"
 #include "util/mem.h"
@@ -208,6 +209,10 @@ int runtime_new(struct store *s, struct sched *sc, const struct llm_config *llm,
     rc = sched_on(sc, "agent.task", task_job, rt, err);
   if (!rc)
     rc = sched_on(sc, OUTBOUND_EMAIL_JOB, outbound_email_job, rt, err);
+  if (!rc)
+    rc = sched_on(sc, SCHEDULE_REMINDER_JOB, timed_reminder_job, rt, err);
+  if (!rc)
+    rc = sched_on(sc, SCHEDULE_BROADCAST_JOB, timed_broadcast_job, rt, err);
   if (rc) {
     runtime_free(rt);
     return rc;

@@ -68,6 +68,9 @@ void runtime_partial(struct runtime *rt, const char *conv, const json_t *data);
  * start a reply run) */
 void run_job(void *arg, struct sched_run *run);
 void task_job(void *arg, struct sched_run *run);
+/* timed.c: reminders that fire and broadcasts that post (domain/schedule.h) */
+void timed_reminder_job(void *arg, struct sched_run *run);
+void timed_broadcast_job(void *arg, struct sched_run *run);
 /* Delegation from agent `from` (its row `from_row`) in chain c: posts
  * content (which mentions `to`) as from, and a reply job for `to`, or a
  * notice saying why not. *why receives the refusal ("" when delegated). */

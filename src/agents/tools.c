@@ -6,7 +6,8 @@
  * messageAnotherAgent, noOutput, updateConversationTitle,
  * addParticipantToConversation. Per agent (its `tools`, or an agentTools
  * row): react, comment and createTask (on the conversation's messages and
- * its people), scheduleTask (on the scheduler), webSearch and sendEmail (outside
+ * its people), scheduleTask, createReminder and scheduleEvent (on the
+ * scheduler, domain/schedule.h), webSearch and sendEmail (outside
  * services, agents/outbound.h, configured by the environment; without it
  * they fail with a message that says what to set). Each tool runs in its own transaction;
  * one with a side effect outside the conversation keys it by the run's job
@@ -23,6 +24,7 @@
 #include "domain/knowledge.h"
 #include "domain/learning.h"
 #include "domain/replies.h"
+#include "domain/schedule.h"
 #include "domain/social.h"
 #include "util/clock.h"
 #include "util/jtext.h"
@@ -326,6 +328,77 @@ static int create_task(struct store_tx *tx, struct call *c, struct err *err)
   return rc;
 }
 
+/* --- scheduling --- */
+
+/* The time of args' "at", else now plus its "delayMinutes" (default 0). */
+static double when_of(const json_t *args, const char *at, const char *delay)
+{
+  const json_t *a = json_object_get(args, at), *d = json_object_get(args, delay);
+  return a ? json_number_value(a) : clock_now_ms() + (d ? json_number_value(d) : 0) * 60000.0;
+}
+
+/* A reminder for the person who started the exchange (the default) or for
+ * the agent itself, tied to this conversation: a person's appears on their
+ * me stream, the agent's starts its run here. */
+static int create_reminder(struct store_tx *tx, struct call *c, struct err *err)
+{
+  const char *for_ = json_string_value(json_object_get(c->args, "for"));
+  int self = (for_ && strcmp(for_, "agent") == 0) || !c->env->chain->user[0];
+  json_t *doc = NULL;
+  int rc = schedule_reminder_tx(tx, self ? NULL : c->env->chain->user,
+                                self ? dq_str(c->env->agent, "_id") : NULL,
+                                json_string_value(json_object_get(c->args, "message")),
+                                when_of(c->args, "at", "delayMinutes"), c->env->chain->conv,
+                                &doc, err);
+  if (!rc)
+    c->result = json_pack("{s:s,s:s,s:O}", "reminderId", dq_str(doc, "_id"), "for",
+                          self ? "agent" : "user", "remindAt", json_object_get(doc, "remindAt"));
+  json_decref(doc);
+  return rc;
+}
+
+/* An event created by the agent, with the person who started the exchange,
+ * the agent and the participants named (people of this conversation). */
+static int schedule_event(struct store_tx *tx, struct call *c, struct err *err)
+{
+  double start = when_of(c->args, "startTime", "startInMinutes");
+  const json_t *len = json_object_get(c->args, "durationMinutes");
+  json_t *who = json_array();
+  if (c->env->chain->user[0])
+    json_array_append_new(who, json_string(c->env->chain->user));
+  json_array_append_new(who, json_string(dq_str(c->env->agent, "_id")));
+  const json_t *more = json_object_get(c->args, "participants");
+  int rc = 0;
+  for (size_t i = 0; !rc && i < json_array_size(more); i++) {
+    const char *p = json_string_value(json_array_get(more, i));
+    int agent = dq_is_id_of(tx, p, "agents");
+    rc = person_here(tx, c, agent ? "agent" : "user", p, err);
+    if (!rc)
+      json_array_append_new(who, json_string(p));
+  }
+  json_t *fields = rc ? NULL : json_pack("{s:O,s:f,s:f,s:o}", "title",
+                                         json_object_get(c->args, "title"), "startTime", start,
+                                         "endTime", start + (len ? json_number_value(len) : 60) *
+                                                               60000.0, "participants", who);
+  if (!rc && !fields)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  if (rc) {
+    json_decref(who);
+    return rc;
+  }
+  if (json_object_get(c->args, "description"))
+    json_object_set(fields, "description", json_object_get(c->args, "description"));
+  json_t *doc = NULL;
+  rc = schedule_event_tx(tx, dq_str(c->env->agent, "_id"), fields, &doc, err);
+  json_decref(fields);
+  if (!rc)
+    c->result = json_pack("{s:s,s:O,s:O}", "eventId", dq_str(doc, "_id"), "startTime",
+                          json_object_get(doc, "startTime"), "endTime",
+                          json_object_get(doc, "endTime"));
+  json_decref(doc);
+  return rc;
+}
+
 /* --- learning: the Director and the Guide move people on --- */
 
 /* The flow of the call (its flowId, else the seeded Elevate flow). */
@@ -501,6 +574,24 @@ static const struct tool registry[] = {
    "{\"type\":\"number\",\"minimum\":0},\"priority\":{\"enum\":[\"low\",\"normal\",\"high\"]},"
    "\"assignToUserId\":{\"type\":\"string\",\"minLength\":1}},\"required\":[\"title\"],"
    "\"additionalProperties\":false}", 0, create_task, 0},
+  {"createReminder", "Set a reminder: for the person you are talking with (the default; it "
+   "reaches them wherever they are in ONE) or for yourself (you will be asked again in this "
+   "conversation), at a time (ms since 1970) or after some minutes.",
+   "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\",\"minLength\":1,"
+   "\"maxLength\":2000},\"at\":{\"type\":\"number\",\"minimum\":0},\"delayMinutes\":"
+   "{\"type\":\"number\",\"minimum\":0,\"maximum\":525600},\"for\":{\"enum\":[\"user\","
+   "\"agent\"]}},\"required\":[\"message\"],\"additionalProperties\":false}", 0,
+   create_reminder, 0},
+  {"scheduleEvent", "Put an event in the calendar of the person you are talking with, yours "
+   "and that of the participants named (people and agents of this conversation): at a time "
+   "(ms since 1970) or in some minutes, for durationMinutes (default 60).",
+   "{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\",\"minLength\":1,"
+   "\"maxLength\":300},\"description\":{\"type\":\"string\",\"maxLength\":4000},"
+   "\"startTime\":{\"type\":\"number\",\"minimum\":0},\"startInMinutes\":{\"type\":"
+   "\"number\",\"minimum\":0,\"maximum\":525600},\"durationMinutes\":{\"type\":\"number\","
+   "\"minimum\":0,\"maximum\":10080},\"participants\":{\"type\":\"array\",\"items\":"
+   "{\"type\":\"string\",\"minLength\":1},\"maxItems\":50}},\"required\":[\"title\"],"
+   "\"additionalProperties\":false}", 0, schedule_event, 0},
   {"searchKnowledge", "Search the knowledge base: what the person you are talking with has "
    "told (about: user), what you know (about: agent), or both (the default); by words and "
    "meaning, best first.",

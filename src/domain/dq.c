@@ -192,6 +192,8 @@ int dq_bool(const json_t *doc, const char *field)
 double dq_num(const json_t *doc, const char *field, double dflt)
 {
   const json_t *v = json_object_get(doc, field);
+  if (!v)
+    return dflt;
   if (json_is_integer(v))
     return (double)json_integer_value(v);
   if (jv_type(v) == JV_FLOAT64)

@@ -30,6 +30,8 @@ struct op {
   const char *cursor;
   size_t limit;          /* 0: OP_DEFAULT_PAGE */
   const char *filter;    /* a list's filter where it has one (?state= of jobs) */
+  double from, to;       /* a time range (?from= and ?to=, ms since 1970) */
+  int has_from, has_to;
   /* results */
   json_t *out;           /* new reference, owned by the caller after the call */
   char *text;            /* or the result as wire JSON text (one_free), for hot

@@ -82,6 +82,28 @@ static int user_is_me(struct store_tx *tx, const struct actor *who, const json_t
   return mine(who, doc, "userId");
 }
 
+static int nobody(struct store_tx *tx, const struct actor *who, const json_t *doc)
+{
+  (void)tx;
+  (void)who;
+  (void)doc;
+  return 0; /* written by ONE itself, or through a route of its own */
+}
+
+/* reminders: a user's own, or those of an agent the user may edit. */
+static int reminder_may(struct store_tx *tx, const struct actor *who, const json_t *doc)
+{
+  if (json_object_get(doc, "userId"))
+    return user_is_me(tx, who, doc);
+  if (!json_object_get(doc, "agentId"))
+    return 1; /* for no one: domain/schedule.c refuses it, saying why */
+  json_t *agent = NULL;
+  int ok = dq_get(tx, "agents", dq_str(doc, "agentId"), "agent", &agent, NULL) == 0 &&
+           agent_editable(who, agent);
+  json_decref(agent);
+  return ok;
+}
+
 /* knowledge: a user's own, or an agent's (read: usable; write: editable). */
 static int knowledge_may(struct store_tx *tx, const struct actor *who, const json_t *doc,
                          int write)
@@ -204,7 +226,9 @@ static const struct policy policies[] = {
    knowledge_read, knowledge_write},
   {"events", "the creator and the participants read; the creator writes", event_read,
    created_by_me},
-  {"reminders", "the user's own", user_is_me, user_is_me},
+  {"reminders", "the user's own, and those of the agents the user edits", reminder_may,
+   reminder_may},
+  {"broadcasts", "the creator's own", created_by_me, created_by_me},
   {"tasks", "the creator and the assignee read; the creator writes", task_read, created_by_me},
   {"learningFlows", "everyone reads; the creator writes", anyone, created_by_me},
   {"prompts", "everyone reads; the creator writes", anyone, created_by_me},
@@ -213,7 +237,11 @@ static const struct policy policies[] = {
   {"enrollments", "the user's own", user_is_me, user_is_me},
   {"assignments", "the assignee and the assigner read; the assigner writes", assignment_read,
    assignment_write},
-  {"progress", "the user's own", user_is_me, user_is_me},
+  {"progress", "the user's own, read; moved through PUT /me/progress (its state machine)",
+   user_is_me, nobody},
+  {"products", "everyone reads; administrators write", anyone, nobody},
+  {"inferenceUsage", "the user's own, read; ONE records them", user_is_me, nobody},
+  {"evals", "the user's own; POST /evals/{id}/run replays one", user_is_me, user_is_me},
   {"groups", "the owner and the members read; the owner writes", group_read, group_write},
   {"groupMembers", "the member and the group's owner read; the group's owner writes",
    member_read, member_write},

@@ -3,6 +3,7 @@
 
 #include "domain/dq.h"
 #include "domain/policy.h"
+#include "domain/schedule.h"
 
 #include <string.h>
 
@@ -95,7 +96,8 @@ static int insert_tx(struct store_tx *tx, void *arg, struct err *err)
   if (!may(p, p ? p->may_write : NULL, tx, op->who, op->in))
     return refuse(err, op->table);
   char id[CID_MAX];
-  if ((rc = store_insert(tx, op->table, op->in, 0, id, err)))
+  if ((rc = store_insert(tx, op->table, op->in, 0, id, err)) ||
+      (rc = schedule_sync(tx, op->table, id, NULL, err)))
     return rc;
   op->created = 1;
   return store_get(tx, id, &op->out, NULL, err);
@@ -133,6 +135,8 @@ static int patch_tx(struct store_tx *tx, void *arg, struct err *err)
   if (rc == 0)
     rc = store_patch(tx, op->id, patch, err);
   if (rc == 0)
+    rc = schedule_sync(tx, op->table, op->id, before, err);
+  if (rc == 0)
     rc = store_get(tx, op->id, &op->out, NULL, err);
   json_decref(before);
   json_decref(after);
@@ -155,8 +159,10 @@ static int delete_tx(struct store_tx *tx, void *arg, struct err *err)
     return rc;
   if (!may(p, p ? p->may_write : NULL, tx, op->who, before))
     rc = refuse(err, op->table);
+  if (rc == 0 && (rc = store_delete(tx, op->id, err)) == 0)
+    rc = schedule_sync(tx, op->table, op->id, before, err);
   json_decref(before);
-  return rc ? rc : store_delete(tx, op->id, err);
+  return rc;
 }
 
 int tables_delete(struct store *s, struct op *op, struct err *err)

@@ -18,6 +18,7 @@ enum op_flags {
   OPF_TABLE = 16,    /* params[0] is a table name; the id is params[1] */
   OPF_STATE = 32,    /* ?state= into op.filter */
   OPF_OWNER = 64,    /* ?owner= into op.filter */
+  OPF_RANGE = 128,   /* ?from= and ?to= (ms since 1970) into op.from, op.to */
 };
 
 /* Runs fn for req: op.id = params[0], op.sub = params[1] (see OPF_TABLE). */

@@ -50,6 +50,29 @@ int http_page_params(struct http_req *req, struct http_res *res, struct op *op)
   return 0;
 }
 
+/* ?from= and ?to= into op: each a number of ms since 1970 when given. */
+static int range_params(struct http_req *req, struct http_res *res, struct op *op)
+{
+  const char *names[] = {"from", "to"};
+  double *at[] = {&op->from, &op->to};
+  int *has[] = {&op->has_from, &op->has_to};
+  for (int i = 0; i < 2; i++) {
+    const char *v = http_query(req, names[i]);
+    if (!v || !*v)
+      continue;
+    char *end = NULL;
+    double d = strtod(v, &end);
+    if (*end || !(d >= 0 && d < 1e16)) {
+      http_reply_error(res, 400, "E_INVALID", names[i], "%s must be a time in ms since 1970",
+                       names[i]);
+      return E_INVALID;
+    }
+    *at[i] = d;
+    *has[i] = 1;
+  }
+  return 0;
+}
+
 void http_op(struct http_req *req, struct http_res *res, domain_fn fn, int flags)
 {
   struct op op;
@@ -72,7 +95,8 @@ void http_op(struct http_req *req, struct http_res *res, domain_fn fn, int flags
     const char *v = http_query(req, flags & OPF_STATE ? "state" : "owner");
     op.filter = v && *v ? v : NULL;
   }
-  if ((flags & OPF_PAGE) && http_page_params(req, res, &op) != 0) {
+  if (((flags & OPF_PAGE) && http_page_params(req, res, &op) != 0) ||
+      ((flags & OPF_RANGE) && range_params(req, res, &op) != 0)) {
     json_decref(in);
     return;
   }

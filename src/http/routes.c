@@ -104,6 +104,13 @@ const struct route routes[] = {
    "what the people and agents I follow posted in conversations I take part in, newest first "
    "(paged)"},
 
+  {"GET", V1 "/me/events", h_me_events, ROUTE_AUTH,
+   "the events I created or take part in, by start time: ?from= (ms since 1970; default now), "
+   "?to=, ?limit=; create, change or cancel them through /tables/events"},
+  {"GET", V1 "/me/reminders", h_me_reminders, ROUTE_AUTH,
+   "my reminders by time, fired ones with firedAt: ?from=, ?to=, ?limit=; create them through "
+   "/tables/reminders (they fire on my me stream as \"reminder\")"},
+
   {"GET", V1 "/flows", h_flows_list, ROUTE_AUTH, "the learning flows with their steps (paged)"},
   {"GET", V1 "/me/progress", h_me_progress, ROUTE_AUTH,
    "where I stand in each learning flow: every step's state, times and my roles"},

@@ -310,6 +310,9 @@ static void render(struct store_tx *tx, const struct store_change *c, struct ren
       snprintf(t->end_user, sizeof t->end_user, "%s", dq_str(doc, "userId"));
     if (user)
       add_target(r, STREAM_ME, dq_str(doc, "userId"), "membership", doc);
+  } else if (strcmp(c->table, "reminders") == 0) {
+    if (json_object_get(doc, "firedAt") && json_object_get(doc, "userId"))
+      add_target(r, STREAM_ME, dq_str(doc, "userId"), "reminder", doc);
   } else if (strcmp(c->table, "conversations") == 0) {
     add_target(r, STREAM_CONVERSATION, dq_str(doc, "_id"), "conversation", doc);
     fan->users = conv_users(tx, dq_str(doc, "_id"));
@@ -378,7 +381,8 @@ static void deliver(int64_t seq, struct rendering *r, struct me_fanout *fan,
 static int interesting(const char *table)
 {
   return strcmp(table, "conversationMessages") == 0 ||
-         strcmp(table, "conversationParticipants") == 0 || strcmp(table, "conversations") == 0;
+         strcmp(table, "conversationParticipants") == 0 || strcmp(table, "conversations") == 0 ||
+         strcmp(table, "reminders") == 0;
 }
 
 /* Renders the log in (from, to] (to < 0: to its end) for the streams

@@ -20,6 +20,7 @@ struct fakellm {
   pthread_mutex_t lock;
   json_t *rules;        /* guarded by lock */
   json_t *requests;     /* guarded by lock */
+  json_t *hooks;        /* bodies POSTed to /webhook, guarded by lock */
   json_t *open_gates;   /* guarded by lock: names of the gates opened */
   atomic_int stopping;
   atomic_int calls;
@@ -329,6 +330,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     free(text);
     return ret;
   }
+  if (strcmp(url, "/webhook") == 0 && strcmp(method, "POST") == 0) {
+    json_error_t je;
+    json_t *got = json_loads(body, 0, &je);
+    pthread_mutex_lock(&f->lock);
+    json_array_append_new(f->hooks, got ? got : json_string(body));
+    pthread_mutex_unlock(&f->lock);
+    if (strstr(body, "refuse me"))
+      return send_text(conn, 422, "application/json", "{\"error\":\"not allowed here\"}", NULL);
+    return send_text(conn, 200, "application/json", "{\"postId\":\"p-1\"}", NULL);
+  }
   if (strcmp(url, "/_requests") == 0) {
     json_t *all = fakellm_requests(f);
     char *text = json_dumps(all, JSON_COMPACT);
@@ -360,6 +371,7 @@ struct fakellm *fakellm_start(unsigned port)
   pthread_mutex_init(&f->lock, NULL);
   f->rules = json_array();
   f->requests = json_array();
+  f->hooks = json_array();
   f->open_gates = json_object();
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
@@ -378,6 +390,7 @@ struct fakellm *fakellm_start(unsigned port)
   if (!f->d) {
     json_decref(f->rules);
     json_decref(f->requests);
+    json_decref(f->hooks);
     json_decref(f->open_gates);
     free(f);
     return NULL;
@@ -434,6 +447,14 @@ json_t *fakellm_requests(struct fakellm *f)
   return copy;
 }
 
+json_t *fakellm_webhooks(struct fakellm *f)
+{
+  pthread_mutex_lock(&f->lock);
+  json_t *copy = json_deep_copy(f->hooks);
+  pthread_mutex_unlock(&f->lock);
+  return copy;
+}
+
 size_t fakellm_request_count(struct fakellm *f) { return (size_t)atomic_load(&f->calls); }
 
 void fakellm_stop(struct fakellm *f)
@@ -444,6 +465,7 @@ void fakellm_stop(struct fakellm *f)
   MHD_stop_daemon(f->d);
   json_decref(f->rules);
   json_decref(f->requests);
+  json_decref(f->hooks);
   json_decref(f->open_gates);
   pthread_mutex_destroy(&f->lock);
   free(f);

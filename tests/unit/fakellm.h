@@ -16,6 +16,9 @@
  * chunk too when stream_options.include_usage), else one JSON body. With
  * no rule left it answers 500. Every request body is kept, in order.
  *
+ * POST /webhook keeps its body and answers 200 {"postId":"p-1"} (422 when
+ * the body holds "refuse me"): an outbound webhook for broadcasts.
+ *
  * GET /search?q= answers {"results":[{"title","url","query"}]}, a web
  * search service for the webSearch tool.
  *
@@ -42,6 +45,8 @@ void fakellm_open(struct fakellm *f, const char *gate);
 /* The requests so far, oldest first (a new reference: an array of the
  * parsed bodies). */
 json_t *fakellm_requests(struct fakellm *f);
+/* The bodies POSTed to /webhook, oldest first (a new reference). */
+json_t *fakellm_webhooks(struct fakellm *f);
 size_t fakellm_request_count(struct fakellm *f);
 void fakellm_stop(struct fakellm *f);
 

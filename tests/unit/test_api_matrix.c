@@ -178,6 +178,8 @@ static const struct cell_row rows[] = {
   R("GET", "/api/v1/me/following", NULL, 401, 200, 200, 200, 200, 0),
   R("GET", "/api/v1/me/followers", NULL, 401, 200, 200, 200, 200, 0),
   R("GET", "/api/v1/me/feed", NULL, 401, 200, 200, 200, 200, 0),
+  R("GET", "/api/v1/me/events", NULL, 401, 200, 200, 200, 200, 0),
+  R("GET", "/api/v1/me/reminders", NULL, 401, 200, 200, 200, 200, 0),
   R("GET", "/api/v1/flows", NULL, 401, 200, 200, 200, 200, 0),
   R("GET", "/api/v1/me/progress", NULL, 401, 200, 200, 200, 200, 0),
   R("PUT", "/api/v1/flows/{noflow}/steps/{step}/progress", "{\"status\":\"In Progress\"}",

@@ -67,7 +67,7 @@ Test(cli, schema_show_and_check)
   tu_write(dir, "printed/schema.ts", out);
   free(out);
   cr_assert_eq(one("schema check printed", &out, NULL), 0, "the printed schema checks");
-  cr_assert(strstr(out, "ok, 33 tables"), "%s", out);
+  cr_assert(strstr(out, "ok, 34 tables"), "%s", out);
   free(out);
   cr_assert_eq(one("schema show agent-inbox --json", &out, NULL), 0);
   cr_assert(strstr(out, "\"tableName\": \"conversationParticipants\""));

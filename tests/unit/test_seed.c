@@ -121,7 +121,7 @@ Test(seed, an_existing_director_is_completed_not_doubled)
   json_t *d = agent("Director");
   cr_expect_str_eq(dq_str(d, "prompt"), "kept as it was", "what exists is never changed");
   cr_expect_str_eq(dq_str(d, "description"), "from the migration");
-  cr_expect_eq(json_array_size(json_object_get(d, "tools")), 4, "what it lacked is added");
+  cr_expect_eq(json_array_size(json_object_get(d, "tools")), 5, "what it lacked is added");
   cr_expect_eq(json_array_size(json_object_get(d, "delegatesTo")), 11);
   json_decref(d);
   cr_expect_eq(count("agents"), 12);
