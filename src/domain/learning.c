@@ -1,5 +1,6 @@
 /* learning: see learning.h. */
 #include "domain/learning.h"
+#include "domain/agents.h"
 #include "domain/dq.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -269,10 +270,64 @@ int learning_me(struct store *s, struct op *op, struct err *err)
   return store_run(s, STORE_READ, me_tx, op, err);
 }
 
+/* The flow op->id, into *flow; E_NOTFOUND when there is none. */
+static int load_flow(struct store_tx *tx, const struct op *op, json_t **flow, struct err *err)
+{
+  if (!dq_is_id_of(tx, op->id, "learningFlows"))
+    return err_set(err, E_NOTFOUND, "no learning flow %s", op->id);
+  return dq_get(tx, "learningFlows", op->id, "learning flow", flow, err);
+}
+
+/* Whether who leads step of flow: an administrator, the flow's creator, or
+ * an owner or reviewer of the step (step NULL: of any step). Leaders assign
+ * any role and move anyone's progress on the step. */
+static int leads(struct store_tx *tx, const struct actor *who, const json_t *flow,
+                 const char *step, struct err *err)
+{
+  if (who->admin || strcmp(dq_str(flow, "createdBy"), who->user) == 0)
+    return 1;
+  json_t *eq = json_pack("[s]", who->user);
+  struct store_query q = {.table = "assignments", .index = "by_user", .eq = eq,
+                          .limit = STORE_MAX_PAGE};
+  struct store_page page = {0};
+  int rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
+  int yes = 0;
+  size_t i;
+  json_t *a;
+  json_array_foreach(page.docs, i, a) {
+    const char *role = dq_str(a, "role");
+    yes |= strcmp(dq_str(a, "learningFlowId"), dq_str(flow, "_id")) == 0 &&
+           (!step || strcmp(dq_str(a, "step"), step) == 0) &&
+           (strcmp(role, "owner") == 0 || strcmp(role, "reviewer") == 0);
+  }
+  store_page_release(&page);
+  json_decref(eq);
+  return rc ? rc : yes;
+}
+
+/* Whose row a body names: {userId} or {agentId}, else me. E_SCHEMA for a
+ * value that is no string; *agent_doc holds the agent (or NULL). */
+static int person_of(struct store_tx *tx, const struct op *op, const char **user,
+                     const char **agent, json_t **agent_doc, struct err *err)
+{
+  const json_t *u = json_object_get(op->in, "userId"), *a = json_object_get(op->in, "agentId");
+  *agent_doc = NULL;
+  if ((u && !json_is_string(u)) || (a && !json_is_string(a)) || (u && a)) {
+    err_set(err, E_SCHEMA, "name one person: {\"userId\"} or {\"agentId\"} (default: me)");
+    err_add_detail(err, u && !json_is_string(u) ? "userId" : "agentId", "expected one id");
+    return E_SCHEMA;
+  }
+  *user = u ? json_string_value(u) : a ? NULL : op->who->user;
+  *agent = a ? json_string_value(a) : NULL;
+  if (*user && !dq_is_id_of(tx, *user, "users"))
+    return err_set(err, E_NOTFOUND, "no user %s", *user);
+  return *agent ? dq_get(tx, "agents", *agent, "agent", agent_doc, err) : 0;
+}
+
 static int put_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
-  static const char *const fields[] = {"status", "notes", NULL};
+  static const char *const fields[] = {"status", "notes", "userId", "agentId", NULL};
   int rc = op_only_fields(op->in, "progress", fields, err);
   const json_t *status = json_object_get(op->in, "status");
   const json_t *notes = json_object_get(op->in, "notes");
@@ -281,12 +336,25 @@ static int put_tx(struct store_tx *tx, void *arg, struct err *err)
     err_add_detail(err, json_is_string(status) ? "notes" : "status", "expected a string");
     rc = E_SCHEMA;
   }
-  if (!rc && !dq_is_id_of(tx, op->id, "learningFlows"))
-    rc = err_set(err, E_NOTFOUND, "no learning flow %s", op->id);
-  struct progress_change c = {op->id, op->sub, op->who->user, NULL, json_string_value(status),
+  json_t *flow = NULL, *agent_doc = NULL;
+  const char *user = NULL, *agent = NULL;
+  if (!rc)
+    rc = load_flow(tx, op, &flow, err);
+  if (!rc)
+    rc = person_of(tx, op, &user, &agent, &agent_doc, err);
+  int self = !rc && user && strcmp(user, op->who->user) == 0;
+  int leader = rc || self ? 0 : leads(tx, op->who, flow, op->sub, err);
+  if (!rc && leader < 0)
+    rc = leader;
+  else if (!rc && !self && !leader && !(agent_doc && agent_editable(op->who, agent_doc)))
+    rc = err_set(err, E_PERM, "only the flow's creator and the step's owners and reviewers move "
+                 "someone else's progress");
+  struct progress_change c = {op->id, op->sub, user, agent, json_string_value(status),
                               json_string_value(notes)};
   if (!rc)
     rc = learning_progress_set(tx, &c, &op->out, err);
+  json_decref(flow);
+  json_decref(agent_doc);
   return rc;
 }
 
@@ -294,4 +362,91 @@ int learning_progress_put(struct store *s, struct op *op, struct err *err)
 {
   int rc = op_need_object(op->in, err);
   return rc ? rc : store_run(s, STORE_WRITE, put_tx, op, err);
+}
+
+static int assign_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  static const char *const fields[] = {"role", "userId", "agentId", NULL};
+  int rc = op_only_fields(op->in, "assignments", fields, err);
+  const json_t *role = json_object_get(op->in, "role");
+  if (!rc && !json_is_string(role)) {
+    err_set(err, E_SCHEMA, "a step is assigned with {\"role\": owner|reviewer|contributor, "
+            "\"userId\" or \"agentId\"?}");
+    err_add_detail(err, "role", "expected a string");
+    rc = E_SCHEMA;
+  }
+  json_t *flow = NULL, *agent_doc = NULL;
+  const char *user = NULL, *agent = NULL;
+  if (!rc)
+    rc = load_flow(tx, op, &flow, err);
+  if (!rc)
+    rc = person_of(tx, op, &user, &agent, &agent_doc, err);
+  int leader = rc ? 0 : leads(tx, op->who, flow, op->sub, err);
+  if (!rc && leader < 0) {
+    rc = leader;
+  } else if (!rc && !leader) {
+    /* others take part: themselves, or an agent they edit, as contributors */
+    int mine = (user && strcmp(user, op->who->user) == 0) ||
+               (agent_doc && agent_editable(op->who, agent_doc));
+    if (!mine)
+      rc = err_set(err, E_PERM, "only the flow's creator and the step's owners and reviewers "
+                   "assign others");
+    else if (strcmp(json_string_value(role), "contributor") != 0)
+      rc = err_set(err, E_PERM, "you may take part in a step as a contributor; the flow's "
+                   "creator or the step's owners grant owner and reviewer");
+  }
+  if (!rc)
+    rc = learning_assign(tx, op->id, op->sub, user, agent, json_string_value(role),
+                         op->who->user, &op->out, err);
+  json_decref(flow);
+  json_decref(agent_doc);
+  return rc;
+}
+
+int learning_assign_put(struct store *s, struct op *op, struct err *err)
+{
+  int rc = op_need_object(op->in, err);
+  return rc ? rc : store_run(s, STORE_WRITE, assign_tx, op, err);
+}
+
+static int assignments_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct op *op = arg;
+  json_t *flow = NULL;
+  int rc = load_flow(tx, op, &flow, err);
+  int all = rc ? 0 : leads(tx, op->who, flow, NULL, err);
+  if (!rc && all < 0)
+    rc = all;
+  json_t *items = json_array();
+  size_t i;
+  json_t *st;
+  json_array_foreach(json_object_get(flow, "steps"), i, st) {
+    if (rc)
+      break;
+    json_t *eq = json_pack("[s,s]", op->id, dq_str(st, "stepName"));
+    struct store_query q = {.table = "assignments", .index = "by_learningFlow_and_step",
+                            .eq = eq, .limit = STORE_MAX_PAGE};
+    struct store_page page = {0};
+    rc = eq ? store_query(tx, &q, &page, err) : err_set(err, E_NOMEM, "out of memory");
+    size_t k;
+    json_t *a;
+    json_array_foreach(page.docs, k, a) if (all || strcmp(dq_str(a, "userId"), op->who->user) == 0 ||
+                                            strcmp(dq_str(a, "assignedBy"), op->who->user) == 0)
+      json_array_append(items, a);
+    store_page_release(&page);
+    json_decref(eq);
+  }
+  json_decref(flow);
+  if (rc) {
+    json_decref(items);
+    return rc;
+  }
+  op->out = op_page(items, NULL, 1);
+  return 0;
+}
+
+int learning_assignments_list(struct store *s, struct op *op, struct err *err)
+{
+  return store_run(s, STORE_READ, assignments_tx, op, err);
 }

@@ -61,7 +61,18 @@ int learning_flows_list(struct store *s, struct op *op, struct err *err);
  * order, status ("Not Started" when never moved), startedAt, completedAt,
  * roles: my assignments' roles}]}]} for the first OP_DEFAULT_PAGE flows. */
 int learning_me(struct store *s, struct op *op, struct err *err);
-/* Moves my progress on step op->sub of flow op->id: {status, notes?}. */
+/* Moves progress on step op->sub of flow op->id: {status, notes?,
+ * userId? | agentId?} (default: mine). Someone else's is moved by the
+ * flow's creator, an administrator or an owner or reviewer of the step; an
+ * agent's also by its editors. */
 int learning_progress_put(struct store *s, struct op *op, struct err *err);
+/* Assigns step op->sub of flow op->id: {role, userId? | agentId?}
+ * (default: me). The flow's creator, administrators and the step's owners
+ * and reviewers assign anyone any role; others assign themselves or an
+ * agent they edit, as contributors. */
+int learning_assign_put(struct store *s, struct op *op, struct err *err);
+/* The flow's assignments, step by step: all of them for those who lead a
+ * step of it (as above), else mine and those I made. */
+int learning_assignments_list(struct store *s, struct op *op, struct err *err);
 
 #endif

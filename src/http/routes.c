@@ -115,8 +115,16 @@ const struct route routes[] = {
   {"GET", V1 "/me/progress", h_me_progress, ROUTE_AUTH,
    "where I stand in each learning flow: every step's state, times and my roles"},
   {"PUT", V1 "/flows/{id}/steps/{step}/progress", h_progress_put, ROUTE_AUTH,
-   "move my progress on a step: {status, notes?} (Not Started, In Progress, Completed, "
-   "Blocked, Skipped; refused moves are 409)"},
+   "move progress on a step: {status, notes?, userId? | agentId?} (mine by default; "
+   "someone else's for the flow's creator and the step's owners and reviewers); states Not "
+   "Started, In Progress, Completed, Blocked, Skipped; refused moves are 409"},
+  {"PUT", V1 "/flows/{id}/steps/{step}/assignments", h_assign_put, ROUTE_AUTH,
+   "assign a step: {role: owner|reviewer|contributor, userId? | agentId?} (me by default; "
+   "others, and owner or reviewer, only by the flow's creator and the step's owners and "
+   "reviewers); assigning the same person again changes the role"},
+  {"GET", V1 "/flows/{id}/assignments", h_assignments_list, ROUTE_AUTH,
+   "a flow's assignments: all of them for the flow's creator and its owners and reviewers, "
+   "else mine and those I made"},
 
   {"GET", V1 "/knowledge", h_knowledge_list, ROUTE_AUTH,
    "knowledge items, newest first (paged): mine, or ?owner= an agent I may use"},

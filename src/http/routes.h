@@ -81,6 +81,8 @@ void h_follows_remove(struct http_req *req, struct http_res *res);
 void h_follows_mine(struct http_req *req, struct http_res *res);
 void h_follows_of_me(struct http_req *req, struct http_res *res);
 void h_feed(struct http_req *req, struct http_res *res);
+void h_assign_put(struct http_req *req, struct http_res *res);
+void h_assignments_list(struct http_req *req, struct http_res *res);
 void h_me_events(struct http_req *req, struct http_res *res);
 void h_me_reminders(struct http_req *req, struct http_res *res);
 void h_knowledge_list(struct http_req *req, struct http_res *res);
