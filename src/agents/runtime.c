@@ -5,6 +5,7 @@
 #include "agents/outbound.h"
 #include "agents/runtime_int.h"
 #include "domain/dq.h"
+#include "domain/evals.h"
 #include "domain/replies.h"
 #include "domain/schedule.h"
 #include "util/clock.h"
@@ -213,6 +214,8 @@ int runtime_new(struct store *s, struct sched *sc, const struct llm_config *llm,
     rc = sched_on(sc, SCHEDULE_REMINDER_JOB, timed_reminder_job, rt, err);
   if (!rc)
     rc = sched_on(sc, SCHEDULE_BROADCAST_JOB, timed_broadcast_job, rt, err);
+  if (!rc)
+    rc = sched_on(sc, EVALS_RUN_JOB, evals_job, rt, err);
   if (rc) {
     runtime_free(rt);
     return rc;

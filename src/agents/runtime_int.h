@@ -71,6 +71,8 @@ void task_job(void *arg, struct sched_run *run);
 /* timed.c: reminders that fire and broadcasts that post (domain/schedule.h) */
 void timed_reminder_job(void *arg, struct sched_run *run);
 void timed_broadcast_job(void *arg, struct sched_run *run);
+/* evals.c: the eval runner (domain/evals.h) */
+void evals_job(void *arg, struct sched_run *run);
 /* Delegation from agent `from` (its row `from_row`) in chain c: posts
  * content (which mentions `to`) as from, and a reply job for `to`, or a
  * notice saying why not. *why receives the refusal ("" when delegated). */

@@ -104,6 +104,14 @@ const struct route routes[] = {
    "what the people and agents I follow posted in conversations I take part in, newest first "
    "(paged)"},
 
+  {"GET", V1 "/me/usage", h_me_usage, ROUTE_AUTH,
+   "what the model calls made for me cost: tokens, cost and calls in all and by day, model and "
+   "agent, over ?from= (default: 30 days ago) to ?to= (ms since 1970)"},
+  {"GET", V1 "/agents/{id}/usage", h_agent_usage, ROUTE_AUTH,
+   "the same for an agent, for its editors"},
+  {"POST", V1 "/evals/{id}/run", h_evals_run, ROUTE_AUTH,
+   "replay one of my evals against its agent: the output, score and status land on the eval "
+   "(GET /tables/evals/{id}); 409 while it is queued"},
   {"GET", V1 "/me/events", h_me_events, ROUTE_AUTH,
    "the events I created or take part in, by start time: ?from= (ms since 1970; default now), "
    "?to=, ?limit=; create, change or cancel them through /tables/events"},
@@ -135,6 +143,8 @@ const struct route routes[] = {
    "search knowledge: {query, mode?: text|vector|hybrid, owners?: [id], tags?: [string], "
    "limit?} (owners default to me)"},
 
+  {"GET", V1 "/admin/usage", h_admin_usage, ROUTE_ADMIN,
+   "what every model call cost, as /me/usage and also by user"},
   {"GET", V1 "/admin/migrations", h_admin_migrations, ROUTE_ADMIN,
    "the migration to ONE: schema, steps with progress, lock, last verification, failures, "
    "the newest log entries"},
