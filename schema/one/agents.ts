@@ -83,6 +83,7 @@ export const agentTables = {
     ownerId: v.string(),
     content: v.string(),
     vector: v.optional(v.array(v.number())),
+    vectorModel: v.optional(v.string()), // the remote model that made vector (docs/knowledge.md)
     tags: v.optional(v.array(v.string())),
     createdAt: v.number(),
   }).index("by_owner", ["ownerType", "ownerId"]),

@@ -517,7 +517,7 @@ static int add_knowledge(struct store_tx *tx, struct call *c, struct err *err)
     return err_set(err, E_INVALID, "no person started this exchange: add it about the agent");
   json_t *doc = NULL;
   int rc = knowledge_add_tx(tx, owner, json_string_value(json_object_get(c->args, "content")),
-                            json_object_get(c->args, "tags"), &doc, err);
+                            json_object_get(c->args, "tags"), NULL, &doc, err);
   if (!rc)
     c->result = json_pack("{s:s}", "knowledgeId", dq_str(doc, "_id"));
   json_decref(doc);

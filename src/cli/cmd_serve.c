@@ -2,14 +2,17 @@
  * scheduler and the HTTP server, wait for SIGTERM or SIGINT, then shut
  * down gracefully: requests in flight finish, then job attempts. */
 #include "agents/background.h"
+#include "agents/embeddings.h"
 #include "agents/runtime.h"
 #include "agents/seed.h"
 #include "agents/sched.h"
 #include "cli/cli.h"
+#include "domain/knowledge.h"
 #include "http/http.h"
 #include "http/stream.h"
 #include "schema/schema.h"
 #include "util/log.h"
+#include "util/mem.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -80,6 +83,28 @@ static void *fill_search(void *arg)
     log_json(LOG_INFO, NULL, "search prepared", e);
     json_decref(e);
   }
+  /* with a remote embedder, every item whose vector is another model's
+   * gets a job that asks the service for one */
+  char *cursor = NULL;
+  size_t queued = 0;
+  more = knowledge_vector_model() != NULL;
+  while (more && !atomic_load(&f->stop)) {
+    struct err err = ERR_INIT;
+    if (knowledge_requeue(f->s, 500, &cursor, &more, &queued, &err)) {
+      json_t *e = json_pack("{s:s}", "error", err.msg);
+      log_json(LOG_ERROR, NULL, "cannot queue the knowledge's embeddings", e);
+      json_decref(e);
+      err_clear(&err);
+      break;
+    }
+  }
+  one_free(cursor);
+  if (queued) {
+    json_t *e = json_pack("{s:I,s:s}", "items", (json_int_t)queued, "model",
+                          knowledge_vector_model());
+    log_json(LOG_INFO, NULL, "knowledge queued for the embeddings service", e);
+    json_decref(e);
+  }
   return NULL;
 }
 
@@ -87,7 +112,8 @@ static void *fill_search(void *arg)
  * may be NULL): requests finish (up to http_ms), then job attempts (up to
  * jobs_ms); what is left runs again at the next start. */
 static void shut_down(struct http_server *srv, struct background *bg, struct runtime *rt,
-                      struct sched *sc, struct store *s, int http_ms, int64_t jobs_ms)
+                      struct embeddings_service *es, struct sched *sc, struct store *s,
+                      int http_ms, int64_t jobs_ms)
 {
   if (rt)
     runtime_on_partial(rt, NULL, NULL); /* the streams close with the server */
@@ -96,6 +122,7 @@ static void shut_down(struct http_server *srv, struct background *bg, struct run
   sched_stop(sc, jobs_ms);
   runtime_free(rt);      /* model calls still waiting end; their runs retry later */
   sched_free(sc);
+  embeddings_stop(es);
   store_close(s);
 }
 
@@ -141,6 +168,7 @@ int cmd_serve(struct cli *c)
   struct sched *sc = NULL;
   struct runtime *rt = NULL;
   struct background *bg = NULL;
+  struct embeddings_service *es = NULL;
   struct llm_config llm;
   int have_llm = llm_config_from_env(&llm);
   int created = 0;
@@ -149,12 +177,13 @@ int cmd_serve(struct cli *c)
   if (cli_open(c, 0, &s, &err) || cli_ensure_schema(s, schema_latest_name(), &created, &err) ||
       (created && seed_run(s, &seeded, &err)) || sched_new(s, NULL, &sc, &err) ||
       runtime_new(s, sc, have_llm ? &llm : NULL, NULL, &rt, &err) ||
+      embeddings_start(s, sc, &es, &err) ||
       background_new(s, sc, c->db_path, &bg, &err) ||
       (cfg.sched = sc, http_server_start(&cfg, s, &srv, &err)) ||
       (runtime_on_partial(rt, partial_to_streams, http_server_hub(srv)), sched_start(sc, &err))) {
     rc = cli_fail(&err);
     err_clear(&err);
-    shut_down(srv, bg, rt, sc, s, 0, 0);
+    shut_down(srv, bg, rt, es, sc, s, 0, 0);
     return rc;
   }
   struct filler filler = {.s = s};
@@ -175,7 +204,7 @@ int cmd_serve(struct cli *c)
   atomic_store(&filler.stop, 1);
   if (filler.started)
     pthread_join(filler.thread, NULL);
-  shut_down(srv, bg, rt, sc, s, GRACE_MS, JOBS_GRACE_MS);
+  shut_down(srv, bg, rt, es, sc, s, GRACE_MS, JOBS_GRACE_MS);
   log_json(LOG_WARN, NULL, "stopped", NULL);
   return EXIT_OK;
 }

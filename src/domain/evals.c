@@ -151,8 +151,11 @@ json_t *evals_messages(const char *prompt, const json_t *input)
 static int run_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
+  static const char *const none[] = {NULL};
   json_t *eval = NULL, *agent = NULL;
-  int rc = dq_get(tx, "evals", op->id, "eval", &eval, err);
+  int rc = op->in ? op_only_fields(op->in, "evals", none, err) : 0;
+  if (!rc)
+    rc = dq_get(tx, "evals", op->id, "eval", &eval, err);
   if (!rc && !op->who->admin && strcmp(dq_str(eval, "userId"), op->who->user) != 0)
     rc = err_set(err, E_NOTFOUND, "no eval %s", op->id);
   if (!rc && !json_object_get(eval, "agentId"))

@@ -9,6 +9,8 @@
 #include "util/mem.h"
 #include "util/textvec.h"
 
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +28,8 @@ static const struct store_search_space spaces[] = {
 };
 
 const struct store_search_space *knowledge_spaces(void) { return spaces; }
+
+static struct knowledge_embedder embedder; /* model NULL: the built-in embedder */
 
 /* --- ranking --- */
 
@@ -110,8 +114,16 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
   float qv[TEXTVEC_DIM];
   struct store_hit *best = vector ? one_malloc(want * sizeof *best) : NULL;
   int rc = vector && !best ? err_set(err, E_NOMEM, "out of memory") : 0;
-  if (vector && !rc)
-    textvec_embed(query, strlen(query), qv);
+  if (vector && !rc && knowledge_embed(query, qv, err) != 0) {
+    if (text) {
+      vector = 0; /* hybrid goes on with the words alone */
+      err_clear(err);
+    } else {
+      char why[300];
+      snprintf(why, sizeof why, "%.299s", err ? err->msg : "");
+      rc = err_set(err, E_BUSY, "the embeddings service cannot embed the query now: %s", why);
+    }
+  }
   for (size_t o = 0; !rc && o < q->nowners; o++) {
     if (text) {
       struct store_hit *h = NULL;
@@ -183,7 +195,7 @@ int knowledge_owner_ok(struct store_tx *tx, const struct actor *who, const char 
 }
 
 int knowledge_add_tx(struct store_tx *tx, const char *owner_id, const char *content,
-                     const json_t *tags, json_t **out, struct err *err)
+                     const json_t *tags, const float *vector, json_t **out, struct err *err)
 {
   const char *type = dq_is_id_of(tx, owner_id, "agents") ? "agent" : "user";
   json_t *fields = json_pack("{s:s,s:s,s:s,s:f}", "ownerType", type, "ownerId", owner_id,
@@ -192,21 +204,133 @@ int knowledge_add_tx(struct store_tx *tx, const char *owner_id, const char *cont
     return err_set(err, E_NOMEM, "out of memory");
   if (tags)
     json_object_set(fields, "tags", (json_t *)tags);
+  if (vector && embedder.model) {
+    json_t *v = json_array();
+    for (size_t i = 0; v && i < TEXTVEC_DIM; i++)
+      json_array_append_new(v, json_real(vector[i]));
+    json_object_set_new(fields, "vector", v);
+    json_object_set_new(fields, "vectorModel", json_string(embedder.model));
+  }
   char id[CID_MAX];
   int rc = content && *content ? store_insert(tx, "knowledge", fields, 0, id, err)
                                : err_set_at(err, E_SCHEMA, "knowledge.content",
                                             "knowledge needs some content");
   json_decref(fields);
+  if (!rc)
+    rc = knowledge_sync(tx, "knowledge", id, NULL, err);
   if (!rc && out && !(rc = store_get(tx, id, out, NULL, err)))
     json_object_del(*out, "vector");
   return rc;
 }
 
+/* --- remote vectors --- */
+
+void knowledge_use_embedder(const struct knowledge_embedder *e)
+{
+  if (e)
+    embedder = *e;
+  else
+    memset(&embedder, 0, sizeof embedder);
+}
+
+const char *knowledge_vector_model(void) { return embedder.model; }
+
+int knowledge_embed(const char *text, float out[TEXTVEC_DIM], struct err *err)
+{
+  if (embedder.model)
+    return embedder.embed(embedder.arg, text, out, err);
+  textvec_embed(text, strlen(text), out);
+  return 0;
+}
+
+void knowledge_content_hash(const char *content, char out[17])
+{
+  uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)content; *p; p++)
+    h = (h ^ *p) * 1099511628211ULL;
+  snprintf(out, 17, "%016" PRIx64, h);
+}
+
+static int queue_embed(struct store_tx *tx, const char *id, const char *content,
+                       struct err *err)
+{
+  char hash[17], args[CID_MAX + 48], key[CID_MAX + 48];
+  knowledge_content_hash(content, hash);
+  snprintf(args, sizeof args, "{\"id\":\"%s\",\"hash\":\"%s\"}", id, hash);
+  snprintf(key, sizeof key, "embed:%s:%s", id, hash);
+  struct store_job_new j = {KNOWLEDGE_EMBED_JOB, args, key, NULL, 0, 8};
+  return store_job_add(tx, &j, NULL, NULL, err);
+}
+
+int knowledge_sync(struct store_tx *tx, const char *table, const char *id, const json_t *before,
+                   struct err *err)
+{
+  if (!embedder.model || strcmp(table, "knowledge") != 0)
+    return 0;
+  json_t *doc = NULL;
+  if (store_get(tx, id, &doc, NULL, NULL) != 0)
+    return 0; /* deleted */
+  const char *content = dq_str(doc, "content");
+  int current = strcmp(dq_str(doc, "vectorModel"), embedder.model) == 0 &&
+                (!before || strcmp(dq_str(before, "content"), content) == 0 ||
+                 !json_equal(json_object_get(before, "vector"), json_object_get(doc, "vector")));
+  int rc = current ? 0 : queue_embed(tx, id, content, err);
+  json_decref(doc);
+  return rc;
+}
+
+struct requeue {
+  size_t limit, queued;
+  char **cursor;
+  int more;
+};
+
+static int requeue_tx(struct store_tx *tx, void *arg, struct err *err)
+{
+  struct requeue *r = arg;
+  struct store_query q = {.table = "knowledge", .limit = r->limit, .cursor = *r->cursor};
+  struct store_page page = {0};
+  int rc = store_query(tx, &q, &page, err);
+  for (size_t i = 0; !rc && i < json_array_size(page.docs); i++) {
+    json_t *d = json_array_get(page.docs, i);
+    if (strcmp(dq_str(d, "vectorModel"), embedder.model) != 0) {
+      rc = queue_embed(tx, dq_str(d, "_id"), dq_str(d, "content"), err);
+      r->queued += !rc;
+    }
+  }
+  if (!rc) {
+    one_free(*r->cursor);
+    *r->cursor = page.cursor && !page.done ? one_strdup(page.cursor) : NULL;
+    r->more = *r->cursor != NULL;
+  }
+  store_page_release(&page);
+  return rc;
+}
+
+int knowledge_requeue(struct store *s, size_t limit, char **cursor, int *more, size_t *queued,
+                      struct err *err)
+{
+  *more = 0;
+  if (!embedder.model)
+    return 0;
+  struct requeue r = {limit ? limit : 500, 0, cursor, 0};
+  int rc = store_run(s, STORE_WRITE, requeue_tx, &r, err);
+  *more = r.more;
+  *queued += r.queued;
+  return rc;
+}
+
 /* --- the API's operations --- */
+
+struct create {
+  struct op *op;
+  const float *vector;  /* the remote embedder's, or NULL */
+};
 
 static int create_tx(struct store_tx *tx, void *arg, struct err *err)
 {
-  struct op *op = arg;
+  struct create *cr = arg;
+  struct op *op = cr->op;
   static const char *const allowed[] = {"content", "tags", "agentId", NULL};
   int rc = op_need_object(op->in, err);
   if (rc || (rc = op_only_fields(op->in, "knowledge", allowed, err)))
@@ -229,14 +353,23 @@ static int create_tx(struct store_tx *tx, void *arg, struct err *err)
                   : err_set(err, E_NOTFOUND, "no agent %s", agent);
   }
   rc = knowledge_add_tx(tx, agent ? agent : op->who->user, json_string_value(content),
-                        json_object_get(op->in, "tags"), &op->out, err);
+                        json_object_get(op->in, "tags"), cr->vector, &op->out, err);
   op->created = !rc;
   return rc;
 }
 
 int knowledge_create(struct store *s, struct op *op, struct err *err)
 {
-  return store_run(s, STORE_WRITE, create_tx, op, err);
+  /* the remote vector before the transaction (a write never waits on the
+   * network); when the service fails, the item's job asks again later */
+  float v[TEXTVEC_DIM];
+  struct err ignored = ERR_INIT;
+  const char *content = json_string_value(json_object_get(op->in, "content"));
+  struct create cr = {op, NULL};
+  if (embedder.model && content && *content && knowledge_embed(content, v, &ignored) == 0)
+    cr.vector = v;
+  err_clear(&ignored);
+  return store_run(s, STORE_WRITE, create_tx, &cr, err);
 }
 
 static int list_tx(struct store_tx *tx, void *arg, struct err *err)

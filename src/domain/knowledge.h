@@ -20,6 +20,7 @@
 
 #include "domain/op.h"
 #include "store/store.h"
+#include "util/textvec.h"
 
 #define KNOWLEDGE_MAX_RESULTS 50
 #define KNOWLEDGE_DEFAULT_RESULTS 5
@@ -51,9 +52,48 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
 int knowledge_owner_ok(struct store_tx *tx, const struct actor *who, const char *owner,
                        const char **type, struct err *err);
 /* Adds an item owned by owner_id (a user or an agent: the type follows the
- * id), with tags (may be NULL); *out (may be NULL) receives it. */
+ * id), with tags (may be NULL) and its vector from the remote embedder
+ * (NULL: none yet); *out (may be NULL) receives it. */
 int knowledge_add_tx(struct store_tx *tx, const char *owner_id, const char *content,
-                     const json_t *tags, json_t **out, struct err *err);
+                     const json_t *tags, const float *vector, json_t **out, struct err *err);
+
+/* --- remote vectors ---
+ * With a remote embedder registered (agents/embeddings.h, by `one serve`),
+ * every knowledge vector comes from it, with its model in vectorModel, and
+ * queries are embedded by it too, so that all the vectors a search compares
+ * come from one model. An item written without a current one (added by a
+ * tool inside its transaction, changed through /tables, added before the
+ * embedder was configured, or while the service was down) gets a
+ * KNOWLEDGE_EMBED_JOB, keyed by the item and its content's hash; until the
+ * job has run, the item keeps its former vector (or the built-in one). */
+#define KNOWLEDGE_EMBED_JOB "knowledge.embed"
+
+struct knowledge_embedder {
+  const char *model;
+  int (*embed)(void *arg, const char *text, float out[TEXTVEC_DIM], struct err *err);
+  void *arg;
+};
+
+/* Registers e (NULL: back to the built-in embedder). Call before serving:
+ * it is read without a lock. */
+void knowledge_use_embedder(const struct knowledge_embedder *e);
+/* The registered model, or NULL for the built-in embedder. */
+const char *knowledge_vector_model(void);
+/* The vector of text: the remote embedder's when one is registered (an
+ * error when it fails), else the built-in one's. */
+int knowledge_embed(const char *text, float out[TEXTVEC_DIM], struct err *err);
+/* After a write of document id of table (before: as it was, NULL for an
+ * insert): queues the item's embedding when its vector is not current. 0
+ * for other tables, or with no remote embedder. */
+int knowledge_sync(struct store_tx *tx, const char *table, const char *id, const json_t *before,
+                   struct err *err);
+/* The hash of content that KNOWLEDGE_EMBED_JOB carries, as 16 hex digits. */
+void knowledge_content_hash(const char *content, char out[17]);
+/* Queues the embedding of every item whose vector is not the registered
+ * model's, up to limit a call (*more: whether any is left; cursor: where
+ * to go on, NULL to start, one_free). For `one serve` at start. */
+int knowledge_requeue(struct store *s, size_t limit, char **cursor, int *more, size_t *queued,
+                      struct err *err);
 
 /* --- the API's operations (domain/op.h) --- */
 /* Items of an owner, newest first, paged: ?owner (op.filter) or mine. */

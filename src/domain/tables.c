@@ -2,6 +2,7 @@
 #include "domain/tables.h"
 
 #include "domain/dq.h"
+#include "domain/knowledge.h"
 #include "domain/policy.h"
 #include "domain/schedule.h"
 
@@ -97,7 +98,8 @@ static int insert_tx(struct store_tx *tx, void *arg, struct err *err)
     return refuse(err, op->table);
   char id[CID_MAX];
   if ((rc = store_insert(tx, op->table, op->in, 0, id, err)) ||
-      (rc = schedule_sync(tx, op->table, id, NULL, err)))
+      (rc = schedule_sync(tx, op->table, id, NULL, err)) ||
+      (rc = knowledge_sync(tx, op->table, id, NULL, err)))
     return rc;
   op->created = 1;
   return store_get(tx, id, &op->out, NULL, err);
@@ -136,6 +138,8 @@ static int patch_tx(struct store_tx *tx, void *arg, struct err *err)
     rc = store_patch(tx, op->id, patch, err);
   if (rc == 0)
     rc = schedule_sync(tx, op->table, op->id, before, err);
+  if (rc == 0)
+    rc = knowledge_sync(tx, op->table, op->id, before, err);
   if (rc == 0)
     rc = store_get(tx, op->id, &op->out, NULL, err);
   json_decref(before);

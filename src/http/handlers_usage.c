@@ -8,4 +8,4 @@
 OP_HANDLER(h_me_usage, usage_mine, OPF_RANGE)
 OP_HANDLER(h_agent_usage, usage_of_agent, OPF_RANGE)
 OP_HANDLER(h_admin_usage, usage_all, OPF_RANGE)
-OP_HANDLER(h_evals_run, evals_run, 0)
+OP_HANDLER(h_evals_run, evals_run, OPF_OPTBODY)

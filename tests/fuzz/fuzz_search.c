@@ -35,7 +35,7 @@ static int setup_tx(struct store_tx *tx, void *arg, struct err *err)
   static const char *const items[] = {"inconsistent leads", "the webinar is on Tuesdays",
                                       "prices start at 300 dollars \"quoted\" AND NEAR(x)"};
   for (size_t i = 0; !rc && i < 3; i++)
-    rc = knowledge_add_tx(tx, owner, items[i], NULL, NULL, err);
+    rc = knowledge_add_tx(tx, owner, items[i], NULL, NULL, NULL, err);
   return rc;
 }
 

@@ -3,6 +3,7 @@
  * own connection's thread). */
 #include "fakellm.h"
 
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@ struct fakellm {
   json_t *rules;        /* guarded by lock */
   json_t *requests;     /* guarded by lock */
   json_t *hooks;        /* bodies POSTed to /webhook, guarded by lock */
+  json_t *embeds;       /* bodies POSTed to /v1/embeddings, guarded by lock */
   json_t *open_gates;   /* guarded by lock: names of the gates opened */
   atomic_int stopping;
   atomic_int calls;
@@ -291,6 +293,53 @@ static enum MHD_Result completion(struct fakellm *f, struct MHD_Connection *conn
   return ret;
 }
 
+/* A bag of words hashed into 384 numbers (10 for "short-model"; 503 for
+ * "down-model"): texts that share words get close vectors. */
+static enum MHD_Result embeddings(struct fakellm *f, struct MHD_Connection *conn,
+                                  const char *body)
+{
+  json_error_t je;
+  json_t *req = json_loads(body, 0, &je);
+  const char *model = json_string_value(json_object_get(req, "model"));
+  const char *input = json_string_value(json_object_get(req, "input"));
+  pthread_mutex_lock(&f->lock);
+  json_array_append(f->embeds, req ? req : json_null());
+  pthread_mutex_unlock(&f->lock);
+  enum MHD_Result ret;
+  if (!model || !input) {
+    ret = send_text(conn, 400, "application/json", "{\"error\":\"model and input\"}", NULL);
+  } else if (strcmp(model, "down-model") == 0) {
+    ret = send_text(conn, 503, "application/json", "{\"error\":\"warming up\"}", NULL);
+  } else {
+    size_t dim = strcmp(model, "short-model") == 0 ? 10 : 384;
+    double v[384] = {0};
+    unsigned h = 2166136261u;
+    for (const char *p = input;; p++) {
+      if (*p && isalnum((unsigned char)*p)) {
+        h = (h ^ (unsigned char)tolower((unsigned char)*p)) * 16777619u;
+        continue;
+      }
+      if (h != 2166136261u)
+        v[h % dim] += 1;
+      h = 2166136261u;
+      if (!*p)
+        break;
+    }
+    v[dim - 1] += 0.01; /* never all zeros */
+    json_t *e = json_array();
+    for (size_t i = 0; i < dim; i++)
+      json_array_append_new(e, json_real(v[i]));
+    json_t *out = json_pack("{s:[{s:o,s:i}],s:s}", "data", "embedding", e, "index", 0,
+                            "model", model);
+    char *text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    ret = send_text(conn, 200, "application/json", text, NULL);
+    free(text);
+  }
+  json_decref(req);
+  return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *data,
                               size_t *size, void **con_cls)
@@ -330,6 +379,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     free(text);
     return ret;
   }
+  if (strcmp(url, "/v1/embeddings") == 0 && strcmp(method, "POST") == 0)
+    return embeddings(f, conn, body);
   if (strcmp(url, "/webhook") == 0 && strcmp(method, "POST") == 0) {
     json_error_t je;
     json_t *got = json_loads(body, 0, &je);
@@ -372,6 +423,7 @@ struct fakellm *fakellm_start(unsigned port)
   f->rules = json_array();
   f->requests = json_array();
   f->hooks = json_array();
+  f->embeds = json_array();
   f->open_gates = json_object();
   struct sockaddr_in addr;
   memset(&addr, 0, sizeof addr);
@@ -391,6 +443,7 @@ struct fakellm *fakellm_start(unsigned port)
     json_decref(f->rules);
     json_decref(f->requests);
     json_decref(f->hooks);
+    json_decref(f->embeds);
     json_decref(f->open_gates);
     free(f);
     return NULL;
@@ -455,6 +508,14 @@ json_t *fakellm_webhooks(struct fakellm *f)
   return copy;
 }
 
+json_t *fakellm_embedding_requests(struct fakellm *f)
+{
+  pthread_mutex_lock(&f->lock);
+  json_t *copy = json_deep_copy(f->embeds);
+  pthread_mutex_unlock(&f->lock);
+  return copy;
+}
+
 size_t fakellm_request_count(struct fakellm *f) { return (size_t)atomic_load(&f->calls); }
 
 void fakellm_stop(struct fakellm *f)
@@ -466,6 +527,7 @@ void fakellm_stop(struct fakellm *f)
   json_decref(f->rules);
   json_decref(f->requests);
   json_decref(f->hooks);
+  json_decref(f->embeds);
   json_decref(f->open_gates);
   pthread_mutex_destroy(&f->lock);
   free(f);

@@ -16,6 +16,9 @@
  * chunk too when stream_options.include_usage), else one JSON body. With
  * no rule left it answers 500. Every request body is kept, in order.
  *
+ * POST /v1/embeddings answers a bag-of-words vector of 384 numbers (10 for
+ * the model "short-model", a 503 for "down-model").
+ *
  * POST /webhook keeps its body and answers 200 {"postId":"p-1"} (422 when
  * the body holds "refuse me"): an outbound webhook for broadcasts.
  *
@@ -47,6 +50,8 @@ void fakellm_open(struct fakellm *f, const char *gate);
 json_t *fakellm_requests(struct fakellm *f);
 /* The bodies POSTed to /webhook, oldest first (a new reference). */
 json_t *fakellm_webhooks(struct fakellm *f);
+/* The bodies POSTed to /v1/embeddings, oldest first (a new reference). */
+json_t *fakellm_embedding_requests(struct fakellm *f);
 size_t fakellm_request_count(struct fakellm *f);
 void fakellm_stop(struct fakellm *f);
 

@@ -72,7 +72,7 @@ static int add_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct add *a = arg;
   json_t *tags = a->tags ? tu_json(a->tags) : NULL, *doc = NULL;
-  int rc = knowledge_add_tx(tx, a->owner, a->content, tags, &doc, err);
+  int rc = knowledge_add_tx(tx, a->owner, a->content, tags, NULL, &doc, err);
   if (!rc)
     snprintf(a->id, sizeof a->id, "%s", json_string_value(json_object_get(doc, "_id")));
   json_decref(doc);
@@ -393,7 +393,7 @@ static int many_tx(struct store_tx *tx, void *arg, struct err *err)
       strcat(text, words[(r >> 33) % NWORDS]);
       strcat(text, " ");
     }
-    rc = knowledge_add_tx(tx, ann, text, NULL, NULL, err);
+    rc = knowledge_add_tx(tx, ann, text, NULL, NULL, NULL, err);
   }
   return rc;
 }
