@@ -232,6 +232,29 @@ static const struct cell_row rows[] = {
     401, 201, 201, 201, 201, 0),
   R("POST", "/api/v1/tables/tags", "{\"name\":\"t\",\"createdBy\":\"{owner}\",\"createdAt\":1}",
     401, 403, 403, 201, 201, 0),
+  /* the remaining tables of issue 6, each under its policy */
+  R("GET", "/api/v1/tables/products", NULL, 401, 200, 200, 200, 200, 0),
+  R("POST", "/api/v1/tables/products", "{\"title\":\"Mug\",\"handle\":\"mug\",\"createdAt\":1}",
+    401, 403, 403, 403, 201, 0),
+  R("POST", "/api/v1/tables/products", "{\"title\":\"No handle\",\"createdAt\":1}",
+    401, 403, 403, 403, 422, 0),
+  R("POST", "/api/v1/tables/inferenceUsage",
+    "{\"userId\":\"{me}\",\"tokensUsed\":1,\"cost\":0,\"createdAt\":1}", 401, 403, 403, 403, 201, 0),
+  R("GET", "/api/v1/tables/inferenceUsage", NULL, 401, 200, 200, 200, 200, 0),
+  R("POST", "/api/v1/tables/evals", "{\"userId\":\"{me}\",\"input\":\"2+2?\",\"createdAt\":1}",
+    401, 201, 201, 201, 201, 0),
+  R("POST", "/api/v1/tables/evals", "{\"userId\":\"{owner}\",\"input\":\"2+2?\",\"createdAt\":1}",
+    401, 403, 403, 201, 201, 0),
+  R("POST", "/api/v1/tables/courses", "{\"title\":\"C\",\"createdBy\":\"{me}\",\"createdAt\":1}",
+    401, 201, 201, 201, 201, 0),
+  R("POST", "/api/v1/tables/tasks", "{\"title\":\"T\",\"createdBy\":\"{owner}\",\"createdAt\":1}",
+    401, 403, 403, 201, 201, 0),
+  R("POST", "/api/v1/tables/tasks", "{\"title\":7,\"createdBy\":\"{me}\",\"createdAt\":1}",
+    401, 422, 422, 422, 422, 0),
+  R("POST", "/api/v1/tables/broadcasts", "{\"platform\":\"x\",\"content\":\"c\",\"scheduledTime\":1,"
+    "\"status\":\"scheduled\",\"createdBy\":\"{me}\",\"createdAt\":1}", 401, 201, 201, 201, 201, 0),
+  R("POST", "/api/v1/tables/eventAttendees", "{\"eventId\":\"x\",\"attendee\":\"{me}\",\"startTime\":1}",
+    401, 403, 403, 403, 422, 0),
 };
 
 static const struct api_user *actor(int a)
