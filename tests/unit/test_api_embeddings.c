@@ -104,6 +104,7 @@ Test(api_embeddings, vectors_and_queries_come_from_the_configured_model)
   json_t *keep = NULL;
   cr_expect_str_eq(first_vector_hit("slow delivery", &keep), "customers complain about slow delivery");
   json_decref(keep);
+  keep = NULL;
   reqs = fakellm_embedding_requests(fake);
   cr_expect_str_eq(json_string_value(json_object_get(json_array_get(reqs, 2), "input")),
                    "slow delivery", "the query is embedded by the same model");
