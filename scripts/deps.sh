@@ -14,7 +14,11 @@ pkgs=(
   libcriterion-dev
   clang libclang-rt-14-dev
   zip unzip python3
+  chromium fonts-noto-color-emoji nodejs
 )
+# the web app's browser tests install playwright-core with npm, which some
+# nodejs packages bring and Debian's does not
+command -v npm >/dev/null || pkgs+=(npm)
 [ "${ONE_DEPS_EXTRA:-}" = "" ] || read -r -a extra <<<"$ONE_DEPS_EXTRA"
 pkgs+=("${extra[@]:-}")
 

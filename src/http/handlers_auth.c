@@ -13,11 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Secure cookies unless ONE_COOKIE_SECURE=0 (plain http on localhost). */
-static const char *cookie_secure(void)
+/* Secure cookies, except with ONE_COOKIE_SECURE=0 or for a browser on this
+ * machine (Host localhost or a loopback address: `make run` serves plain
+ * HTTP there, where a browser may refuse a Secure cookie); ONE_COOKIE_SECURE=1
+ * makes them Secure everywhere. */
+static const char *cookie_secure(struct http_req *req)
 {
   const char *v = getenv("ONE_COOKIE_SECURE");
-  return v && strcmp(v, "0") == 0 ? "" : "; Secure";
+  if (v && strcmp(v, "0") == 0)
+    return "";
+  if (v && strcmp(v, "1") == 0)
+    return "; Secure";
+  const char *host = http_header(req, "Host");
+  static const char *const local[] = {"localhost", "127.0.0.1", "[::1]"};
+  for (size_t i = 0; host && i < 3; i++) {
+    size_t n = strlen(local[i]);
+    if (strncmp(host, local[i], n) == 0 && (host[n] == '\0' || host[n] == ':'))
+      return "";
+  }
+  return "; Secure";
 }
 
 /* Reads {"email","password","name"?,"session"?} into the out-parameters;
@@ -88,7 +102,7 @@ static void sign_in(struct http_req *req, struct http_res *res, const char *emai
                            who.admin ? "admin" : "member", "expiresAt", expires);
   if (cookie) {
     http_res_header(res, "Set-Cookie", "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%.0f%s",
-                    SESSION_COOKIE, token, floor(SESSION_TTL_MS / 1000), cookie_secure());
+                    SESSION_COOKIE, token, floor(SESSION_TTL_MS / 1000), cookie_secure(req));
     json_object_set_new(body, "csrfToken", json_string(csrf));
   } else {
     json_object_set_new(body, "token", json_string(token));
@@ -143,7 +157,7 @@ void h_signout(struct http_req *req, struct http_res *res)
     res->status = 204;
     if (req->via_cookie)
       http_res_header(res, "Set-Cookie", "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
-                      SESSION_COOKIE, cookie_secure());
+                      SESSION_COOKIE, cookie_secure(req));
   }
   err_clear(&err);
 }

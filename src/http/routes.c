@@ -8,6 +8,8 @@
 #define CONV V1 "/conversations/{id}"
 
 const struct route routes[] = {
+  {"GET", "/", h_web_index, ROUTE_PUBLIC, "the web app"},
+  {"GET", "/app/{file}", h_web_file, ROUTE_PUBLIC, "the web app's scripts, styles and images"},
   {"GET", "/healthz", h_healthz, ROUTE_PUBLIC, "liveness: the process answers"},
   {"GET", "/readyz", h_readyz, ROUTE_PUBLIC, "readiness: the database answers"},
   {"GET", "/metrics", h_metrics, ROUTE_PUBLIC, "Prometheus metrics"},

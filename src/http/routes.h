@@ -83,6 +83,8 @@ void h_follows_of_me(struct http_req *req, struct http_res *res);
 void h_feed(struct http_req *req, struct http_res *res);
 void h_assign_put(struct http_req *req, struct http_res *res);
 void h_assignments_list(struct http_req *req, struct http_res *res);
+void h_web_index(struct http_req *req, struct http_res *res);
+void h_web_file(struct http_req *req, struct http_res *res);
 void h_me_usage(struct http_req *req, struct http_res *res);
 void h_agent_usage(struct http_req *req, struct http_res *res);
 void h_admin_usage(struct http_req *req, struct http_res *res);

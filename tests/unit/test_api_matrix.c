@@ -112,6 +112,11 @@ struct cell_row {
 #define R(m, p, b, a, s, pa, o, ad, fr) {m, p, b, {a, s, pa, o, ad}, fr}
 static const struct cell_row rows[] = {
   R("GET", "/api/v1/openapi.json", NULL, 200, 200, 200, 200, 200, 0),
+  R("GET", "/", NULL, 200, 200, 200, 200, 200, 0),
+  R("GET", "/app/app.js", NULL, 200, 200, 200, 200, 200, 0),
+  R("GET", "/app/nosuch.js", NULL, 404, 404, 404, 404, 404, 0),
+  R("GET", "/app/.hidden.js", NULL, 404, 404, 404, 404, 404, 0),
+  R("GET", "/app/..%2Fone.db", NULL, 404, 404, 404, 404, 404, 0),
   R("GET", "/api/v1/auth/session", NULL, 401, 200, 200, 200, 200, 0),
   R("GET", "/api/v1/me", NULL, 401, 200, 200, 200, 200, 0),
   R("PATCH", "/api/v1/me", "{\"jobTitle\":\"tester\"}", 401, 200, 200, 200, 200, 0),
