@@ -127,9 +127,19 @@ async function openChat(ctx, pane, convId) {
       st.show('');
     } catch (e) { st.show(e.message, true); }
   }}, addAgent, h('button', {type: 'submit'}, 'Add agent'));
+  const addEmail = h('input', {type: 'email', placeholder: 'their email', 'aria-label': 'Email of the person to add'});
+  const addPerson = h('form', {class: 'add', onsubmit: async ev => {
+    ev.preventDefault();
+    if (!addEmail.value.trim()) return;
+    try {
+      await post(`/conversations/${convId}/participants`, {kind: 'user', email: addEmail.value.trim()});
+      addEmail.value = '';
+      st.show('');
+    } catch (e) { st.show(e.message, true); }
+  }}, addEmail, h('button', {type: 'submit'}, 'Add person'));
   clear(pane).append(
     h('header', {class: 'chat-head'}, h('a', {href: '#/chats', class: 'back', 'aria-label': 'Back to chats'}, '←'),
-      heading, people, addForm),
+      heading, people, addForm, addPerson),
     log, thinking, st, composer);
 
   const agents = await directory();

@@ -408,7 +408,7 @@ int participants_list(struct store *s, struct op *op, struct err *err)
 
 static int participants_add_tx(struct store_tx *tx, void *arg, struct err *err)
 {
-  static const char *const fields[] = {"kind", "userId", "agentId", NULL};
+  static const char *const fields[] = {"kind", "userId", "agentId", "email", NULL};
   struct op *op = arg;
   int rc = conv_write_access(tx, op->who, op->id, NULL, NULL, err);
   if (rc || (rc = op_only_fields(op->in, "conversationParticipants", fields, err)))
@@ -416,13 +416,30 @@ static int participants_add_tx(struct store_tx *tx, void *arg, struct err *err)
   const char *kind = dq_str(op->in, "kind");
   int agent = strcmp(kind, "agent") == 0;
   const char *id = dq_str(op->in, agent ? "agentId" : "userId");
+  char by_email[CID_MAX] = "";
+  const char *email = dq_str(op->in, "email");
+  if (!agent && !id[0] && email[0]) { /* a person named by their email address */
+    json_t *u = NULL;
+    rc = dq_first_str(tx, "users", "by_email", email, &u, err);
+    if (!rc && !u) {
+      err_set(err, E_SCHEMA, "no one has the email address %s", email);
+      err_add_detail(err, "email", "no account with this address");
+      return E_SCHEMA;
+    }
+    if (u)
+      snprintf(by_email, sizeof by_email, "%s", dq_str(u, "_id"));
+    json_decref(u);
+    if (rc)
+      return rc;
+    id = by_email;
+  }
   if (!agent && strcmp(kind, "user") != 0) {
     err_set(err, E_SCHEMA, "kind must be \"user\" or \"agent\"");
     err_add_detail(err, "kind", "expected \"user\" or \"agent\"");
     return E_SCHEMA;
   }
   if (!id[0]) {
-    err_set(err, E_SCHEMA, "give the %s to add", agent ? "agentId" : "userId");
+    err_set(err, E_SCHEMA, "give the %s to add", agent ? "agentId" : "userId (or email)");
     err_add_detail(err, agent ? "agentId" : "userId", "missing required field");
     return E_SCHEMA;
   }

@@ -64,7 +64,7 @@ const struct route routes[] = {
   {"PATCH", CONV, h_conversations_update, ROUTE_AUTH, "rename or retag: {title?, tags?}"},
   {"GET", CONV "/participants", h_participants_list, ROUTE_AUTH, "the participants (paged)"},
   {"POST", CONV "/participants", h_participants_add, ROUTE_AUTH,
-   "add a participant: {kind: \"user\", userId} or {kind: \"agent\", agentId}"},
+   "add a participant: {kind: \"user\", userId or email} or {kind: \"agent\", agentId}"},
   {"PATCH", CONV "/participants/{pid}", h_participants_update, ROUTE_AUTH,
    "set a participant's status: {status} (the participant, or an administrator)"},
   {"DELETE", CONV "/participants/{pid}", h_participants_remove, ROUTE_AUTH,

@@ -22,7 +22,7 @@ const OUT = process.env.E2E_OUT || join(tmpdir(), 'one-e2e-shots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WAIT = 30000; // a guard for slow machines, never a timing assertion
 
-let dir, fake, one, base, fakeUrl, browser, page, alice;
+let dir, fake, one, base, fakeUrl, browser, page;
 
 // Starts cmd and resolves with the first line of its output that pick turns
 // into a value.
@@ -98,7 +98,6 @@ test('sign up and land on the chats', async () => {
   await page.click('button[type=submit]');
   await page.waitForSelector('#new-chat');
   assert.match(await page.textContent('.who'), /Alice Example/);
-  alice = (await api('POST', '/auth/signin', {email: 'alice@example.com', password: 'correct horse battery'})).token;
   await shot('03-chats-empty');
 });
 
@@ -129,7 +128,11 @@ test('start a conversation, mention Sage with the @ menu, see the reply stream i
 test("another person's message arrives live", async () => {
   const bob = await api('POST', '/auth/signup', {email: 'bob@example.com', password: 'correct horse battery', name: 'Bob'});
   const conv = decodeURIComponent(page.url().split('#/c/')[1]);
-  await api('POST', `/conversations/${conv}/participants`, {kind: 'user', userId: bob.userId}, alice);
+  await page.fill('input[aria-label="Email of the person to add"]', 'nobody@example.com');
+  await page.click('button:has-text("Add person")');
+  await page.waitForSelector('.status.bad:has-text("no one has the email address")');
+  await page.fill('input[aria-label="Email of the person to add"]', 'bob@example.com');
+  await page.click('button:has-text("Add person")');
   await page.waitForSelector('.people .chip:has-text("Bob")');
   await api('POST', `/conversations/${conv}/messages`, {content: 'Bob here: I can help with pricing.'}, bob.token);
   await page.waitForSelector('.msg .text:has-text("Bob here: I can help with pricing.")');
