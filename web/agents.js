@@ -73,11 +73,26 @@ export async function agentView(ctx, id) {
   const delegates = Array.isArray(agent.delegatesTo) ? agent.delegatesTo : [];
   const delegBox = checks('Delegates to', all.filter(a => a._id !== agent._id).map(a => a._id), delegates, v => agentName.get(v));
   const stepsBox = checks('Can guide steps', STEPS, agent.canGuideSteps || [], v => v);
+  // each chosen tool's per-agent settings (its agentTools row's config)
   const configs = h('div', {class: 'configs'});
-  for (const row of enabled.items)
-    configs.append(h('div', {class: 'field'}, h('label', {for: `cfg-${row.toolId}`}, `${toolName.get(row.toolId) || row.toolId} config (JSON)`),
-      h('textarea', {id: `cfg-${row.toolId}`, rows: 2, readonly: ro || null, dataset: {tool: row.toolId}},
-        row.config ? JSON.stringify(row.config) : '')));
+  const rows = new Map(enabled.items.map(r => [r.toolId, r]));
+  const drawConfigs = () => {
+    const keep = new Map([...configs.querySelectorAll('textarea')].map(t => [t.dataset.tool, t.value]));
+    clear(configs);
+    const chosen = new Set([...toolsBox.querySelectorAll('input:checked')].map(i => i.value));
+    for (const id of rows.keys()) chosen.add(id);
+    for (const tool of chosen) {
+      const row = rows.get(tool);
+      const text = keep.has(tool) ? keep.get(tool) : row && row.config ? JSON.stringify(row.config) : '';
+      if (ro && !text) continue;
+      configs.append(h('div', {class: 'field'}, h('label', {for: `cfg-${tool}`}, `${toolName.get(tool) || tool}: settings (JSON, optional)`),
+        h('textarea', {id: `cfg-${tool}`, rows: 1, readonly: ro || null, dataset: {tool},
+                       placeholder: toolName.get(tool) === 'webSearch' ? '{"site": "example.org"}'
+                                  : toolName.get(tool) === 'sendEmail' ? '{"allowedRecipients": ["…"]}' : '{}'}, text)));
+    }
+  };
+  drawConfigs();
+  toolsBox.addEventListener('change', drawConfigs);
   const picked = box => [...box.querySelectorAll('input:checked')].map(i => i.value);
   const form = h('form', {class: 'card', 'aria-label': 'Agent profile', onsubmit: async ev => {
     ev.preventDefault();
@@ -92,7 +107,12 @@ export async function agentView(ctx, id) {
       await patch(`/agents/${id}`, body);
       for (const t of configs.querySelectorAll('textarea')) {
         const text = t.value.trim();
-        await put(`/agents/${id}/tools/${t.dataset.tool}`, text ? {config: JSON.parse(text)} : {});
+        if (!text && !rows.has(t.dataset.tool)) continue;
+        let config;
+        try { config = text ? JSON.parse(text) : undefined; } catch (e) {
+          throw new Error(`${toolName.get(t.dataset.tool)}: its settings are not JSON (${e.message})`);
+        }
+        await put(`/agents/${id}/tools/${t.dataset.tool}`, config === undefined ? {} : {config});
       }
       st.show('Saved.');
     } catch (e) { st.show(e.message, true); }

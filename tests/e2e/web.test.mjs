@@ -157,11 +157,15 @@ test("edit my own agent, and find someone else's read-only", async () => {
   await page.waitForSelector('#save-agent');
   await page.fill('input[name=description]', 'Finds and qualifies leads');
   await page.click('label.pick:has-text("Foundation") input');
+  await page.click('label.pick:has-text("webSearch") input');
+  await page.fill('.configs textarea', '{"site": "example.org"}');
   await page.click('#save-agent');
   await page.waitForSelector('.status:has-text("Saved.")');
   await page.reload();
   await page.waitForSelector('input[name=description]');
   assert.equal(await page.inputValue('input[name=description]'), 'Finds and qualifies leads');
+  assert.equal(await page.isChecked('label.pick:has-text("webSearch") input'), true);
+  assert.deepEqual(JSON.parse(await page.inputValue('.configs textarea')), {site: 'example.org'}, "the tool's settings are kept");
   await shot('10-my-agent');
   await page.click('text=← All agents');
   await page.click('.agent-card:has-text("Director") a');
