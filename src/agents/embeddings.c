@@ -46,11 +46,10 @@ static size_t keep(char *p, size_t size, size_t n, void *arg)
   return len;
 }
 
-/* data[0].embedding of answer into out, normalised to length 1. */
-static int read_vector(const char *answer, float out[TEXTVEC_DIM], struct err *err)
+int embeddings_parse(const char *answer, size_t len, float out[TEXTVEC_DIM], struct err *err)
 {
   json_error_t je;
-  json_t *a = json_loads(answer, 0, &je);
+  json_t *a = json_loadb(answer, len, 0, &je);
   const json_t *v = json_object_get(json_array_get(json_object_get(a, "data"), 0), "embedding");
   int rc = 0;
   if (!json_is_array(v)) {
@@ -115,7 +114,7 @@ int embeddings_get(const struct embeddings *e, const char *text, float out[TEXTV
       rc = err_set(err, E_IO, "the embeddings service answered HTTP %ld: %.200s", status,
                    buf_str(&got));
     else
-      rc = read_vector(buf_str(&got), out, err);
+      rc = embeddings_parse(buf_str(&got), got.len, out, err);
   }
   free(body);
   curl_slist_free_all(h);

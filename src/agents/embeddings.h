@@ -30,6 +30,9 @@ int embeddings_from_env(struct embeddings *e);
  * for a vector of another size. */
 int embeddings_get(const struct embeddings *e, const char *text, float out[TEXTVEC_DIM],
                    struct err *err);
+/* The vector of an answer of the service (its data[0].embedding), scaled to
+ * length 1, into out: for the client, tests and fuzzing. Errors as above. */
+int embeddings_parse(const char *answer, size_t len, float out[TEXTVEC_DIM], struct err *err);
 
 /* With ONE_EMBEDDINGS_* set: registers the service as knowledge's embedder
  * (domain/knowledge.h, "remote vectors") and the handler of its jobs on sc

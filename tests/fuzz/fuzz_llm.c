@@ -1,8 +1,10 @@
 /* fuzz_llm: what ONE reads from a model, on arbitrary bytes: a whole chat
  * completion, the same bytes as a stream fed in two pieces split at a point
- * the input chooses, and the bytes as a tool call's arguments checked
- * against tool schemas. None may crash or leak; a parse that succeeds gives
+ * the input chooses, the bytes as a tool call's arguments checked against
+ * tool schemas, and as an embeddings answer (a vector read is finite and of
+ * length 1). None may crash or leak; a parse that succeeds gives
  * calls with names and arguments; a refused argument names a path. */
+#include "agents/embeddings.h"
 #include "agents/jschema.h"
 #include "agents/llm.h"
 #include "util/mem.h"
@@ -67,5 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(schema);
   }
   json_decref(args);
+
+  float v[TEXTVEC_DIM];
+  if (embeddings_parse((const char *)data, size, v, &err) == 0) {
+    double norm = 0;
+    for (size_t i = 0; i < TEXTVEC_DIM; i++)
+      norm += (double)v[i] * (double)v[i];
+    if (!(norm > 0.99 && norm < 1.01))
+      abort();
+  }
+  err_clear(&err);
   return 0;
 }
