@@ -339,6 +339,8 @@ int cli_open(const struct cli *c, int must_exist, struct store **s, struct err *
   if (must_exist && access(c->db_path, F_OK) != 0)
     return err_set(err, E_NOTFOUND, "no database at %s (create one with 'one db init', or "
                    "name another with --db)", c->db_path);
+  const char *mv = getenv("ONE_MESSAGE_VECTORS");
+  knowledge_vectorise_messages(mv && strcmp(mv, "1") == 0);
   struct store_options o = {.path = c->db_path, .sync = c->sync, .must_exist = must_exist,
                             .background_checkpoints = c->server, .group_commit = c->server,
                             .bulk = c->bulk, .search = knowledge_spaces()};

@@ -9,12 +9,14 @@
 #include "domain/pages.h"
 #include "domain/replies.h"
 #include "domain/social.h"
+#include "domain/vindex.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/jtext.h"
 #include "util/jv.h"
 #include "util/mem.h"
 #include "util/memo.h"
+#include "util/textvec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -708,27 +710,105 @@ int messages_list(struct store *s, struct op *op, struct err *err)
   return store_run(s, STORE_READ, messages_list_tx, op, err);
 }
 
-/* The conversation's messages holding the words of {query, limit?}, best
- * first (the store's "messages" search space), rendered as a page's. */
+#define MESSAGE_MIN_COSINE 0.15 /* as for knowledge: below it the built-in vectors share nothing */
+
+/* Adds list (best first) to the fused ranks of hits: 1/(60 + rank). */
+static int fuse(struct store_hit **hits, size_t *n, size_t *cap, const struct store_hit *list,
+                size_t k)
+{
+  for (size_t r = 0; r < k; r++) {
+    size_t i = 0;
+    while (i < *n && strcmp((*hits)[i].id, list[r].id) != 0)
+      i++;
+    if (i == *n) {
+      if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        struct store_hit *v = one_realloc(*hits, c * sizeof *v);
+        if (!v)
+          return E_NOMEM;
+        *hits = v;
+        *cap = c;
+      }
+      (*hits)[(*n)++] = (struct store_hit){.score = 0};
+      snprintf((*hits)[i].id, sizeof (*hits)[i].id, "%s", list[r].id);
+    }
+    (*hits)[i].score += 1.0 / (60.0 + (double)r);
+  }
+  return 0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+  double x = ((const struct store_hit *)a)->score, y = ((const struct store_hit *)b)->score;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The conversation's best messages for query: by its words (FTS5, BM25),
+ * by meaning (the messages' vectors, when they have them: a message's own,
+ * or the built-in embedder's with ONE_MESSAGE_VECTORS=1), or both fused by
+ * rank. *hits is one_free'd by the caller. */
+static int search_messages(struct store_tx *tx, const char *conv, const char *query,
+                           size_t limit, int text, int vector, struct store_hit **hits,
+                           size_t *n, struct err *err)
+{
+  *hits = NULL;
+  *n = 0;
+  if (text && !vector)
+    return store_search_text(tx, "messages", conv, query, limit, hits, n, err);
+  size_t want = limit * 4 < 40 ? 40 : limit * 4, cap = 0, k = 0;
+  struct store_hit *list = NULL;
+  int rc = 0;
+  if (text && (rc = store_search_text(tx, "messages", conv, query, want, &list, &k, err)) == 0 &&
+      fuse(hits, n, &cap, list, k))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  one_free(list);
+  float qv[TEXTVEC_DIM];
+  struct store_hit *near = rc ? NULL : one_malloc(want * sizeof *near);
+  if (!rc && !near)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  if (!rc) {
+    textvec_embed(query, strlen(query), qv);
+    rc = vindex_search(tx, "messages", "conversationMessages", conv, qv, TEXTVEC_DIM, want, near,
+                       &k, NULL, err);
+    while (!rc && k && near[k - 1].score < MESSAGE_MIN_COSINE)
+      k--;
+    if (!rc && fuse(hits, n, &cap, near, k))
+      rc = err_set(err, E_NOMEM, "out of memory");
+  }
+  one_free(near);
+  if (!rc && *n)
+    qsort(*hits, *n, sizeof **hits, by_score);
+  if (!rc && *n > limit)
+    *n = limit;
+  return rc;
+}
+
+/* The conversation's messages for {query, mode?, limit?}, best first (the
+ * store's "messages" search space), rendered as a page's. */
 static int messages_search_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   struct op *op = arg;
   int rc = conv_access(tx, op->who, op->id, NULL, NULL, err);
   if (rc || (rc = op_need_object(op->in, err)))
     return rc;
-  static const char *const allowed[] = {"query", "limit", NULL};
+  static const char *const allowed[] = {"query", "limit", "mode", NULL};
   if ((rc = op_only_fields(op->in, "search", allowed, err)))
     return rc;
   const json_t *query = json_object_get(op->in, "query"), *limit = json_object_get(op->in, "limit");
+  const char *mode = json_object_get(op->in, "mode") ? dq_str(op->in, "mode") : "text";
   if (!json_is_string(query) || !json_string_length(query))
     return err_set_at(err, E_SCHEMA, "search.query", "expected a non-empty string");
   if (limit && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
                 json_integer_value(limit) > 100))
     return err_set_at(err, E_SCHEMA, "search.limit", "expected an integer from 1 to 100");
+  int words = strcmp(mode, "text") == 0 || strcmp(mode, "hybrid") == 0;
+  int vector = strcmp(mode, "vector") == 0 || strcmp(mode, "hybrid") == 0;
+  if (!words && !vector)
+    return err_set_at(err, E_SCHEMA, "search.mode", "expected \"text\", \"vector\" or \"hybrid\"");
   struct store_hit *hits = NULL;
   size_t n = 0;
-  rc = store_search_text(tx, "messages", op->id, json_string_value(query),
-                         limit ? (size_t)json_integer_value(limit) : 20, &hits, &n, err);
+  rc = search_messages(tx, op->id, json_string_value(query),
+                       limit ? (size_t)json_integer_value(limit) : 20, words, vector, &hits, &n, err);
   struct page_out o = {.tx = tx, .n = 0};
   buf_init(&o.b, BUF_UNBOUNDED);
   if (!rc && buf_puts(&o.b, "{\"items\":["))

@@ -21,13 +21,15 @@
  * 0.1 (hash collisions), texts that share a word or two 0.2 and more. */
 #define KNOWLEDGE_MIN_COSINE 0.15
 
-static const struct store_search_space spaces[] = {
+static struct store_search_space spaces[] = {
   {"knowledge", "knowledge", "content", "ownerId", "vector", TEXTVEC_DIM, textvec_embed},
   {"messages", "conversationMessages", "content", "conversationId", "vector", TEXTVEC_DIM, NULL},
   {NULL, NULL, NULL, NULL, NULL, 0, NULL},
 };
 
 const struct store_search_space *knowledge_spaces(void) { return spaces; }
+
+void knowledge_vectorise_messages(int on) { spaces[1].embed = on ? textvec_embed : NULL; }
 
 static struct knowledge_embedder embedder; /* model NULL: the built-in embedder */
 

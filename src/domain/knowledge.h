@@ -30,6 +30,11 @@
  * (content, per ownerId, vectors) and "messages" (content, per
  * conversationId, vectors only where a message brings its own). */
 const struct store_search_space *knowledge_spaces(void);
+/* Messages get the built-in embedder's vector too (ONE_MESSAGE_VECTORS=1;
+ * 1.5 KB a message), so that a conversation is searched by meaning as well
+ * as by words; without it only a message that brings its own vector has
+ * one. Call before opening a store. */
+void knowledge_vectorise_messages(int on);
 
 struct knowledge_query {
   const char *query;          /* the words or question */

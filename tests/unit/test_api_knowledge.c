@@ -227,3 +227,36 @@ Test(api_knowledge, a_conversation_is_searchable_by_its_words)
   json_decref(api_expect(&srv, alice.token, 422, "POST", path, "{\"query\":\"\"}"));
   json_decref(api_expect(&srv, alice.token, 422, "POST", path, "{\"query\":\"x\",\"limit\":500}"));
 }
+
+Test(api_knowledge, with_message_vectors_a_conversation_is_searched_by_meaning_too)
+{
+  api_kill9(&srv);
+  setenv("ONE_MESSAGE_VECTORS", "1", 1);
+  api_relaunch(&srv);
+  unsetenv("ONE_MESSAGE_VECTORS"); /* read at start */
+  json_t *c = api_expect(&srv, alice.token, 201, "POST", "/api/v1/conversations",
+                         "{\"title\":\"ops\"}");
+  char conv[64], path[200];
+  snprintf(conv, sizeof conv, "%s", json_string_value(json_object_get(c, "_id")));
+  json_decref(c);
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/messages", conv);
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"We ship the orders on Fridays\"}"));
+  json_decref(api_expect(&srv, alice.token, 201, "POST", path,
+                         "{\"content\":\"Lunch is at noon\"}"));
+  snprintf(path, sizeof path, "/api/v1/conversations/%s/search", conv);
+  static const char *const modes[] = {"text", "vector", "hybrid"};
+  static const size_t want[] = {0, 1, 1};
+  for (int i = 0; i < 3; i++) { /* a typo the words miss and the vectors' letter pieces catch */
+    json_t *found = api_expect(&srv, alice.token, 200, "POST", path,
+                               "{\"query\":\"shiping orderz\",\"mode\":\"%s\"}", modes[i]);
+    json_t *items = json_object_get(found, "items");
+    cr_expect_eq(json_array_size(items), want[i], "%s", modes[i]);
+    if (want[i])
+      cr_expect_str_eq(json_string_value(json_object_get(json_array_get(items, 0), "content")),
+                       "We ship the orders on Fridays", "%s", modes[i]);
+    json_decref(found);
+  }
+  json_decref(api_expect(&srv, alice.token, 422, "POST", path,
+                         "{\"query\":\"ship\",\"mode\":\"fuzzy\"}"));
+}
