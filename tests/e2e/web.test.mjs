@@ -102,7 +102,8 @@ test('sign up and land on the chats', async () => {
 });
 
 test('start a conversation, mention Sage with the @ menu, see the reply stream in', async () => {
-  await script([{match: 'You are Sage', chunks: ['Your customers ', 'want faster ', 'delivery and ', 'clear prices.'],
+  await script([{match: 'You are Sage', times: 1, tool_calls: [{name: 'listConversationParticipants', arguments: {}}]},
+                {match: 'You are Sage', chunks: ['Your customers ', 'want faster ', 'delivery and ', 'clear prices.'],
                  chunk_delay_ms: 400}]);
   await page.click('#new-chat');
   await page.fill('input[name=title]', 'Launch plan');
@@ -120,6 +121,7 @@ test('start a conversation, mention Sage with the @ menu, see the reply stream i
   await shot('05-streaming');
   await page.waitForSelector('.msg.agent:not(.streaming) .text:has-text("Your customers want faster delivery and clear prices.")');
   assert.equal(await page.locator('.msg.streaming').count(), 0, 'the streamed bubble gives way to the message');
+  await page.waitForSelector('.msg.system .text:has-text("Sage used listConversationParticipants")');
   await page.click('.msg.agent button[aria-label="React like"]');
   await page.waitForSelector('.msg.agent button[aria-label="React like"] .n:has-text("1")');
   await shot('06-chat');
