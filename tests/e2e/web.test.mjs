@@ -139,6 +139,15 @@ test("another person's message arrives live", async () => {
   await api('POST', `/conversations/${conv}/messages`, {content: 'Bob here: I can help with pricing.'}, bob.token);
   await page.waitForSelector('.msg .text:has-text("Bob here: I can help with pricing.")');
   await shot('07-live-message');
+  // the list is live: news moves a conversation to the top
+  await page.click('#new-chat');
+  await page.fill('input[name=title]', 'Second thoughts');
+  await page.click('button:has-text("Start")');
+  await page.waitForSelector('.convs li:first-child:has-text("Second thoughts")');
+  await api('POST', `/conversations/${conv}/messages`, {content: 'Bob again: pricing draft attached.'}, bob.token);
+  await page.waitForSelector('.convs li:first-child:has-text("Launch plan")');
+  await page.click('.convs a:has-text("Launch plan")');
+  await page.waitForSelector('.msg .text:has-text("Bob again: pricing draft attached.")');
   await page.setViewportSize({width: 390, height: 800});
   await shot('08-chat-phone');
   await page.setViewportSize({width: 1280, height: 800});
