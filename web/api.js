@@ -59,9 +59,12 @@ export async function signOut() {
 }
 
 // Server-Sent Events on path: handlers is {event: fn(data)}. The browser
-// reconnects by itself with Last-Event-ID; a "reset" reloads.
+// reconnects by itself with Last-Event-ID, so nothing is missed; a "reset"
+// (the server's log no longer reaches back that far) reloads the page.
 export function stream(path, handlers) {
   const es = new EventSource('/api/v1' + path, {withCredentials: true});
+  // the log no longer reaches back to where this stream stood: start over
+  es.addEventListener('reset', () => location.reload());
   for (const [name, fn] of Object.entries(handlers)) {
     es.addEventListener(name, ev => {
       let data = null;
