@@ -2,7 +2,8 @@
 // chromium (headless, nothing downloaded) against the real `one serve` and
 // the fake model server (tests/unit/fake_llm_main.c), as a person would:
 // sign up, start a conversation, mention an agent through the @ menu and
-// watch its reply stream in, see another person's message arrive live,
+// watch its reply stream in (with its tool-use notice), react and comment,
+// see another person's message arrive live and the list reorder,
 // edit my own agent and find someone else's read-only, move a learning step
 // to Completed, and look at the admin screen. Every screen is saved as a
 // screenshot in $E2E_OUT (look at them).
@@ -124,6 +125,11 @@ test('start a conversation, mention Sage with the @ menu, see the reply stream i
   await page.waitForSelector('.msg.system .text:has-text("Sage used listConversationParticipants")');
   await page.click('.msg.agent button[aria-label="React like"]');
   await page.waitForSelector('.msg.agent button[aria-label="React like"] .n:has-text("1")');
+  await page.click('.msg.agent .comments-toggle');
+  await page.fill('.msg.agent .comments input', 'Useful, thanks');
+  await page.click('.msg.agent .comments button:has-text("Comment")');
+  await page.waitForSelector('.msg.agent .comments li:has-text("Useful, thanks")');
+  await page.waitForSelector('.msg.agent .comments-toggle .n:has-text("1")');
   await shot('06-chat');
 });
 
