@@ -17,13 +17,29 @@ export async function adminView(ctx) {
       s.schema === 'one' && !s.position
         ? h('p', {class: 'hint'}, 'This database was created at the ONE schema: it has nothing to migrate.') : null,
       s.lock ? h('p', {class: 'badge'}, `Running: ${JSON.stringify(s.lock)}`) : null,
-      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Step'), h('th', {}, 'Kind'), h('th', {}, 'State'), h('th', {}, 'Progress'))),
-        h('tbody', {}, (s.steps || []).map(step => h('tr', {},
+      h('table', {id: 'steps'}, h('thead', {}, h('tr', {}, h('th', {}, 'Step'), h('th', {}, 'Kind'), h('th', {}, 'State'), h('th', {}, 'Progress'))),
+        h('tbody', {}, (s.steps || []).map(step => h('tr', {dataset: {step: step.name, state: step.state}},
           h('td', {}, h('b', {}, step.name), h('br'), h('small', {}, step.summary)),
           h('td', {}, step.kind), h('td', {}, step.state),
-          h('td', {}, step.progress ? JSON.stringify(step.progress) : ''))))),
-      s.verification || mig.verification ? h('p', {}, 'Last verification: ',
-        JSON.stringify(s.verification || mig.verification)) : h('p', {}, 'No verification recorded yet.'),
+          h('td', {}, step.processed !== undefined
+            ? `${step.processed} read, ${step.changed || 0} changed` + (step.finished ? `, done ${time(step.finished)}` : '')
+            : step.finished ? `done ${time(step.finished)}` : ''))))),
+      s.verified ? h('p', {id: 'verified'}, 'Last verification: ',
+        h('b', {class: s.verified.ok ? 'good' : 'bad'}, s.verified.ok ? 'passed' : 'failed'),
+        ` at step ${s.verified.position}, ${time(s.verified.at)}`) : h('p', {id: 'verified'}, 'No verification recorded yet.'),
+      h('div', {class: 'row'}, [['up', 'Migrate up'], ['verify', 'Verify'], ['down', 'Roll back']].map(([action, label]) =>
+        h('button', {type: 'button', onclick: async () => {
+          if (action === 'down' && !confirm('Roll the last migration step back?')) return;
+          try {
+            await post(`/admin/migrations/${action}`, {});
+            st.show(`${label}: queued as a background job; this page shows its progress on reload.`);
+          } catch (e) { st.show(e.message, true); }
+        }}, label)),
+        h('button', {type: 'button', class: 'danger', onclick: async () => {
+          if (!confirm('Contract: drop the deprecated fields for good (only after a verification passed)?')) return;
+          try { await post('/admin/migrations/contract', {confirm: true}); st.show('Contract: queued.'); }
+          catch (e) { st.show(e.message, true); }
+        }}, 'Contract')),
       mig.failures && mig.failures.length ? h('p', {class: 'status bad'}, `${mig.failures.length} failure(s): ${JSON.stringify(mig.failures[0])}`) : null),
     h('section', {class: 'card', 'aria-label': 'Feature flags'}, h('h2', {}, 'Feature flags'),
       h('ul', {class: 'flags'}, flags.items.map(f => h('li', {},

@@ -11,10 +11,11 @@
 // Run by scripts/e2e.sh (ctest's e2e_web): ONE_BINARY, ONE_FAKE_LLM, E2E_OUT.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync, mkdirSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {join, dirname} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {chromium} from 'playwright-core';
 
 const ONE = process.env.ONE_BINARY;
@@ -229,4 +230,55 @@ test('the admin screen, and the dark theme', async () => {
   await ctx.close();
   await page.click('#signout');
   await page.waitForURL(/#\/signin$/);
+});
+
+test('the admin screen migrates an agent-inbox database while it serves, and verifies it', async () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const mdir = mkdtempSync(join(tmpdir(), 'one-e2e-migrate-'));
+  const run = (cmd, args, env) => {
+    const r = spawnSync(cmd, args, {cwd: mdir, env: {...process.env, ...env}, encoding: 'utf8'});
+    assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+  };
+  run('python3', [join(root, 'tests/fixtures/gen_agent_inbox.py'), 'in.zip', '--seed', '3', '--users', '20',
+                  '--agents', '10', '--conversations', '10', '--messages', '120']);
+  run(ONE, ['--db', 'm.db', 'import', 'in.zip']);
+  run(ONE, ['--db', 'm.db', 'migrate', 'up', '--to', 'expand']);
+  run(ONE, ['--db', 'm.db', 'user', 'create', '--email', 'ops@example.com', '--admin'], {ONE_PASSWORD: 'an ops password'});
+  const s = await startAndRead(ONE, ['serve', '--listen', '127.0.0.1:0', '--db', join(mdir, 'm.db')], {ONE_LOG: 'warn'},
+    'stderr', l => { try { const j = JSON.parse(l); return j.msg === 'listening' ? j.url : null; } catch (e) { return null; } });
+  const ctx = await browser.newContext({viewport: {width: 1280, height: 900}});
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(WAIT);
+  try {
+    await p.goto(s.value + '/#/signin');
+    await p.fill('input[name=email]', 'ops@example.com');
+    await p.fill('input[name=password]', 'an ops password');
+    await p.click('button[type=submit]');
+    await p.click('nav >> text=Admin');
+    await p.waitForSelector('#schema-name:has-text("one-expand")');
+    assert.equal(await p.getAttribute('#steps tr[data-step="backfill-created-at"]', 'data-state'), 'pending');
+    await shot('14-admin-before-migration', p);
+    await p.click('button:has-text("Migrate up")');
+    await p.waitForSelector('.status:has-text("queued as a background job")');
+    for (let i = 0; i < 300; i++) { // a guard, not a timing assertion
+      await p.reload();
+      await p.waitForSelector('#steps');
+      if (await p.getAttribute('#steps tr[data-step="backfill-system-authors"]', 'data-state') === 'done') break;
+      await p.waitForTimeout(100);
+    }
+    assert.equal(await p.getAttribute('#steps tr[data-step="backfill-system-authors"]', 'data-state'), 'done');
+    await p.click('button:has-text("Verify")');
+    for (let i = 0; i < 300 && !(await p.locator('#verified:has-text("passed")').count()); i++) {
+      await p.waitForTimeout(100);
+      await p.reload();
+      await p.waitForSelector('#verified');
+    }
+    assert.match(await p.textContent('#verified'), /passed/);
+    await shot('15-admin-migrated', p);
+  } finally {
+    await ctx.close();
+    s.child.kill('SIGTERM');
+    await new Promise(r => s.child.on('exit', r));
+    rmSync(mdir, {recursive: true, force: true});
+  }
 });
