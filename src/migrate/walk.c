@@ -317,15 +317,22 @@ static size_t next_limit(size_t limit, size_t max, double took_ms, unsigned budg
   return next < MIN_BATCH ? (max < MIN_BATCH ? max : MIN_BATCH) : next > max ? max : next;
 }
 
+enum share { SHARED, QUIET, FIXED };
+
 /* After a batch, the walk rests: o->pause_ms when given; else, while
- * someone else writes (short batches), as long as the batch took, so that
- * the service has the write lock and a core at least half the time; else a
- * twentieth of the batch's time; and at least REST_MIN_US, so that a
- * request polling for the write lock gets it before the next batch does. */
-static void rest(const struct migrate_opts *o, double took_ms, int shared)
+ * someone else writes (SHARED: short batches), as long as the batch took,
+ * so that the service has the write lock and a core at least half the
+ * time; when no one else writes (QUIET: readers do not wait for the walk,
+ * which runs at a lower priority than the service) no more than the least;
+ * with --batch-ms (FIXED: the walk does not look) a twentieth of the
+ * batch's time; and always at least REST_MIN_US, so that a request polling
+ * for the write lock gets it before the next batch does. */
+static void rest(const struct migrate_opts *o, double took_ms, enum share share)
 {
-  long us = o->pause_ms ? (long)o->pause_ms * 1000L
-                        : (long)(took_ms * 1000.0 / (shared ? 1.0 : 20.0));
+  long us = o->pause_ms      ? (long)o->pause_ms * 1000L
+            : share == SHARED ? (long)(took_ms * 1000.0)
+            : share == FIXED  ? (long)(took_ms * 1000.0 / 20.0)
+                              : 0;
   if (us < REST_MIN_US)
     us = REST_MIN_US;
   struct timespec ts = {us / 1000000L, (us % 1000000L) * 1000L};
@@ -417,7 +424,7 @@ static void pace_next(struct pace *p, int more)
     last_walk.foreign_at = p->foreign_at;
   }
   if (more)
-    rest(p->o, took_ms, !p->o->batch_ms && p->budget != QUIET_BATCH_MS);
+    rest(p->o, took_ms, p->o->batch_ms ? FIXED : p->budget != QUIET_BATCH_MS ? SHARED : QUIET);
   p->t0 = clock_mono_s();
 }
 
@@ -589,7 +596,7 @@ int walk_down(struct store *s, const struct mstep *st, const struct migrate_opts
     rc = stop_asked(o, err);
     if (rc)
       break;
-    rest(o, (clock_mono_s() - t0) * 1000.0, !o->batch_ms); /* a record is one batch of the walk up */
+    rest(o, (clock_mono_s() - t0) * 1000.0, o->batch_ms ? FIXED : SHARED); /* a record is one batch of the walk up */
   }
   if (!rc && kept)
     rc = chain_log_event(s, st->name, "kept", json_pack("{s:I}", "values",
