@@ -5,6 +5,7 @@
 #include "domain/agents.h"
 #include "domain/dq.h"
 #include "domain/flags.h"
+#include "domain/fuse.h"
 #include "domain/mentions.h"
 #include "domain/pages.h"
 #include "domain/replies.h"
@@ -710,39 +711,6 @@ int messages_list(struct store *s, struct op *op, struct err *err)
   return store_run(s, STORE_READ, messages_list_tx, op, err);
 }
 
-#define MESSAGE_MIN_COSINE 0.15 /* as for knowledge: below it the built-in vectors share nothing */
-
-/* Adds list (best first) to the fused ranks of hits: 1/(60 + rank). */
-static int fuse(struct store_hit **hits, size_t *n, size_t *cap, const struct store_hit *list,
-                size_t k)
-{
-  for (size_t r = 0; r < k; r++) {
-    size_t i = 0;
-    while (i < *n && strcmp((*hits)[i].id, list[r].id) != 0)
-      i++;
-    if (i == *n) {
-      if (*n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        struct store_hit *v = one_realloc(*hits, c * sizeof *v);
-        if (!v)
-          return E_NOMEM;
-        *hits = v;
-        *cap = c;
-      }
-      (*hits)[(*n)++] = (struct store_hit){.score = 0};
-      snprintf((*hits)[i].id, sizeof (*hits)[i].id, "%s", list[r].id);
-    }
-    (*hits)[i].score += 1.0 / (60.0 + (double)r);
-  }
-  return 0;
-}
-
-static int by_score(const void *a, const void *b)
-{
-  double x = ((const struct store_hit *)a)->score, y = ((const struct store_hit *)b)->score;
-  return x < y ? 1 : x > y ? -1 : 0;
-}
-
 /* The conversation's best messages for query: by its words (FTS5, BM25),
  * by meaning (the messages' vectors, when they have them: a message's own,
  * or the built-in embedder's with ONE_MESSAGE_VECTORS=1), or both fused by
@@ -755,11 +723,12 @@ static int search_messages(struct store_tx *tx, const char *conv, const char *qu
   *n = 0;
   if (text && !vector)
     return store_search_text(tx, "messages", conv, query, limit, hits, n, err);
-  size_t want = limit * 4 < 40 ? 40 : limit * 4, cap = 0, k = 0;
+  size_t want = limit * 4 < 40 ? 40 : limit * 4, k = 0;
+  struct fusion f = {0};
   struct store_hit *list = NULL;
   int rc = 0;
   if (text && (rc = store_search_text(tx, "messages", conv, query, want, &list, &k, err)) == 0 &&
-      fuse(hits, n, &cap, list, k))
+      fuse_add(&f, list, k, 1))
     rc = err_set(err, E_NOMEM, "out of memory");
   one_free(list);
   float qv[TEXTVEC_DIM];
@@ -770,16 +739,24 @@ static int search_messages(struct store_tx *tx, const char *conv, const char *qu
     textvec_embed(query, strlen(query), qv);
     rc = vindex_search(tx, "messages", "conversationMessages", conv, qv, TEXTVEC_DIM, want, near,
                        &k, NULL, err);
-    while (!rc && k && near[k - 1].score < MESSAGE_MIN_COSINE)
+    while (!rc && k && near[k - 1].score < TEXTVEC_MIN_COSINE)
       k--;
-    if (!rc && fuse(hits, n, &cap, near, k))
+    if (!rc && fuse_add(&f, near, k, 2))
       rc = err_set(err, E_NOMEM, "out of memory");
   }
   one_free(near);
-  if (!rc && *n)
-    qsort(*hits, *n, sizeof **hits, by_score);
-  if (!rc && *n > limit)
-    *n = limit;
+  fuse_sort(&f);
+  size_t keep = f.n < limit ? f.n : limit;
+  *hits = rc || !keep ? NULL : one_malloc(keep * sizeof **hits);
+  if (!rc && keep && !*hits)
+    rc = err_set(err, E_NOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < keep; i++) {
+    snprintf((*hits)[i].id, sizeof (*hits)[i].id, "%s", f.v[i].id);
+    (*hits)[i].score = f.v[i].score;
+  }
+  if (!rc)
+    *n = keep;
+  fuse_release(&f);
   return rc;
 }
 

@@ -3,6 +3,7 @@
 
 #include "domain/agents.h"
 #include "domain/dq.h"
+#include "domain/fuse.h"
 #include "domain/policy.h"
 #include "domain/vindex.h"
 #include "util/clock.h"
@@ -14,12 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RRF_K 60.0          /* reciprocal rank fusion's damping (the usual value) */
 #define CANDIDATES 4        /* each list offers this many times the results asked for */
 #define MIN_CANDIDATES 40
-/* The built-in embedder gives texts that share nothing cosines up to about
- * 0.1 (hash collisions), texts that share a word or two 0.2 and more. */
-#define KNOWLEDGE_MIN_COSINE 0.15
 
 static struct store_search_space spaces[] = {
   {"knowledge", "knowledge", "content", "ownerId", "vector", TEXTVEC_DIM, textvec_embed},
@@ -33,44 +30,7 @@ void knowledge_vectorise_messages(int on) { spaces[1].embed = on ? textvec_embed
 
 static struct knowledge_embedder embedder; /* model NULL: the built-in embedder */
 
-/* --- ranking --- */
-
-struct cand {
-  char id[CID_MAX];
-  double text, vector;     /* the scores each list gave (0: not in it) */
-  double fused;
-  int in;                  /* 1 text, 2 vector, 3 both */
-};
-
-struct cands {
-  struct cand *v;
-  size_t n, cap;
-};
-
-static struct cand *cand_of(struct cands *c, const char *id)
-{
-  for (size_t i = 0; i < c->n; i++)
-    if (strcmp(c->v[i].id, id) == 0)
-      return &c->v[i];
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? 2 * c->cap : 64;
-    struct cand *v = one_realloc(c->v, cap * sizeof *v);
-    if (!v)
-      return NULL;
-    c->v = v;
-    c->cap = cap;
-  }
-  struct cand *x = &c->v[c->n++];
-  memset(x, 0, sizeof *x);
-  snprintf(x->id, sizeof x->id, "%s", id);
-  return x;
-}
-
-static int by_fused(const void *a, const void *b)
-{
-  const struct cand *x = a, *y = b;
-  return x->fused < y->fused ? 1 : x->fused > y->fused ? -1 : strcmp(x->id, y->id);
-}
+/* --- ranking (domain/fuse.h) --- */
 
 static int has_tags(const json_t *doc, const json_t *tags)
 {
@@ -79,22 +39,6 @@ static int has_tags(const json_t *doc, const json_t *tags)
   json_array_foreach(tags, i, t) if (!dq_list_has(json_object_get(doc, "tags"), json_string_value(t)))
     return 0;
   return 1;
-}
-
-static int add_list(struct cands *c, const struct store_hit *h, size_t n, int which)
-{
-  for (size_t r = 0; r < n; r++) {
-    struct cand *x = cand_of(c, h[r].id);
-    if (!x)
-      return E_NOMEM;
-    if (which == 1)
-      x->text = h[r].score;
-    else
-      x->vector = h[r].score;
-    x->in |= which;
-    x->fused += 1.0 / (RRF_K + (double)r + 1.0);
-  }
-  return 0;
 }
 
 int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
@@ -112,7 +56,7 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
     limit = KNOWLEDGE_MAX_RESULTS;
   size_t want = limit * CANDIDATES < MIN_CANDIDATES ? MIN_CANDIDATES : limit * CANDIDATES;
   const char *query = q->query ? q->query : "";
-  struct cands c = {0};
+  struct fusion c = {0};
   float qv[TEXTVEC_DIM];
   struct store_hit *best = vector ? one_malloc(want * sizeof *best) : NULL;
   int rc = vector && !best ? err_set(err, E_NOMEM, "out of memory") : 0;
@@ -131,7 +75,7 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
       struct store_hit *h = NULL;
       size_t n = 0;
       rc = store_search_text(tx, "knowledge", q->owners[o], query, want, &h, &n, err);
-      if (!rc && add_list(&c, h, n, 1))
+      if (!rc && fuse_add(&c, h, n, 1))
         rc = err_set(err, E_NOMEM, "out of memory");
       one_free(h);
     }
@@ -139,15 +83,15 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
       size_t keep = 0;
       rc = vindex_search(tx, "knowledge", "knowledge", q->owners[o], qv, TEXTVEC_DIM, want, best,
                          &keep, NULL, err);
-      while (keep && best[keep - 1].score < KNOWLEDGE_MIN_COSINE)
+      while (keep && best[keep - 1].score < TEXTVEC_MIN_COSINE)
         keep--; /* a vector this far from the query's is no match */
-      if (!rc && add_list(&c, best, keep, 2))
+      if (!rc && fuse_add(&c, best, keep, 2))
         rc = err_set(err, E_NOMEM, "out of memory");
     }
   }
   one_free(best);
-  if (!rc && c.n)
-    qsort(c.v, c.n, sizeof *c.v, by_fused);
+  if (!rc)
+    fuse_sort(&c);
   const struct policy *p = policy_find("knowledge");
   json_t *out = rc ? NULL : json_array();
   for (size_t i = 0; !rc && i < c.n && json_array_size(out) < limit; i++) {
@@ -159,7 +103,7 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
     }
     if ((who->admin || (p && p->may_read(tx, who, doc))) && (!q->tags || has_tags(doc, q->tags))) {
       json_object_del(doc, "vector");
-      json_object_set_new(doc, "score", json_real(c.v[i].fused));
+      json_object_set_new(doc, "score", json_real(c.v[i].score));
       json_object_set_new(doc, "matchedBy", json_string(c.v[i].in == 3   ? "both"
                                                         : c.v[i].in == 1 ? "text"
                                                                          : "vector"));
@@ -167,7 +111,7 @@ int knowledge_search_tx(struct store_tx *tx, const struct actor *who,
     }
     json_decref(doc);
   }
-  one_free(c.v);
+  fuse_release(&c);
   if (rc) {
     json_decref(out);
     return rc;

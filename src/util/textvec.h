@@ -13,6 +13,10 @@
 #include <stddef.h>
 
 #define TEXTVEC_DIM 384
+/* Texts that share nothing get cosines up to about 0.1 (hash collisions),
+ * texts that share a word or two 0.2 and more: below this a vector is no
+ * match. */
+#define TEXTVEC_MIN_COSINE 0.15
 #define TEXTVEC_MODEL "one-hash-384" /* the name its vectors are known by */
 
 /* The vector of text[0..n) into out[TEXTVEC_DIM]; all zeros when the text
