@@ -1,25 +1,21 @@
-/* embeddings: see embeddings.h. libcurl's easy interface: one short call,
- * bounded by a timeout, on the calling thread. */
+/* embeddings: see embeddings.h. Each call is one POST through
+ * outbound_post_json (agents/outbound.h), bounded by a timeout, on the
+ * calling thread. */
 #include "agents/embeddings.h"
 
+#include "agents/outbound.h"
 #include "domain/dq.h"
 #include "domain/knowledge.h"
-#include "util/buf.h"
 #include "util/mem.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TIMEOUT_MS 20000L
 #define MAX_ANSWER (4 * 1024 * 1024)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 int embeddings_from_env(struct embeddings *e)
 {
@@ -35,15 +31,6 @@ int embeddings_from_env(struct embeddings *e)
   snprintf(e->model, sizeof e->model, "%s", model);
   snprintf(e->key, sizeof e->key, "%s", key ? key : "");
   return 1;
-}
-
-static size_t keep(char *p, size_t size, size_t n, void *arg)
-{
-  struct buf *b = arg;
-  size_t len = size * n;
-  if (b->len + len > MAX_ANSWER || buf_append(b, p, len))
-    return 0; /* too large: curl stops with an error */
-  return len;
 }
 
 int embeddings_parse(const char *answer, size_t len, float out[TEXTVEC_DIM], struct err *err)
@@ -77,49 +64,24 @@ int embeddings_parse(const char *answer, size_t len, float out[TEXTVEC_DIM], str
 int embeddings_get(const struct embeddings *e, const char *text, float out[TEXTVEC_DIM],
                    struct err *err)
 {
-  pthread_once(&curl_once, curl_init_once);
   json_t *req = json_pack("{s:s,s:s,s:i}", "model", e->model, "input", text ? text : "",
                           "dimensions", TEXTVEC_DIM);
-  char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+  char *body = req ? json_dumps(req, JSON_COMPACT) : NULL, *answer = NULL;
   json_decref(req);
-  CURL *c = curl_easy_init();
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-  char auth[600], cerr[CURL_ERROR_SIZE] = "";
-  if (h && e->key[0]) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", e->key);
-    h = curl_slist_append(h, auth);
-  }
-  struct buf got;
-  buf_init(&got, MAX_ANSWER + 1);
-  int rc = 0;
-  if (!body || !c || !h) {
-    rc = err_set(err, E_NOMEM, "out of memory");
-  } else {
-    curl_easy_setopt(c, CURLOPT_URL, e->url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &got);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-    CURLcode cc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (cc != CURLE_OK)
-      rc = err_set(err, E_IO, "the embeddings service did not answer: %s",
-                   cerr[0] ? cerr : curl_easy_strerror(cc));
-    else if (status / 100 != 2)
-      rc = err_set(err, E_IO, "the embeddings service answered HTTP %ld: %.200s", status,
-                   buf_str(&got));
-    else
-      rc = embeddings_parse(buf_str(&got), got.len, out, err);
-  }
+  struct outbound_post o = {"the embeddings service", e->url, e->key, MAX_ANSWER, TIMEOUT_MS};
+  long status = 0;
+  size_t len = 0;
+  int cut = 0;
+  int rc = body ? outbound_post_json(&o, body, &status, &answer, &len, &cut, err)
+                : err_set(err, E_NOMEM, "out of memory");
+  if (!rc && status / 100 != 2)
+    rc = err_set(err, E_IO, "the embeddings service answered HTTP %ld: %.200s", status, answer);
+  else if (!rc && cut)
+    rc = err_set(err, E_IO, "the embeddings service answered more than %d bytes", MAX_ANSWER);
+  else if (!rc)
+    rc = embeddings_parse(answer, len, out, err);
   free(body);
-  curl_slist_free_all(h);
-  curl_easy_cleanup(c);
-  buf_release(&got);
+  one_free(answer);
   return rc;
 }
 

@@ -40,12 +40,20 @@ int outbound_email_ready(struct err *err)
   return 0;
 }
 
-static size_t keep(char *p, size_t size, size_t n, void *arg)
+/* An answer kept up to max bytes; cut says when it was longer. */
+struct kept {
+  struct buf b;
+  size_t max;
+  int cut;
+};
+
+static size_t keep_upto(char *p, size_t size, size_t n, void *arg)
 {
-  struct buf *b = arg;
-  size_t len = size * n;
-  size_t room = b->len < OUTBOUND_MAX_ANSWER ? OUTBOUND_MAX_ANSWER - b->len : 0;
-  if (room && buf_append(b, p, len < room ? len : room))
+  struct kept *k = arg;
+  size_t len = size * n, room = k->b.len < k->max ? k->max - k->b.len : 0;
+  if (len > room)
+    k->cut = 1;
+  if (room && buf_append(&k->b, p, len < room ? len : room))
     return 0;
   return len; /* past the limit: read on, keep nothing more */
 }
@@ -59,9 +67,10 @@ int outbound_web_search(const char *query, char **out, struct err *err)
   CURL *e = curl_easy_init();
   char *q = e ? curl_easy_escape(e, query, 0) : NULL;
   const char *base = env("ONE_WEB_SEARCH_URL");
-  struct buf url, answer;
+  struct buf url;
+  struct kept answer = {.max = OUTBOUND_MAX_ANSWER, .cut = 0};
   buf_init(&url, 8192);
-  buf_init(&answer, OUTBOUND_MAX_ANSWER + 1);
+  buf_init(&answer.b, OUTBOUND_MAX_ANSWER + 1);
   const char *at = strstr(base, "{query}");
   int rc = 0;
   if (!q)
@@ -83,7 +92,7 @@ int outbound_web_search(const char *query, char **out, struct err *err)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_upto);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
     CURLcode cc = curl_easy_perform(e);
@@ -95,13 +104,60 @@ int outbound_web_search(const char *query, char **out, struct err *err)
     else if (status / 100 != 2)
       rc = err_set(err, E_IO, "the search service answered HTTP %ld", status);
   }
-  if (!rc && !(*out = one_strdup(buf_str(&answer))))
+  if (!rc && !(*out = one_strdup(buf_str(&answer.b))))
     rc = err_set(err, E_NOMEM, "out of memory");
   curl_slist_free_all(h);
   curl_free(q);
   curl_easy_cleanup(e);
   buf_release(&url);
-  buf_release(&answer);
+  buf_release(&answer.b);
+  return rc;
+}
+
+int outbound_post_json(const struct outbound_post *o, const char *json, long *status,
+                       char **answer, size_t *len, int *cut, struct err *err)
+{
+  *status = 0;
+  *answer = NULL;
+  pthread_once(&curl_once, curl_init_once);
+  CURL *e = curl_easy_init();
+  struct kept got = {.max = o->max_answer, .cut = 0};
+  buf_init(&got.b, o->max_answer + 1);
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  char auth[1100], cerr[CURL_ERROR_SIZE] = "";
+  if (h && o->bearer && o->bearer[0]) {
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->bearer);
+    h = curl_slist_append(h, auth);
+  }
+  int rc = 0;
+  if (!e || !h) {
+    rc = err_set(err, E_NOMEM, "out of memory");
+  } else {
+    curl_easy_setopt(e, CURLOPT_URL, o->url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep_upto);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &got);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
+    CURLcode cc = curl_easy_perform(e);
+    if (cc != CURLE_OK)
+      rc = err_set(err, E_IO, "%s did not answer: %s", o->what,
+                   cerr[0] ? cerr : curl_easy_strerror(cc));
+    else
+      curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+  }
+  if (!rc && !(*answer = one_strdup(buf_str(&got.b))))
+    rc = err_set(err, E_NOMEM, "out of memory");
+  if (len)
+    *len = got.b.len;
+  if (cut)
+    *cut = got.cut;
+  curl_slist_free_all(h);
+  curl_easy_cleanup(e);
+  buf_release(&got.b);
   return rc;
 }
 
@@ -114,42 +170,9 @@ int outbound_webhook_post(const char *json, long *status, char **answer, struct 
     return err_set(err, E_INVALID, "no outbound webhook is configured: set "
                    "ONE_BROADCAST_WEBHOOK_URL (and ONE_BROADCAST_WEBHOOK_TOKEN if it needs one) "
                    "and restart one serve");
-  pthread_once(&curl_once, curl_init_once);
-  CURL *e = curl_easy_init();
-  struct buf got;
-  buf_init(&got, OUTBOUND_MAX_ANSWER + 1);
-  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-  char auth[1100], cerr[CURL_ERROR_SIZE] = "";
-  if (h && env("ONE_BROADCAST_WEBHOOK_TOKEN")) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", env("ONE_BROADCAST_WEBHOOK_TOKEN"));
-    h = curl_slist_append(h, auth);
-  }
-  int rc = 0;
-  if (!e || !h) {
-    rc = err_set(err, E_NOMEM, "out of memory");
-  } else {
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &got);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
-    CURLcode cc = curl_easy_perform(e);
-    if (cc != CURLE_OK)
-      rc = err_set(err, E_IO, "the broadcast webhook did not answer: %s",
-                   cerr[0] ? cerr : curl_easy_strerror(cc));
-    else
-      curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-  }
-  if (!rc && !(*answer = one_strdup(buf_str(&got))))
-    rc = err_set(err, E_NOMEM, "out of memory");
-  curl_slist_free_all(h);
-  curl_easy_cleanup(e);
-  buf_release(&got);
-  return rc;
+  struct outbound_post o = {"the broadcast webhook", url, env("ONE_BROADCAST_WEBHOOK_TOKEN"),
+                            OUTBOUND_MAX_ANSWER, TIMEOUT_MS};
+  return outbound_post_json(&o, json, status, answer, NULL, NULL, err);
 }
 
 struct upload {

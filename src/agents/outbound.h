@@ -38,6 +38,19 @@ int outbound_web_search(const char *query, char **out, struct err *err);
 /* Sends one plain-text message now. to, subject: one line each. */
 int outbound_send_email(const char *to, const char *subject, const char *body,
                         struct err *err);
+/* One POST of a JSON body to an outside service, for the clients here and
+ * agents/embeddings.c: what names the service in errors ("the broadcast
+ * webhook"); bearer (NULL or "": none) goes as a Bearer token. */
+struct outbound_post {
+  const char *what, *url, *bearer;
+  size_t max_answer;        /* bytes of the answer kept; the rest is read and dropped */
+  long timeout_ms;
+};
+/* *status gets the HTTP status and *answer the body (one_free; *len bytes
+ * and *cut set when it was longer than max_answer, each may be NULL) when
+ * the service answered; E_IO naming o->what when it did not. */
+int outbound_post_json(const struct outbound_post *o, const char *json, long *status,
+                       char **answer, size_t *len, int *cut, struct err *err);
 /* POSTs json (a JSON object's text) to the broadcast webhook: *status gets
  * the HTTP status and *answer its body (one_free) when it answered; E_IO
  * when it did not. E_INVALID when no webhook is configured. */
