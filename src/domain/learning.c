@@ -305,23 +305,52 @@ static int leads(struct store_tx *tx, const struct actor *who, const json_t *flo
   return rc ? rc : yes;
 }
 
-/* Whose row a body names: {userId} or {agentId}, else me. E_SCHEMA for a
- * value that is no string; *agent_doc holds the agent (or NULL). */
-static int person_of(struct store_tx *tx, const struct op *op, const char **user,
-                     const char **agent, json_t **agent_doc, struct err *err)
+/* Whose row a write of flow op->id, step op->sub, is about, and what the
+ * actor may do there. */
+struct target {
+  json_t *flow;
+  const char *user, *agent; /* exactly one: the body's userId or agentId, else me */
+  json_t *agent_doc;        /* the agent, or NULL */
+  int mine;                 /* me, or an agent I edit */
+  int leads;                /* I lead the step (leads()); found only when asked or not mine */
+};
+
+/* The flow, the person and the actor's rights into t (target_release it).
+ * E_SCHEMA for a person that is not one id; E_NOTFOUND for a flow or a
+ * person that does not exist (the flow is looked at first). */
+static int target_of(struct store_tx *tx, const struct op *op, int ask_leads, struct target *t,
+                     struct err *err)
 {
+  memset(t, 0, sizeof *t);
+  int rc = load_flow(tx, op, &t->flow, err);
+  if (rc)
+    return rc;
   const json_t *u = json_object_get(op->in, "userId"), *a = json_object_get(op->in, "agentId");
-  *agent_doc = NULL;
   if ((u && !json_is_string(u)) || (a && !json_is_string(a)) || (u && a)) {
     err_set(err, E_SCHEMA, "name one person: {\"userId\"} or {\"agentId\"} (default: me)");
     err_add_detail(err, u && !json_is_string(u) ? "userId" : "agentId", "expected one id");
     return E_SCHEMA;
   }
-  *user = u ? json_string_value(u) : a ? NULL : op->who->user;
-  *agent = a ? json_string_value(a) : NULL;
-  if (*user && !dq_is_id_of(tx, *user, "users"))
-    return err_set(err, E_NOTFOUND, "no user %s", *user);
-  return *agent ? dq_get(tx, "agents", *agent, "agent", agent_doc, err) : 0;
+  t->user = u ? json_string_value(u) : a ? NULL : op->who->user;
+  t->agent = a ? json_string_value(a) : NULL;
+  if (t->user && !dq_is_id_of(tx, t->user, "users"))
+    return err_set(err, E_NOTFOUND, "no user %s", t->user);
+  if (t->agent && (rc = dq_get(tx, "agents", t->agent, "agent", &t->agent_doc, err)))
+    return rc;
+  t->mine = (t->user && strcmp(t->user, op->who->user) == 0) ||
+            (t->agent_doc && agent_editable(op->who, t->agent_doc));
+  if (ask_leads || !t->mine) {
+    t->leads = leads(tx, op->who, t->flow, op->sub, err);
+    if (t->leads < 0)
+      return t->leads;
+  }
+  return 0;
+}
+
+static void target_release(struct target *t)
+{
+  json_decref(t->flow);
+  json_decref(t->agent_doc);
 }
 
 static int put_tx(struct store_tx *tx, void *arg, struct err *err)
@@ -336,25 +365,19 @@ static int put_tx(struct store_tx *tx, void *arg, struct err *err)
     err_add_detail(err, json_is_string(status) ? "notes" : "status", "expected a string");
     rc = E_SCHEMA;
   }
-  json_t *flow = NULL, *agent_doc = NULL;
-  const char *user = NULL, *agent = NULL;
+  struct target t;
   if (!rc)
-    rc = load_flow(tx, op, &flow, err);
-  if (!rc)
-    rc = person_of(tx, op, &user, &agent, &agent_doc, err);
-  int self = !rc && user && strcmp(user, op->who->user) == 0;
-  int leader = rc || self ? 0 : leads(tx, op->who, flow, op->sub, err);
-  if (!rc && leader < 0)
-    rc = leader;
-  else if (!rc && !self && !leader && !(agent_doc && agent_editable(op->who, agent_doc)))
+    rc = target_of(tx, op, 0, &t, err);
+  else
+    memset(&t, 0, sizeof t);
+  if (!rc && !t.mine && !t.leads)
     rc = err_set(err, E_PERM, "only the flow's creator and the step's owners and reviewers move "
                  "someone else's progress");
-  struct progress_change c = {op->id, op->sub, user, agent, json_string_value(status),
+  struct progress_change c = {op->id, op->sub, t.user, t.agent, json_string_value(status),
                               json_string_value(notes)};
   if (!rc)
     rc = learning_progress_set(tx, &c, &op->out, err);
-  json_decref(flow);
-  json_decref(agent_doc);
+  target_release(&t);
   return rc;
 }
 
@@ -376,31 +399,22 @@ static int assign_tx(struct store_tx *tx, void *arg, struct err *err)
     err_add_detail(err, "role", "expected a string");
     rc = E_SCHEMA;
   }
-  json_t *flow = NULL, *agent_doc = NULL;
-  const char *user = NULL, *agent = NULL;
+  struct target t;
   if (!rc)
-    rc = load_flow(tx, op, &flow, err);
+    rc = target_of(tx, op, 1, &t, err);
+  else
+    memset(&t, 0, sizeof t);
+  /* others take part: themselves, or an agent they edit, as contributors */
+  if (!rc && !t.leads && !t.mine)
+    rc = err_set(err, E_PERM, "only the flow's creator and the step's owners and reviewers "
+                 "assign others");
+  else if (!rc && !t.leads && strcmp(json_string_value(role), "contributor") != 0)
+    rc = err_set(err, E_PERM, "you may take part in a step as a contributor; the flow's "
+                 "creator or the step's owners grant owner and reviewer");
   if (!rc)
-    rc = person_of(tx, op, &user, &agent, &agent_doc, err);
-  int leader = rc ? 0 : leads(tx, op->who, flow, op->sub, err);
-  if (!rc && leader < 0) {
-    rc = leader;
-  } else if (!rc && !leader) {
-    /* others take part: themselves, or an agent they edit, as contributors */
-    int mine = (user && strcmp(user, op->who->user) == 0) ||
-               (agent_doc && agent_editable(op->who, agent_doc));
-    if (!mine)
-      rc = err_set(err, E_PERM, "only the flow's creator and the step's owners and reviewers "
-                   "assign others");
-    else if (strcmp(json_string_value(role), "contributor") != 0)
-      rc = err_set(err, E_PERM, "you may take part in a step as a contributor; the flow's "
-                   "creator or the step's owners grant owner and reviewer");
-  }
-  if (!rc)
-    rc = learning_assign(tx, op->id, op->sub, user, agent, json_string_value(role),
+    rc = learning_assign(tx, op->id, op->sub, t.user, t.agent, json_string_value(role),
                          op->who->user, &op->out, err);
-  json_decref(flow);
-  json_decref(agent_doc);
+  target_release(&t);
   return rc;
 }
 
