@@ -4,9 +4,9 @@
 #include "domain/agents.h"
 #include "domain/dq.h"
 #include "util/clock.h"
+#include "util/mem.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -76,13 +76,13 @@ static int gather(struct store_tx *tx, const char *index, const json_t *eq, doub
       }
     }
     int done = page.done || !page.cursor || s->truncated;
-    free(cursor);
-    cursor = done ? NULL : strdup(page.cursor);
+    one_free(cursor);
+    cursor = done ? NULL : one_strdup(page.cursor);
     store_page_release(&page);
     if (done || !cursor)
       break;
   }
-  free(cursor);
+  one_free(cursor);
   json_decref(lo);
   json_decref(hi);
   return rc;

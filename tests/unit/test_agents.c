@@ -32,12 +32,6 @@ static struct runtime_limits lim;
 static struct actor alice;
 static char director[CID_MAX], sage[CID_MAX], writer[CID_MAX];
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static int insert_tx(struct store_tx *tx, void *arg, struct err *err)
 {
   void **a = arg;
@@ -172,7 +166,7 @@ static void wait_idle(void)
     cr_assert_eq(store_run(st, STORE_READ, counts_tx, c, &err), 0);
     if (!c[STORE_JOB_PENDING] && !c[STORE_JOB_RUNNING])
       return;
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_assert_fail("jobs never finished");
 }
@@ -503,7 +497,7 @@ Test(agents, an_agent_thinks_while_it_works)
                                                strcmp(dq_str(x, "status"), "thinking") == 0;
     json_decref(rows);
     if (!thinking)
-      sleep_ms(5);
+      tu_sleep_ms(5);
   }
   cr_expect(thinking, "Sage's status was never thinking");
   fakellm_open(fake, "seen"); /* the model answers once the status was seen */
@@ -533,8 +527,8 @@ Test(agents, a_scheduled_task_fires_after_the_scheduler_restarts)
   snprintf(say_it, sizeof say_it, "@[Sage](agent:%s) remind me in a moment", sage);
   say(conv, say_it);
   for (int i = 0; i < 3000 && fakellm_request_count(fake) < 2; i++)
-    sleep_ms(10);
-  sleep_ms(100);
+    tu_sleep_ms(10);
+  tu_sleep_ms(100);
   stop_runtime(); /* the task waits in the store */
   start_runtime(1);
   wait_idle();

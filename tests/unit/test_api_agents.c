@@ -19,12 +19,6 @@ static struct fakellm *fake;
 static struct api_server srv;
 static struct api_user alice, admin;
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void setup(void)
 {
   cr_assert(fake = fakellm_start(0));
@@ -67,7 +61,7 @@ static void wait_jobs_idle(void)
     json_decref(j);
     if (busy == 0)
       return;
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_assert_fail("the job queue never emptied");
 }
@@ -75,7 +69,7 @@ static void wait_jobs_idle(void)
 static void wait_content(const char *conv, const char *needle)
 {
   for (int i = 0; i < 6000 && !api_count_content(&srv, &alice, conv, needle); i++)
-    sleep_ms(10);
+    tu_sleep_ms(10);
   cr_assert(api_count_content(&srv, &alice, conv, needle), "'%s' never arrived", needle);
 }
 
@@ -119,7 +113,7 @@ Test(api_agents, killed_mid_run_the_message_gets_exactly_one_reply)
   json_decref(api_expect(&srv, alice.token, 201, "POST", path,
                          "{\"content\":\"@[Sage](agent:%s) are you there?\"}", sage));
   for (int i = 0; i < 6000 && fakellm_request_count(fake) < 1; i++)
-    sleep_ms(10);
+    tu_sleep_ms(10);
   cr_assert_eq(fakellm_request_count(fake), 1, "the run never asked the model");
   api_kill9(&srv);
   api_relaunch(&srv);
@@ -260,7 +254,7 @@ Test(api_agents, stopped_mid_run_the_server_exits_cleanly_and_answers_after_rest
   json_decref(api_expect(&srv, alice.token, 201, "POST", path,
                          "{\"content\":\"@[Sage](agent:%s) still there?\"}", sage));
   for (int i = 0; i < 6000 && fakellm_request_count(fake) < 1; i++)
-    sleep_ms(10);
+    tu_sleep_ms(10);
   cr_assert_eq(fakellm_request_count(fake), 1, "the run never asked the model");
   int st = 0;
   kill(srv.pid, SIGTERM);

@@ -18,12 +18,6 @@ static struct fakellm *fake;
 static struct api_server srv;
 static struct api_user alice, admin;
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void setup(void)
 {
   cr_assert(fake = fakellm_start(0));
@@ -75,7 +69,7 @@ static void wait_model(const char *id, const char *model)
     json_decref(d);
     if (done)
       return;
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_assert_fail("%s never got a vector of %s", id, model);
 }
@@ -120,7 +114,7 @@ Test(api_embeddings, vectors_and_queries_come_from_the_configured_model)
     hit = first_vector_hit("masterclass fridays", &keep);
     if (strcmp(hit, "the masterclass runs on fridays") == 0)
       break;
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_expect_str_eq(hit, "the masterclass runs on fridays");
   json_decref(keep);

@@ -18,12 +18,6 @@ static struct fakellm *fake;
 static struct api_server srv;
 static struct api_user alice, bob, admin;
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void setup(void)
 {
   cr_assert(fake = fakellm_start(0));
@@ -181,7 +175,7 @@ Test(api_knowledge, sage_answers_from_the_knowledge_base)
                          "{\"content\":\"@[Sage](agent:%s) what is my customers' main pain? "
                          "Also: our best channel is Instagram.\"}", sage));
   for (int i = 0; i < 6000 && !api_count_content(&srv, &alice, conv, "inconsistent leads."); i++)
-    sleep_ms(10);
+    tu_sleep_ms(10);
   cr_assert(api_count_content(&srv, &alice, conv, "inconsistent leads."), "Sage answered");
 
   json_t *reqs = fakellm_requests(fake);

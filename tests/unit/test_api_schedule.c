@@ -53,12 +53,6 @@ static double now_ms(void)
   return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
 }
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static void id_of(json_t *doc, char out[64])
 {
   snprintf(out, 64, "%s", json_string_value(json_object_get(doc, "_id")));
@@ -193,7 +187,7 @@ static json_t *settled(const char *id)
     if (strcmp(json_string_value(json_object_get(b, "status")), "scheduled") != 0)
       return b;
     json_decref(b);
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_assert_fail("broadcast %s was never dealt with", id);
   return NULL;
@@ -230,7 +224,7 @@ Test(api_schedule, broadcasts_go_out_through_the_webhook_or_fail_with_a_reason)
                          "{\"platform\":\"x\",\"content\":\"c\",\"scheduledTime\":1,\"status\":"
                          "\"posted\",\"createdBy\":\"%s\",\"createdAt\":1}", alice.id));
   json_decref(api_expect(&srv, bob.token, 404, "GET", path, NULL));
-  sleep_ms(2500); /* past the cancelled one's time */
+  tu_sleep_ms(2500); /* past the cancelled one's time */
   json_t *hooks = fakellm_webhooks(fake);
   cr_expect_eq(json_array_size(hooks), 2, "the cancelled one never went out");
   char *all = json_dumps(hooks, 0);

@@ -46,12 +46,6 @@ static void teardown(void)
 
 TestSuite(api_usage, .init = setup, .fini = teardown, .timeout = 120);
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* Runs eval id and waits (a guard, not a timing assertion) for its end. */
 static json_t *run_eval(const char *id)
 {
@@ -66,7 +60,7 @@ static json_t *run_eval(const char *id)
     if (strcmp(json_string_value(json_object_get(e, "status")), "queued") != 0)
       return e;
     json_decref(e);
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_assert_fail("eval %s never ended", id);
   return NULL;

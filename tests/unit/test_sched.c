@@ -39,12 +39,6 @@ static void teardown(void)
 
 TestSuite(sched, .init = setup, .fini = teardown, .timeout = 60);
 
-static void sleep_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static struct sched *start(struct sched_options *o, const char *kind, sched_fn fn, void *arg)
 {
   struct sched *sc = NULL;
@@ -92,7 +86,7 @@ static enum store_job_state wait_final(int64_t id)
     store_job_release(&j);
     if (s == STORE_JOB_DONE || s == STORE_JOB_FAILED || s == STORE_JOB_CANCELLED)
       return s;
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_assert_fail("job %lld never finished", (long long)id);
   return STORE_JOB_PENDING;
@@ -223,7 +217,7 @@ static void go_on(void *arg, struct sched_run *run)
 static void *elsewhere(void *arg)
 {
   struct waiting *w = arg;
-  sleep_ms(50);
+  tu_sleep_ms(50);
   sched_post(w->run, go_on, w);
   return NULL;
 }
@@ -276,7 +270,7 @@ static void lane_job(void *arg, struct sched_run *run)
   json_decref(args);
   if (atomic_fetch_add(&p->next, 1) != n)
     atomic_store(&p->order_ok, 0);
-  sleep_ms(5); /* long enough for a second worker to try to overlap */
+  tu_sleep_ms(5); /* long enough for a second worker to try to overlap */
   atomic_fetch_sub(&p->inside, 1);
   struct err err = ERR_INIT;
   sched_done(run, NULL, NULL, &err);
@@ -330,7 +324,7 @@ Test(sched, a_stalled_runners_late_finish_commits_nothing)
   struct sched *a = start(&oa, "note", stall_job, &s);
   int64_t id = add(a, "note", NULL, 0, 0);
   while (!atomic_load(&s.got))
-    sleep_ms(5);
+    tu_sleep_ms(5);
   sched_stop(a, 0); /* a stalls: it renews nothing from now on */
 
   struct counter c = {0};
@@ -361,7 +355,7 @@ Test(sched, a_job_with_no_handler_is_retried_with_the_reason)
     if (j.attempts == 1 && j.state == STORE_JOB_PENDING)
       break;
     store_job_release(&j);
-    sleep_ms(10);
+    tu_sleep_ms(10);
   }
   cr_expect_eq(j.state, STORE_JOB_PENDING);
   cr_expect(j.error && strstr(j.error, "no handler for jobs of kind 'unknown.kind'"), "%s",

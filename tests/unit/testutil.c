@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 char *tu_tmpdir(void)
@@ -142,4 +143,10 @@ __attribute__((constructor)) static void tu_init(void)
   mem_init();
   if (sodium_init() < 0)
     abort();
+}
+
+void tu_sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
 }

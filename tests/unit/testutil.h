@@ -1,5 +1,5 @@
 /* testutil: helpers shared by the unit tests: temporary folders, running
- * the `one` binary, loading JSON and schemas from strings. */
+ * the `one` binary, loading JSON and schemas from strings, waiting. */
 #ifndef ONE_TESTUTIL_H
 #define ONE_TESTUTIL_H
 
@@ -18,6 +18,9 @@ void tu_write(const char *dir, const char *name, const char *text);
 /* Runs a shell command line; returns its exit status, fills out (stdout)
  * and errout (stderr) with new strings (free) when not NULL. */
 int tu_run(const char *cmdline, char **out, char **errout);
+/* Sleeps ms milliseconds (between polls of a condition: never a timing
+ * assertion). */
+void tu_sleep_ms(long ms);
 /* Parses JSON text (aborts the test on error). */
 json_t *tu_json(const char *text);
 /* Parses a one-file schema (aborts the test on error). */
