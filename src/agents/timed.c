@@ -76,13 +76,12 @@ static int fire_tx(struct store_tx *tx, void *arg, struct err *err)
 
 void timed_reminder_job(void *arg, struct sched_run *run)
 {
-  struct runtime *rt = arg;
+  (void)arg;
   struct timed t;
   if (timed_args(run, &t))
     return;
   struct err err = ERR_INIT;
-  if (sched_done(run, fire_tx, &t, &err) == 0)
-    sched_kick(rt->sc); /* an agent's run is due now */
+  sched_done(run, fire_tx, &t, &err); /* an agent's run it adds is looked at once (store_on_jobs) */
   err_clear(&err);
 }
 

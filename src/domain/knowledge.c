@@ -140,6 +140,9 @@ int knowledge_owner_ok(struct store_tx *tx, const struct actor *who, const char 
   return rc;
 }
 
+static int queue_embed(struct store_tx *tx, const char *id, const char *content,
+                       struct err *err);
+
 int knowledge_add_tx(struct store_tx *tx, const char *owner_id, const char *content,
                      const json_t *tags, const float *vector, json_t **out, struct err *err)
 {
@@ -162,8 +165,8 @@ int knowledge_add_tx(struct store_tx *tx, const char *owner_id, const char *cont
                                : err_set_at(err, E_SCHEMA, "knowledge.content",
                                             "knowledge needs some content");
   json_decref(fields);
-  if (!rc)
-    rc = knowledge_sync(tx, "knowledge", id, NULL, err);
+  if (!rc && embedder.model && !vector) /* a remote embedder's vector comes later, from a job */
+    rc = queue_embed(tx, id, content, err);
   if (!rc && out && !(rc = store_get(tx, id, out, NULL, err)))
     json_object_del(*out, "vector");
   return rc;
