@@ -170,10 +170,13 @@ static void remove_partial_backups(const char *dir)
     closedir(d);
 }
 
-/* Takes the backup before a step (path: where it went, for the log of the
- * steps it covers). */
+/* Takes the backup before a step (path: where it goes, for the log of the
+ * steps it covers). With copying, the copy is started and left running on
+ * a thread of its own (*copying; backup_finished logs it once over); it
+ * holds the database as it is now, whatever is written after. */
 static int backup(struct store *s, const struct migrate_opts *o, const char *step,
-                  const char *dir_word, char *path, size_t pathlen, struct err *err)
+                  const char *dir_word, char *path, size_t pathlen,
+                  struct store_backup **copying, struct err *err)
 {
   char dir[4096];
   migrate_backup_dir(o->db_path ? o->db_path : "one.db", o->backup_dir, dir, sizeof dir);
@@ -188,10 +191,27 @@ static int backup(struct store *s, const struct migrate_opts *o, const char *ste
   const char *base = strrchr(db, '/') ? strrchr(db, '/') + 1 : db;
   snprintf(path, pathlen, "%s/%s.%s.%03ld.before-%s-%s.db", dir, base, stamp,
            ts.tv_nsec / 1000000, step, dir_word);
+  if (copying)
+    return store_backup_start(s, path, copying, err);
   int rc = store_backup(s, path, err);
   if (!rc)
     rc = chain_log_event(s, step, "backup", json_pack("{s:s}", "path", path), err);
   return rc;
+}
+
+/* After a step that ran beside its backup: waits for the copy if it still
+ * runs, and logs it (a copy that failed fails the step, when nothing else
+ * did). */
+static int backup_finished(struct store *s, const char *step, const char *path,
+                           struct store_backup *copying, int rc, struct err *err)
+{
+  struct err e2 = ERR_INIT;
+  int brc = store_backup_finish(copying, rc ? &e2 : err);
+  if (!brc)
+    brc = chain_log_event(s, step, "backup", json_pack("{s:s,s:b}", "path", path, "beside", 1),
+                          rc ? &e2 : err);
+  err_clear(&e2);
+  return rc ? rc : brc;
 }
 
 /* --- schema switches --- */
@@ -300,7 +320,11 @@ static int clear_state(struct store_tx *tx, void *arg, struct err *err)
 static int run_up(struct store *s, const struct mstep *st, const struct migrate_opts *o,
                   int own_backup, char *bk, size_t bklen, struct err *err)
 {
-  int rc = own_backup ? backup(s, o, st->name, "up", bk, bklen, err) : 0;
+  /* a backfill may run beside its backup (walk.c, beside_backup) */
+  struct store_backup *copying = NULL;
+  int beside = own_backup && st->kind == MSTEP_BACKFILL;
+  int rc = own_backup ? backup(s, o, st->name, "up", bk, bklen, beside ? &copying : NULL, err)
+                      : 0;
   if (!rc)
     rc = chain_log_event(s, st->name, "start",
                          json_pack("{s:s,s:s}", "direction", "up", "backup", bk), err);
@@ -309,7 +333,9 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
   if (!rc && st->kind == MSTEP_EXPAND)
     rc = switch_schema(s, st->schema_up, err);
   if (!rc && (st->rewrite || st->rewrite_text))
-    rc = walk_up(s, st, o, err);
+    rc = walk_up(s, st, o, copying, err);
+  if (beside && copying)
+    rc = backup_finished(s, st->name, bk, copying, rc, err);
   if (!rc && st->kind == MSTEP_CONTRACT) {
     rc = check_schema(s, st->schema_up, err);
     if (!rc)
@@ -332,7 +358,7 @@ static int run_down(struct store *s, const struct mstep *st, const struct migrat
   if (st->kind == MSTEP_EXPAND)
     rc = check_schema(s, st->schema_down, err); /* before anything: a refusal changes nothing */
   if (!rc && own_backup)
-    rc = backup(s, o, st->name, "down", bk, bklen, err);
+    rc = backup(s, o, st->name, "down", bk, bklen, NULL, err);
   if (!rc)
     rc = chain_log_event(s, st->name, "start",
                          json_pack("{s:s,s:s}", "direction", "down", "backup", bk), err);

@@ -18,9 +18,11 @@ int chain_log_event(struct store *s, const char *step, const char *event, json_t
                     struct err *err);
 
 /* A backfill's or contract's walk up: every document of st's tables
- * rewritten, in batches, resuming where the step's state says. */
+ * rewritten, in batches, resuming where the step's state says. copying
+ * (may be NULL): the backup before the step, still copying, which the walk
+ * may run beside (walk.c says when) or wait for; the caller finishes it. */
 int walk_up(struct store *s, const struct mstep *st, const struct migrate_opts *o,
-            struct err *err);
+            struct store_backup *copying, struct err *err);
 /* The walk down: the step's undo records applied newest first. */
 int walk_down(struct store *s, const struct mstep *st, const struct migrate_opts *o,
               struct err *err);

@@ -358,6 +358,8 @@ struct pace {
   double t0;
   int64_t seen;       /* the change log's newest seq after the walk's last batch */
   double foreign_at;  /* when another writer was last seen (monotonic seconds) */
+  double began;       /* when the walk began (monotonic seconds) */
+  int foreign_seen;   /* another writer committed since the walk began */
 };
 
 static int64_t newest_change(struct store *s)
@@ -386,9 +388,10 @@ static void pace_init(struct pace *p, struct store *s, const struct migrate_opts
   p->max = o->batch ? o->batch : DEFAULT_BATCH;
   p->limit = p->max < FIRST_BATCH ? p->max : FIRST_BATCH;
   p->budget = o->batch_ms ? o->batch_ms : DEFAULT_BATCH_MS;
-  p->t0 = clock_mono_s();
+  p->t0 = p->began = clock_mono_s();
   p->seen = o->batch_ms ? 0 : newest_change(s);
   p->foreign_at = p->t0;
+  p->foreign_seen = 0;
   if (last_walk.s == s && last_walk.seen == p->seen)
     p->foreign_at = last_walk.foreign_at; /* no one wrote since the last step's last batch */
 }
@@ -400,8 +403,10 @@ static void pace_look(struct pace *p)
   if (p->o->batch_ms)
     return;
   int64_t now = newest_change(p->s);
-  if (now != p->seen)
+  if (now != p->seen) {
     p->foreign_at = clock_mono_s();
+    p->foreign_seen = 1;
+  }
   int quiet = (clock_mono_s() - p->foreign_at) * 1000.0 >= QUIET_MS;
   unsigned budget = quiet ? QUIET_BATCH_MS : DEFAULT_BATCH_MS;
   if (budget < p->budget) /* back to short batches at once */
@@ -459,8 +464,38 @@ int walk_build_indexes(struct store *s, const struct mstep *st, const struct mig
   return rc;
 }
 
+/* How long a walk looks for other writers before it runs beside the
+ * backup taken before it. */
+#define BESIDE_PROBE_MS 250.0
+
+/* Whether the next batch may run while the backup before the step is still
+ * copying. The backup holds the database as it was before the step
+ * whatever the step writes meanwhile, so the walk need not wait for it; but
+ * beside the service the copy's disk writes would compete with the
+ * requests' as well as the walk's (docs/decisions.md). So the walk runs
+ * beside the copy only while no one else writes: it first looks for
+ * BESIDE_PROBE_MS, and once another writer commits it waits for the copy to
+ * end, as a step after a sequential backup would have. A copy that failed
+ * fails the step. */
+static int beside_backup(struct pace *p, struct store_backup *b, struct err *err)
+{
+  while (store_backup_copying(b) && !p->foreign_seen &&
+         (clock_mono_s() - p->began) * 1000.0 < BESIDE_PROBE_MS) {
+    struct timespec ts = {0, 20 * 1000000L};
+    nanosleep(&ts, NULL);
+    pace_look(p);
+  }
+  if (store_backup_copying(b) && !p->foreign_seen)
+    return 0;
+  int copying = store_backup_copying(b);
+  int rc = store_backup_wait(b, err);
+  if (copying)
+    pace_look(p); /* the batch's clock starts now, not before the wait */
+  return rc;
+}
+
 int walk_up(struct store *s, const struct mstep *st, const struct migrate_opts *o,
-            struct err *err)
+            struct store_backup *copying, struct err *err)
 {
   struct schema *target = NULL;
   int rc = st->schema_up ? schema_load(st->schema_up, &target, err) : 0;
@@ -471,6 +506,8 @@ int walk_up(struct store *s, const struct mstep *st, const struct migrate_opts *
   int more = 1;
   while (!rc && more) {
     pace_look(&p);
+    if (copying && (rc = beside_backup(&p, copying, err)))
+      break;
     rc = walk_batch(s, st, memo, target, o, p.limit, &more, &done, err);
     if (!rc && o->progress)
       o->progress(o->arg, st->name, done, total > done ? total : done);

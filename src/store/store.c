@@ -215,9 +215,13 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
  * more (as the commits report it), copies it into the database as far as
  * readers allow, on a connection of its own (a passive checkpoint waits for
  * nobody), so that no request's commit ever does. Checkpointing more often
- * costs the commits: each checkpoint syncs the database file. */
+ * costs the commits: each checkpoint syncs the database file. A bulk
+ * writer's (a migration's) copies at BULK_CHECKPOINT_PAGES: its batches
+ * then go on while the last ones' pages are copied. */
 #define CHECKPOINT_PAGES 1000 /* SQLite's own threshold */
 #define RESTART_PAGES 16384 /* 64 MiB of log: start it over (a migration does at the same size) */
+#define BULK_CHECKPOINT_PAGES 16384 /* a bulk writer's: copy at 64 MiB */
+#define BULK_RESTART_PAGES 65536    /* and start over at 256 MiB */
 
 static void *checkpointer(void *arg)
 {
@@ -240,13 +244,13 @@ static void *checkpointer(void *arg)
     pthread_cond_timedwait(&s->stop, &s->lock, &until);
     if (s->stopping)
       break;
-    if (atomic_load(&s->wal_frames) < CHECKPOINT_PAGES)
+    if (atomic_load(&s->wal_frames) < (s->opt.bulk ? BULK_CHECKPOINT_PAGES : CHECKPOINT_PAGES))
       continue;
     pthread_mutex_unlock(&s->lock);
     atomic_store(&s->wal_frames, 0); /* the next commit reports what is left */
     int log = 0, copied = 0;
     s->be->checkpoint(c, 0, &log, &copied, &err);
-    if (log >= RESTART_PAGES) {
+    if (log >= (s->opt.bulk ? BULK_RESTART_PAGES : RESTART_PAGES)) {
       /* A log only starts over when a write begins with all of it copied
        * and no reader in it; under steady writes and reads that moment
        * never comes, and the log grew to gigabytes. So once it is this
@@ -300,7 +304,7 @@ int store_open(const struct store_options *opt, struct store **out, struct err *
     store_close(s);
     return rc;
   }
-  if (opt->background_checkpoints)
+  if (opt->background_checkpoints || opt->bulk)
     s->checkpointing = pthread_create(&s->checkpointer, NULL, checkpointer, s) == 0;
   *out = s;
   return 0;
@@ -330,7 +334,7 @@ void store_close(struct store *s)
   one_free(s);
 }
 
-static int conn_get(struct store *s, void **c, struct err *err)
+int store_conn_get(struct store *s, void **c, struct err *err)
 {
   pthread_mutex_lock(&s->lock);
   if (s->nidle) {
@@ -342,7 +346,7 @@ static int conn_get(struct store *s, void **c, struct err *err)
   return s->be->connect(&s->opt, 0, &s->wal_frames, c, err);
 }
 
-static void conn_put(struct store *s, void *c)
+void store_conn_put(struct store *s, void *c)
 {
   pthread_mutex_lock(&s->lock);
   if (s->nidle == s->capidle) {
@@ -364,7 +368,7 @@ static void conn_put(struct store *s, void *c)
 static void tx_free(struct store_tx *tx)
 {
   if (tx->c)
-    conn_put(tx->s, tx->c);
+    store_conn_put(tx->s, tx->c);
   if (tx->write)
     pthread_mutex_unlock(&tx->s->write_lock);
   state_unref(tx->state);
@@ -382,7 +386,7 @@ int store_begin(struct store *s, enum store_mode mode, struct store_tx **out, st
   if (!tx)
     return err_set(err, E_NOMEM, "out of memory");
   tx->s = s;
-  int rc = conn_get(s, &tx->c, err);
+  int rc = store_conn_get(s, &tx->c, err);
   if (rc) {
     one_free(tx);
     return rc;
@@ -548,6 +552,14 @@ int store_try(struct store_tx *tx, store_fn fn, void *arg, struct err *err)
   return rc;
 }
 
+/* snprintf(dst, n, "%s", src) without the format. */
+static void copy_name(char *dst, size_t n, const char *src)
+{
+  size_t len = strnlen(src, n - 1);
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
 int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id, int kind,
                      struct err *err)
 {
@@ -565,8 +577,8 @@ int tx_record_change(struct store_tx *tx, const struct stable *t, const char *id
   }
   struct store_change *c = &tx->changes[tx->nchanges++];
   c->seq = seq;
-  snprintf(c->table, sizeof c->table, "%s", t->name);
-  snprintf(c->id, sizeof c->id, "%s", id);
+  copy_name(c->table, sizeof c->table, t->name); /* per document of a backfill: no printf */
+  copy_name(c->id, sizeof c->id, id);
   c->kind = kind;
   c->origin = tx->origin;
   return 0;
@@ -775,17 +787,6 @@ int store_journal_drop(struct store_tx *tx, const char *stream, struct err *err)
   if (!tx->write)
     return err_set(err, E_INVALID, "store_journal_drop needs a write transaction");
   return tx->s->be->journal_drop(tx->c, stream, err);
-}
-
-int store_backup(struct store *s, const char *path, struct err *err)
-{
-  void *c = NULL;
-  int rc = conn_get(s, &c, err);
-  if (rc)
-    return rc;
-  rc = s->be->backup(c, path, err);
-  conn_put(s, c);
-  return rc;
 }
 
 /* --- change feed --- */

@@ -51,11 +51,12 @@ struct store_options {
   int group_commit;        /* a server's: the writes of concurrent store_run
                             * calls share one transaction and one sync of
                             * the log (each still all or nothing) */
-  int bulk;                /* a bulk writer's (a migration's): commits copy the
-                            * log into the database only when it holds 256 MiB,
-                            * not SQLite's 4 MiB, so a page many batches write
-                            * is copied once; the file is read through a
-                            * memory map */
+  int bulk;                /* a bulk writer's (a migration's): commits never
+                            * copy the log into the database; a thread of the
+                            * store does, from 64 MiB, and starts the log over
+                            * at 256 MiB (a page many batches write is copied
+                            * once, on the other core); the file is read
+                            * through a memory map */
   const struct store_search_space *search; /* kept in step by every write (may be NULL;
                                             * ends with a NULL name; borrowed) */
 };
@@ -289,8 +290,21 @@ int store_journal_scan(struct store_tx *tx, const char *stream, int desc, store_
 int store_journal_drop(struct store_tx *tx, const char *stream, struct err *err);
 
 /* An online backup of the whole database into path (a new file), while
- * other transactions go on: SQLite's backup API. */
+ * other transactions go on: SQLite's backup API (store_backup.c). */
 int store_backup(struct store *s, const char *path, struct err *err);
+
+/* The same copy made on a thread of its own: store_backup_start returns
+ * once the database the copy will hold is fixed (what was committed then),
+ * so that writes may go on beside the copy without being in it.
+ * store_backup_copying says whether it still runs; store_backup_wait waits
+ * for it to end and says how it went (again on every call);
+ * store_backup_finish does the same and frees b. Each accepts NULL. */
+struct store_backup;
+int store_backup_start(struct store *s, const char *path, struct store_backup **b,
+                       struct err *err);
+int store_backup_copying(struct store_backup *b);
+int store_backup_wait(struct store_backup *b, struct err *err);
+int store_backup_finish(struct store_backup *b, struct err *err);
 
 /* --- jobs: a durable queue (store_jobs.c) ---
  * Jobs live beside the documents, in no schema, so that the scheduler works

@@ -63,7 +63,7 @@ struct search_backend {
 
 struct backend {
   const char *name;
-  /* wal_frames (NULL unless opt->background_checkpoints): where the
+  /* wal_frames (NULL unless opt->background_checkpoints or bulk): where the
    * connection reports, after each commit, how many pages its log holds. */
   int (*connect)(const struct store_options *opt, int first, atomic_long *wal_frames, void **c,
                  struct err *err);
@@ -126,8 +126,13 @@ struct backend {
                       struct err *err);
   int (*journal_drop)(void *c, const char *stream, struct err *err);
   /* A consistent copy of the whole database at path, while others write.
-   * Called outside any transaction of c. */
+   * Called outside any transaction of c (the copy is of the database as it
+   * is then), or inside a read transaction that backup_hold began (the copy
+   * is of the database as it was then). */
   int (*backup)(void *c, const char *path, struct err *err);
+  /* Begins a read transaction on c whose snapshot is taken now, not at its
+   * first read, for a backup to copy (ended with rollback). */
+  int (*backup_hold)(void *c, struct err *err);
   /* Copies what it can of the write-ahead log into the database without
    * waiting for anyone (c is the checkpointer's own connection): *log
    * pages in the log, *copied of them now in the database. With restart,
@@ -202,7 +207,7 @@ struct store {
   size_t nlisteners;
   int next_handle;
   double last_ct;
-  /* background checkpoints (opt.background_checkpoints) */
+  /* background checkpoints (opt.background_checkpoints or bulk) */
   pthread_t checkpointer;
   int checkpointing;            /* the thread runs */
   atomic_long wal_frames;       /* pages in the log after the last commit here */
@@ -232,6 +237,9 @@ struct store_tx {
 };
 
 void state_unref(struct sstate *st);
+/* A backend connection of the store's (an idle one or a new one), and back. */
+int store_conn_get(struct store *s, void **c, struct err *err);
+void store_conn_put(struct store *s, void *c);
 /* store_run of a write, grouped with other threads' writes (store_group.c). */
 int group_run(struct store *s, store_fn fn, void *arg, struct err *err);
 

@@ -114,7 +114,6 @@ static const char schema_sql[] =
 /* Changes kept in the log by default; older ones are pruned now and then
  * (every prune_every appends of a connection). */
 #define CHANGES_KEPT 100000
-#define BULK_CHECKPOINT_PAGES 65536 /* a bulk writer copies the log into the database at 256 MiB */
 
 struct conn {
   sqlite3 *db;
@@ -271,10 +270,8 @@ static int sq_connect(const struct store_options *opt, int first, atomic_long *w
   }
   if (!rc)
     rc = exec_retry(c, "cannot set synchronous", sync_sql[opt->sync], err);
-  if (!rc && opt->background_checkpoints && wal_frames) /* the store's checkpointer does it */
+  if (!rc && (opt->background_checkpoints || opt->bulk) && wal_frames) /* the store's checkpointer does it */
     sqlite3_wal_hook(c->db, report_wal, wal_frames); /* in place of the automatic checkpoint */
-  else if (!rc && opt->bulk)
-    sqlite3_wal_autocheckpoint(c->db, BULK_CHECKPOINT_PAGES);
   if (!rc)
     rc = exec_retry(c, "cannot set pragmas", "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16384;"
                     "PRAGMA temp_store=MEMORY", err);
@@ -564,6 +561,23 @@ static int sq_backup(void *p, const char *path, struct err *err)
   return out;
 }
 
+static int sq_backup_hold(void *p, struct err *err)
+{
+  struct conn *c = p;
+  int rc = sq_begin(c, 0, err);
+  if (rc)
+    return rc;
+  sqlite3_stmt *s = stmt(c, S_META_GET); /* any read takes the snapshot */
+  sqlite3_bind_text(s, 1, "", -1, SQLITE_STATIC);
+  int step = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (step == SQLITE_ROW || step == SQLITE_DONE)
+    return 0;
+  rc = sq_fail(c, err, "cannot begin the backup's read");
+  sq_rollback(c);
+  return rc;
+}
+
 static int sq_doc_get(void *p, const char *id, uint32_t *table, char **body, struct err *err)
 {
   struct conn *c = p;
@@ -848,7 +862,7 @@ const struct backend store_sqlite_backend = {
   sq_meta_set, sq_doc_get, sq_doc_insert, sq_doc_update, sq_doc_delete, sq_entry_put,
   sq_entry_delete, sq_scan, sq_count, sq_tables, sq_table_add, sq_indexes, sq_index_add,
   sq_index_drop, sq_change_add, sq_changes, sq_change_bounds, sq_meta_del, sq_meta_list,
-  sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup, sq_checkpoint, sq_doc_scan,
+  sq_journal_add, sq_journal_scan, sq_journal_drop, sq_backup, sq_backup_hold, sq_checkpoint, sq_doc_scan,
   &sq_job_backend,
   &sq_search_backend,
 };

@@ -1187,6 +1187,53 @@ Test(store, metadata_journals_and_online_backup)
   json_decref(entries);
 }
 
+/* A backup on a thread of its own holds the database as it was when it
+ * started: writes committed while it copies are not in it. */
+Test(store, a_backup_beside_writes_holds_the_database_as_it_began)
+{
+  struct err err = ERR_INIT;
+  char before[CID_MAX], after[CID_MAX];
+  insert("users", "{\"name\":\"Ada\"}", before);
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/beside.db", dir) > 0);
+  struct store_backup *b = NULL;
+  cr_assert_eq(store_backup_start(st, path, &b, &err), 0, "%s", err.msg);
+  insert("users", "{\"name\":\"Grace\"}", after);
+  struct store_tx *tx = NULL;
+  cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
+  json_t *patch = json_pack("{s:s}", "name", "Ada Lovelace");
+  cr_assert_eq(store_patch(tx, before, patch, &err), 0, "%s", err.msg);
+  json_decref(patch);
+  cr_assert_eq(store_commit(tx, &err), 0);
+  cr_assert_eq(store_backup_wait(b, &err), 0, "%s", err.msg);
+  cr_expect_not(store_backup_copying(b));
+  cr_assert_eq(store_backup_finish(b, &err), 0, "waiting again says the same");
+
+  struct store_options o = {.path = path, .sync = STORE_SYNC_FULL, .must_exist = 1};
+  struct store *copy = NULL;
+  cr_assert_eq(store_open(&o, &copy, &err), 0, "%s", err.msg);
+  cr_assert_eq(store_begin(copy, STORE_READ, &tx, &err), 0);
+  json_t *doc = NULL;
+  cr_assert_eq(store_get(tx, before, &doc, NULL, &err), 0, "%s", err.msg);
+  cr_expect_str_eq(json_string_value(json_object_get(doc, "name")), "Ada");
+  json_decref(doc);
+  doc = NULL;
+  cr_expect_eq(store_get(tx, after, &doc, NULL, &err), E_NOTFOUND, "written after the start");
+  err_clear(&err);
+  json_decref(doc);
+  store_rollback(tx);
+  store_close(copy);
+  free(path);
+
+  /* a copy that cannot be written says why when it is waited for */
+  cr_assert(asprintf(&path, "%s/no/such/folder/beside.db", dir) > 0);
+  cr_assert_eq(store_backup_start(st, path, &b, &err), 0, "%s", err.msg);
+  cr_expect_eq(store_backup_finish(b, &err), E_IO);
+  cr_expect(strstr(err.msg, "cannot create the backup"), "%s", err.msg);
+  err_clear(&err);
+  free(path);
+}
+
 /* --- group commit --- */
 
 /* A schema under which users must have an age: a member puts it in force
