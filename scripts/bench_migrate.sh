@@ -209,7 +209,8 @@ table=$(cat <<TABLE
 | failed requests | $failed | - | - | 0 |
 
 Also: import ${t_import}s; expand ${t_expand}s (its new indexes built in batches first); backups
-${t_backups}s of the unloaded run (one before the backfills, see docs/decisions.md); the backfills beside the
+${t_backups}s between the unloaded run's steps (one backup for the backfills, copied beside the first of
+them while nothing else writes: docs/decisions.md); the backfills beside the
 API's load took ${t_migrate}s ($conns connections on the same 2 cores); requests
 $(field requests "$idle") idle and $(field requests "$busy") during them (p50 $(field p50_ms "$idle") and
 $(field p50_ms "$busy") ms, max $(field max_ms "$idle") and $(field max_ms "$busy") ms); batch at most $batch
