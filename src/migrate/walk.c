@@ -475,10 +475,13 @@ int walk_build_indexes(struct store *s, const struct mstep *st, const struct mig
  * requests' as well as the walk's (docs/decisions.md). So the walk runs
  * beside the copy only while no one else writes: it first looks for
  * BESIDE_PROBE_MS, and once another writer commits it waits for the copy to
- * end, as a step after a sequential backup would have. A copy that failed
- * fails the step. */
+ * end, as a step after a sequential backup would have. With --batch-ms the
+ * walk does not look for other writers, so it waits for the copy at once.
+ * A copy that failed fails the step. */
 static int beside_backup(struct pace *p, struct store_backup *b, struct err *err)
 {
+  if (p->o->batch_ms)
+    p->foreign_seen = 1; /* not looked for: assume the service writes */
   while (store_backup_copying(b) && !p->foreign_seen &&
          (clock_mono_s() - p->began) * 1000.0 < BESIDE_PROBE_MS) {
     struct timespec ts = {0, 20 * 1000000L};
