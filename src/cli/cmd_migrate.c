@@ -151,6 +151,9 @@ int cmd_migrate(struct cli *c)
     store_close(s);
     return cli_usage(c, "--batch-ms takes 1 to 60000 milliseconds");
   }
+  const char *backup_delay = getenv("ONE_TEST_BACKUP_DELAY_MS");
+  if (backup_delay)
+    store_backup_test_delay((unsigned)strtoul(backup_delay, NULL, 10));
   const char *kill_at = getenv("ONE_TEST_KILL_AT");
   if (kill_at)
     o.kill_at = (size_t)strtoul(kill_at, NULL, 10);

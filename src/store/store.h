@@ -305,6 +305,9 @@ int store_backup_start(struct store *s, const char *path, struct store_backup **
 int store_backup_copying(struct store_backup *b);
 int store_backup_wait(struct store_backup *b, struct err *err);
 int store_backup_finish(struct store_backup *b, struct err *err);
+/* Tests: copies started from now on wait ms, their snapshot held, before
+ * they copy, so that what runs beside them surely writes while they do. */
+void store_backup_test_delay(unsigned ms);
 
 /* --- jobs: a durable queue (store_jobs.c) ---
  * Jobs live beside the documents, in no schema, so that the scheduler works

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 struct store_backup {
   struct store *s;
@@ -16,6 +17,7 @@ struct store_backup {
   pthread_t thread;
   atomic_int copying;
   int joined;          /* the thread was waited for */
+  unsigned delay_ms;   /* tests: store_backup_test_delay when it started */
   int rc;
   struct err err;
 };
@@ -31,9 +33,18 @@ int store_backup(struct store *s, const char *path, struct err *err)
   return rc;
 }
 
+static atomic_uint test_delay_ms;
+
+void store_backup_test_delay(unsigned ms) { atomic_store(&test_delay_ms, ms); }
+
 static void *copy(void *arg)
 {
   struct store_backup *b = arg;
+  unsigned delay = b->delay_ms;
+  if (delay) {
+    struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
   b->rc = b->s->be->backup(b->c, b->path, &b->err);
   b->s->be->rollback(b->c); /* the snapshot backup_hold began */
   atomic_store(&b->copying, 0);
@@ -51,6 +62,7 @@ int store_backup_start(struct store *s, const char *path, struct store_backup **
   }
   b->s = s;
   b->err = (struct err)ERR_INIT;
+  b->delay_ms = atomic_load(&test_delay_ms);
   int rc = store_conn_get(s, &b->c, err);
   if (!rc && (rc = s->be->backup_hold(b->c, err)))
     store_conn_put(s, b->c);

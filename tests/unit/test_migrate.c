@@ -370,6 +370,61 @@ Test(migrate, every_run_and_every_stage_starts_with_a_backup)
   json_decref(log);
 }
 
+/* With no one else writing, the first backfill runs beside its backup:
+ * the copy is held back here (ONE_TEST_BACKUP_DELAY_MS) so that every
+ * batch of createdAt commits before it copies a page, and the backup must
+ * still hold the database as the backfills found it. */
+Test(migrate, the_first_backfill_runs_beside_its_backup)
+{
+  import_fixture("--seed 28 --messages 300");
+  char *out = NULL, *err = NULL;
+  cr_assert_eq(one("migrate up --to expand", NULL, NULL), 0);
+  cr_assert_eq(sh("ONE_TEST_BACKUP_DELAY_MS=1500 '" ONE_BINARY "' --db a.db migrate up "
+                  ">/dev/null", NULL, NULL), 0);
+  cr_assert_eq(one("migrate verify", &out, NULL), 0, "%s", out);
+  free(out);
+  cr_assert_eq(one("migrate log", &out, NULL), 0);
+  json_t *log = tu_json(out);
+  free(out);
+  size_t i;
+  json_t *e;
+  double start = 0, copied = 0;
+  json_array_foreach(log, i, e) {
+    if (strcmp(json_string_value(json_object_get(e, "step")), "backfill-created-at") != 0)
+      continue;
+    const char *ev = json_string_value(json_object_get(e, "event"));
+    if (strcmp(ev, "start") == 0)
+      start = json_number_value(json_object_get(e, "at"));
+    if (strcmp(ev, "backup") == 0) {
+      copied = json_number_value(json_object_get(e, "at"));
+      cr_expect(json_is_true(json_object_get(e, "beside")), "the copy ran beside the step");
+    }
+  }
+  json_decref(log);
+  cr_expect(start > 0 && copied >= start + 1000, "the copy ended after the walk: %f %f", start,
+            copied);
+  cr_assert_eq(one("backup list --json", &out, NULL), 0);
+  json_t *list = tu_json(out);
+  free(out);
+  cr_assert_eq(json_array_size(list), 2, "before expand, and before the backfills");
+  json_t *bk = json_array_get(list, 1);
+  cr_expect_str_eq(json_string_value(json_object_get(bk, "before")), "backfill-created-at-up");
+  char *args = NULL;
+  cr_assert(asprintf(&args, "restore '%s'", json_string_value(json_object_get(bk, "path"))) > 0);
+  json_decref(list);
+  cr_assert_eq(one(args, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  free(args);
+  cr_assert_eq(one("migrate status", &out, NULL), 0);
+  cr_expect(strstr(out, "schema    one-expand") && strstr(out, "1 of 8"), "%s", out);
+  free(out);
+  cr_assert_eq(sh("sqlite3 a.db \"select count(*) from one_documents where body like "
+                  "'%\\\"createdAt\\\"%'\"", &out, NULL), 0);
+  cr_expect_eq(atoi(out), 0, "no createdAt in the backup: %s", out);
+  free(out);
+}
+
 Test(migrate, a_backup_restores_the_database_as_it_was)
 {
   import_fixture("--seed 26 --messages 100");

@@ -1197,7 +1197,10 @@ Test(store, a_backup_beside_writes_holds_the_database_as_it_began)
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/beside.db", dir) > 0);
   struct store_backup *b = NULL;
+  store_backup_test_delay(300); /* the writes below surely come before the copy */
   cr_assert_eq(store_backup_start(st, path, &b, &err), 0, "%s", err.msg);
+  store_backup_test_delay(0);
+  cr_expect(store_backup_copying(b));
   insert("users", "{\"name\":\"Grace\"}", after);
   struct store_tx *tx = NULL;
   cr_assert_eq(store_begin(st, STORE_WRITE, &tx, &err), 0);
