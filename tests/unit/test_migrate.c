@@ -370,6 +370,27 @@ Test(migrate, every_run_and_every_stage_starts_with_a_backup)
   json_decref(log);
 }
 
+/* Restores bk (an entry of `backup list --json`), the backup taken before
+ * the backfills, and expects the database as they found it: expand done,
+ * and no document with a createdAt. */
+static void restore_backfills_backup(const json_t *bk)
+{
+  char *out = NULL, *err = NULL, *args = NULL;
+  cr_expect_str_eq(json_string_value(json_object_get(bk, "before")), "backfill-created-at-up");
+  cr_assert(asprintf(&args, "restore '%s'", json_string_value(json_object_get(bk, "path"))) > 0);
+  cr_assert_eq(one(args, &out, &err), 0, "%s", err);
+  free(out);
+  free(err);
+  free(args);
+  cr_assert_eq(one("migrate status", &out, NULL), 0);
+  cr_expect(strstr(out, "schema    one-expand") && strstr(out, "1 of 8"), "%s", out);
+  free(out);
+  cr_assert_eq(sh("sqlite3 a.db \"select count(*) from one_documents where body like "
+                  "'%\\\"createdAt\\\"%'\"", &out, NULL), 0);
+  cr_expect_eq(atoi(out), 0, "no createdAt in the backup: %s", out);
+  free(out);
+}
+
 /* With no one else writing, the first backfill runs beside its backup:
  * the copy is held back here (ONE_TEST_BACKUP_DELAY_MS) so that every
  * batch of createdAt commits before it copies a page, and the backup must
@@ -377,7 +398,7 @@ Test(migrate, every_run_and_every_stage_starts_with_a_backup)
 Test(migrate, the_first_backfill_runs_beside_its_backup)
 {
   import_fixture("--seed 28 --messages 300");
-  char *out = NULL, *err = NULL;
+  char *out = NULL;
   cr_assert_eq(one("migrate up --to expand", NULL, NULL), 0);
   cr_assert_eq(sh("ONE_TEST_BACKUP_DELAY_MS=1500 '" ONE_BINARY "' --db a.db migrate up "
                   ">/dev/null", NULL, NULL), 0);
@@ -407,22 +428,8 @@ Test(migrate, the_first_backfill_runs_beside_its_backup)
   json_t *list = tu_json(out);
   free(out);
   cr_assert_eq(json_array_size(list), 2, "before expand, and before the backfills");
-  json_t *bk = json_array_get(list, 1);
-  cr_expect_str_eq(json_string_value(json_object_get(bk, "before")), "backfill-created-at-up");
-  char *args = NULL;
-  cr_assert(asprintf(&args, "restore '%s'", json_string_value(json_object_get(bk, "path"))) > 0);
+  restore_backfills_backup(json_array_get(list, 1));
   json_decref(list);
-  cr_assert_eq(one(args, &out, &err), 0, "%s", err);
-  free(out);
-  free(err);
-  free(args);
-  cr_assert_eq(one("migrate status", &out, NULL), 0);
-  cr_expect(strstr(out, "schema    one-expand") && strstr(out, "1 of 8"), "%s", out);
-  free(out);
-  cr_assert_eq(sh("sqlite3 a.db \"select count(*) from one_documents where body like "
-                  "'%\\\"createdAt\\\"%'\"", &out, NULL), 0);
-  cr_expect_eq(atoi(out), 0, "no createdAt in the backup: %s", out);
-  free(out);
 }
 
 Test(migrate, a_backup_restores_the_database_as_it_was)
@@ -436,24 +443,10 @@ Test(migrate, a_backup_restores_the_database_as_it_was)
   cr_assert_eq(json_array_size(list), 2, "a backup before expand and one before the backfills");
   json_t *first = json_array_get(list, 0);
   cr_expect_str_eq(json_string_value(json_object_get(first, "before")), "expand-up");
-  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "before")),
-                   "backfill-created-at-up");
   /* the backfills' backup, taken while the first of them may already
    * write, holds the database as the backfills found it */
+  restore_backfills_backup(json_array_get(list, 1));
   char *args = NULL;
-  cr_assert(asprintf(&args, "restore '%s'",
-                     json_string_value(json_object_get(json_array_get(list, 1), "path"))) > 0);
-  cr_assert_eq(one(args, &out, &err), 0, "%s", err);
-  free(out);
-  free(err);
-  free(args);
-  cr_assert_eq(one("migrate status", &out, NULL), 0);
-  cr_expect(strstr(out, "schema    one-expand") && strstr(out, "1 of 8"), "%s", out);
-  free(out);
-  cr_assert_eq(sh("sqlite3 a.db \"select count(*) from one_documents where body like "
-                  "'%\\\"createdAt\\\"%'\"", &out, NULL), 0);
-  cr_expect_eq(atoi(out), 0, "no createdAt in the backup: %s", out);
-  free(out);
   cr_assert(asprintf(&args, "restore '%s'", json_string_value(json_object_get(first, "path"))) > 0);
   json_decref(list);
   cr_assert_eq(one(args, &out, &err), 0, "%s", err);
