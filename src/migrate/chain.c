@@ -322,8 +322,8 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
 {
   /* a backfill may run beside its backup (walk.c, beside_backup) */
   struct store_backup *copying = NULL;
-  int beside = own_backup && st->kind == MSTEP_BACKFILL;
-  int rc = own_backup ? backup(s, o, st->name, "up", bk, bklen, beside ? &copying : NULL, err)
+  int rc = own_backup ? backup(s, o, st->name, "up", bk, bklen,
+                               st->kind == MSTEP_BACKFILL ? &copying : NULL, err)
                       : 0;
   if (!rc)
     rc = chain_log_event(s, st->name, "start",
@@ -334,7 +334,7 @@ static int run_up(struct store *s, const struct mstep *st, const struct migrate_
     rc = switch_schema(s, st->schema_up, err);
   if (!rc && (st->rewrite || st->rewrite_text))
     rc = walk_up(s, st, o, copying, err);
-  if (beside && copying)
+  if (copying)
     rc = backup_finished(s, st->name, bk, copying, rc, err);
   if (!rc && st->kind == MSTEP_CONTRACT) {
     rc = check_schema(s, st->schema_up, err);

@@ -480,15 +480,14 @@ int walk_build_indexes(struct store *s, const struct mstep *st, const struct mig
  * A copy that failed fails the step. */
 static int beside_backup(struct pace *p, struct store_backup *b, struct err *err)
 {
-  if (p->o->batch_ms)
-    p->foreign_seen = 1; /* not looked for: assume the service writes */
-  while (store_backup_copying(b) && !p->foreign_seen &&
+  int alone = !p->o->batch_ms; /* while no other writer is seen (--batch-ms: not looked for) */
+  while (store_backup_copying(b) && alone && !p->foreign_seen &&
          (clock_mono_s() - p->began) * 1000.0 < BESIDE_PROBE_MS) {
     struct timespec ts = {0, 20 * 1000000L};
     nanosleep(&ts, NULL);
     pace_look(p);
   }
-  if (store_backup_copying(b) && !p->foreign_seen)
+  if (store_backup_copying(b) && alone && !p->foreign_seen)
     return 0;
   int copying = store_backup_copying(b);
   int rc = store_backup_wait(b, err);

@@ -219,7 +219,7 @@ static int tx_sync_state(struct store_tx *tx, int uncommitted, struct err *err)
  * writer's (a migration's) copies at BULK_CHECKPOINT_PAGES: its batches
  * then go on while the last ones' pages are copied. */
 #define CHECKPOINT_PAGES 1000 /* SQLite's own threshold */
-#define RESTART_PAGES 16384 /* 64 MiB of log: start it over (a migration does at the same size) */
+#define RESTART_PAGES 16384 /* 64 MiB of log: start it over */
 #define BULK_CHECKPOINT_PAGES 16384 /* a bulk writer's: copy at 64 MiB */
 #define BULK_RESTART_PAGES 65536    /* and start over at 256 MiB */
 
@@ -232,6 +232,8 @@ static void *checkpointer(void *arg)
     err_clear(&err);
     return NULL; /* commits keep the log bounded less often; nothing breaks */
   }
+  const int copy_at = s->opt.bulk ? BULK_CHECKPOINT_PAGES : CHECKPOINT_PAGES;
+  const int restart_at = s->opt.bulk ? BULK_RESTART_PAGES : RESTART_PAGES;
   pthread_mutex_lock(&s->lock);
   while (!s->stopping) {
     struct timespec until;
@@ -244,13 +246,13 @@ static void *checkpointer(void *arg)
     pthread_cond_timedwait(&s->stop, &s->lock, &until);
     if (s->stopping)
       break;
-    if (atomic_load(&s->wal_frames) < (s->opt.bulk ? BULK_CHECKPOINT_PAGES : CHECKPOINT_PAGES))
+    if (atomic_load(&s->wal_frames) < copy_at)
       continue;
     pthread_mutex_unlock(&s->lock);
     atomic_store(&s->wal_frames, 0); /* the next commit reports what is left */
     int log = 0, copied = 0;
     s->be->checkpoint(c, 0, &log, &copied, &err);
-    if (log >= (s->opt.bulk ? BULK_RESTART_PAGES : RESTART_PAGES)) {
+    if (log >= restart_at) {
       /* A log only starts over when a write begins with all of it copied
        * and no reader in it; under steady writes and reads that moment
        * never comes, and the log grew to gigabytes. So once it is this
