@@ -365,11 +365,9 @@ static int put_tx(struct store_tx *tx, void *arg, struct err *err)
     err_add_detail(err, json_is_string(status) ? "notes" : "status", "expected a string");
     rc = E_SCHEMA;
   }
-  struct target t;
+  struct target t = {0}; /* released whether or not target_of ran */
   if (!rc)
     rc = target_of(tx, op, 0, &t, err);
-  else
-    memset(&t, 0, sizeof t);
   if (!rc && !t.mine && !t.leads)
     rc = err_set(err, E_PERM, "only the flow's creator and the step's owners and reviewers move "
                  "someone else's progress");
@@ -399,11 +397,9 @@ static int assign_tx(struct store_tx *tx, void *arg, struct err *err)
     err_add_detail(err, "role", "expected a string");
     rc = E_SCHEMA;
   }
-  struct target t;
+  struct target t = {0}; /* released whether or not target_of ran */
   if (!rc)
     rc = target_of(tx, op, 1, &t, err);
-  else
-    memset(&t, 0, sizeof t);
   /* others take part: themselves, or an agent they edit, as contributors */
   if (!rc && !t.leads && !t.mine)
     rc = err_set(err, E_PERM, "only the flow's creator and the step's owners and reviewers "
